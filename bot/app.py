@@ -1,0 +1,133 @@
+"""Wiring: the PTB Application, the database, the outbox sender — started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER
+from bot.config import LANGUAGES, Settings
+from bot.sender import Sender
+from bot.services.context import AppContext
+from bot.services.people import seed_from_config, workgroup_chat_id
+from bot.store.db import create_engine, migrate, session_factory
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings) -> Application:
+    return (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        # Telegram's flood limits; without max_retries nothing would be retried.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .build()
+    )
+
+
+class Runtime:
+    """One running bot: `await start()`, `await stop()`, or `await serve_forever()`."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database.url)
+        self.ctx = AppContext(settings=settings, sessions=session_factory(self.engine),
+                              clock=clock or SystemClock(),
+                              texts=Texts(settings.general.default_language))
+        self.app = build_application(settings)
+        self.app.bot_data["ctx"] = self.ctx
+        handlers.register(self.app)
+        self.sender = Sender(self.ctx, self.app.bot)
+        self.ctx.wake_sender = self.sender.wake
+        self._sender_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await migrate(self.settings.database.url)
+        await seed_from_config(self.ctx)
+        await self.app.initialize()
+        await self.set_commands()
+        await self.check_workgroup()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0.0, timeout=int(self.settings.telegram.poll_timeout),
+            allowed_updates=Update.ALL_TYPES)
+        self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        log.info("bot @%s is running", self.app.bot.username)
+
+    async def stop(self) -> None:
+        self.sender.stop()
+        if self._sender_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        await self.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    async def set_commands(self) -> None:
+        """Command menus per scope and language (the same lists /help uses)."""
+        bot, texts = self.app.bot, self.ctx.texts
+        default = self.settings.general.default_language
+        scopes = [(BotCommandScopeAllPrivateChats(), PRIVATE_MEMBER),
+                  (BotCommandScopeAllGroupChats(), GROUP_MEMBER),
+                  (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN)]
+        for scope, names in scopes:
+            for lang in LANGUAGES:
+                commands = [BotCommand(name, texts.plain(lang, f"commands.{name}"))
+                            for name in names]
+                code = None if lang == default else lang.split("-")[0]
+                await bot.set_my_commands(commands, scope=scope, language_code=code)
+
+    async def check_workgroup(self) -> None:
+        """Say plainly, at start-up, what the bot may lack in the workgroup."""
+        async with self.ctx.sessions() as session:
+            chat_id = await workgroup_chat_id(session, self.ctx)
+        if chat_id is None:
+            log.warning("no workgroup yet: add the bot to the group, make it an admin, "
+                        "and send /bind there as an admin listed in config")
+            return
+        try:
+            chat = await self.app.bot.get_chat(chat_id)
+            member = await self.app.bot.get_chat_member(chat_id, self.app.bot.id)
+        except TelegramError as exc:
+            log.warning("cannot reach the workgroup %s: %s (is the bot a member?)", chat_id, exc)
+            return
+        if member.status != ChatMemberStatus.ADMINISTRATOR:
+            log.warning("the bot is not an admin of the workgroup: it cannot see ordinary "
+                        "messages (unless privacy mode is off) nor manage topics")
+        elif chat.is_forum and not getattr(member, "can_manage_topics", False):
+            log.warning("the workgroup has topics but the bot may not manage them: "
+                        "give it the 'Manage topics' right")

@@ -1,0 +1,50 @@
+"""complaint-bot run | migrate | check-config"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from bot.config import ConfigError, load_settings
+from bot.store.db import migrate_sync
+
+DEFAULT_CONFIG = os.environ.get("COMPLAINT_BOT_CONFIG", "config.toml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=DEFAULT_CONFIG,
+                        help="path to config.toml (default: %(default)s)")
+    parser = argparse.ArgumentParser(prog="complaint-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", parents=[common], help="migrate the database and start polling")
+    sub.add_parser("migrate", parents=[common], help="bring the database to the newest schema")
+    sub.add_parser("check-config", parents=[common], help="validate the config file and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(args.config, require_token=args.command == "run")
+    except ConfigError as exc:
+        print(f"complaint-bot: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: OK ({len(settings.departments)} departments, "
+              f"{len(settings.members)} members, {len(settings.admins)} admins)")
+        return 0
+    if args.command == "migrate":
+        migrate_sync(settings.database.url)
+        print("database is up to date")
+        return 0
+    from bot.app import Runtime
+
+    asyncio.run(Runtime(settings).serve_forever())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

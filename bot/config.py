@@ -1,0 +1,186 @@
+"""config.toml: what the admin sets, validated at start-up.
+
+A wrong or missing key stops the bot with the key's name and what is expected
+(`ConfigError`), never with a traceback. The token is read from the environment
+(COMPLAINT_BOT_TOKEN) so that the file can be shared.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TOKEN_ENV = "COMPLAINT_BOT_TOKEN"
+LANGUAGES = ("zh-Hant", "en")
+
+
+class ConfigError(Exception):
+    """A configuration problem explained in one or more plain sentences."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Strict):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    # Seconds a getUpdates long poll waits; short in tests.
+    poll_timeout: float = Field(default=10.0, gt=0)
+
+
+class DatabaseSettings(_Strict):
+    url: str = "sqlite+aiosqlite:///data/complaints.db"
+
+
+class GeneralSettings(_Strict):
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh-Hant"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name like Asia/Shanghai") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+
+class WorkgroupSettings(_Strict):
+    # The company workgroup (輝煌同仁群). Optional: an admin can bind it with /bind in the group.
+    chat_id: int | None = None
+
+
+class Department(_Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    name: str = Field(min_length=1, max_length=50)
+    head: int | None = None
+    members: list[int] = []
+
+
+class Member(_Strict):
+    id: int
+    name: str = Field(min_length=1, max_length=50)
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+
+class Routing(_Strict):
+    # Rule 一.2: the order desk (打單部) takes in product complaints.
+    product_intake: str = "order_desk"
+    # Rule 一.3: HR (人力資源部) takes in service complaints.
+    service_intake: str = "hr"
+    # Rule 一.2: production, purchasing and logistics investigate product complaints.
+    product_investigators: list[str] = ["production", "purchasing", "logistics"]
+
+
+class Settings(_Strict):
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    general: GeneralSettings = GeneralSettings()
+    workgroup: WorkgroupSettings = WorkgroupSettings()
+    admins: list[int] = []
+    routing: Routing = Routing()
+    departments: list[Department] = Field(min_length=1)
+    members: list[Member] = []
+    brands: list[str] = []
+    token: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Settings:
+        keys = [d.key for d in self.departments]
+        duplicates = {k for k in keys if keys.count(k) > 1}
+        if duplicates:
+            raise ValueError(f"department keys must be unique; repeated: {', '.join(sorted(duplicates))}")
+        known = set(keys)
+        routed = [self.routing.product_intake, self.routing.service_intake,
+                  *self.routing.product_investigators]
+        for key in routed:
+            if key not in known:
+                raise ValueError(
+                    f"routing names department {key!r}, which is not among [[departments]] "
+                    f"({', '.join(keys)})"
+                )
+        member_ids = [m.id for m in self.members]
+        if len(member_ids) != len(set(member_ids)):
+            raise ValueError("each [[members]] id may appear only once")
+        listed = set(member_ids)
+        for dept in self.departments:
+            for uid in [*dept.members, *([dept.head] if dept.head else [])]:
+                if uid not in listed:
+                    raise ValueError(
+                        f"department {dept.key!r} names user {uid}, who has no [[members]] entry "
+                        "(give them one with id and name)"
+                    )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.general.timezone)
+
+    def department_name(self, key: str) -> str:
+        for dept in self.departments:
+            if dept.key == key:
+                return dept.name
+        return key
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required but missing"
+        elif item["type"] == "extra_forbidden":
+            message = "is not a known setting (check the spelling against config.example.toml)"
+        lines.append(f"{where}: {message}")
+    return "\n".join(lines)
+
+
+def parse_settings(data: dict[str, Any], token: str = "") -> Settings:
+    try:
+        return Settings.model_validate({**data, "token": token})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def load_settings(path: str | Path, *, require_token: bool = True) -> Settings:
+    path = Path(path)
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if require_token and not token:
+        raise ConfigError(
+            f"No bot token: ask @BotFather on Telegram for one (/newbot), then put it in "
+            f"the environment as {TOKEN_ENV} (or a line {TOKEN_ENV}=... in .env) and start again."
+        )
+    if not path.exists():
+        raise ConfigError(
+            f"{path}: file not found. Copy config.example.toml to {path} and edit it."
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_settings(data, token)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}:\n{exc}") from None

@@ -1,0 +1,149 @@
+"""The handling flow of rule 一, as data.
+
+A complaint moves through statuses (filed → approved by the department manager →
+posted in the workgroup → handled → closed). Once posted, the rule book's steps run
+in order, each owned by a department role and bounded by a deadline. Later parts of
+the bot (deadlines, fines, reports) read these definitions instead of repeating them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from bot.domain.fields import ComplaintKind
+
+
+class Status(StrEnum):
+    PENDING_APPROVAL = "pending_approval"  # waiting for the complainant's department manager
+    REJECTED = "rejected"  # sent back by the manager (退回), with a reason
+    APPROVED = "approved"  # approved and numbered; its card is on its way to the workgroup
+    OPEN = "open"  # posted; the steps below are running
+    ANSWERED = "answered"  # every step done; waiting for the complainant's verdict
+    CLOSED = "closed"
+
+
+class Event(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    POST = "post"
+    FINISH_STEPS = "finish_steps"
+    CLOSE = "close"
+
+
+class InvalidTransition(Exception):
+    def __init__(self, status: Status, event: Event) -> None:
+        super().__init__(f"cannot {event.value} a complaint that is {status.value}")
+        self.status = status
+        self.event = event
+
+
+_TRANSITIONS: dict[tuple[Status, Event], Status] = {
+    (Status.PENDING_APPROVAL, Event.APPROVE): Status.APPROVED,
+    (Status.PENDING_APPROVAL, Event.REJECT): Status.REJECTED,
+    (Status.APPROVED, Event.POST): Status.OPEN,
+    (Status.OPEN, Event.FINISH_STEPS): Status.ANSWERED,
+    (Status.ANSWERED, Event.CLOSE): Status.CLOSED,
+}
+
+
+def next_status(status: Status, event: Event) -> Status:
+    try:
+        return _TRANSITIONS[(status, event)]
+    except KeyError:
+        raise InvalidTransition(status, event) from None
+
+
+class Owner(StrEnum):
+    """Who owns a step, as a role; config says which department plays it."""
+
+    INTAKE = "intake"  # 打單部 for product complaints, 人力資源部 for service complaints
+    INVESTIGATORS = "investigators"  # the departments assigned to answer (生產部/採購部/物流部, …)
+
+
+class ClockStart(StrEnum):
+    """The moment a step's deadline starts counting from."""
+
+    POSTED = "posted"
+    ASSIGNED = "assigned"  # a department is given the complaint to answer
+    PREVIOUS_STEP = "previous_step"
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str  # the rule book's words
+    rule: str  # where the rule book says so
+    owner: Owner
+    deadline: timedelta
+    clock_starts: ClockStart
+    # True when every assigned department must do the step itself (each its own deadline).
+    per_department: bool = False
+
+
+PRODUCT_STEPS: tuple[Step, ...] = (
+    Step("accept", "受理", "一.2", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
+    Step("publish_process", "公布工藝流程信息", "一.2", Owner.INTAKE,
+         timedelta(minutes=30), ClockStart.POSTED),
+    Step("answer", "質量鑒定結果和處理意見", "一.2", Owner.INVESTIGATORS,
+         timedelta(hours=2), ClockStart.ASSIGNED, per_department=True),
+)
+
+SERVICE_STEPS: tuple[Step, ...] = (
+    Step("accept", "受理", "一.3", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
+    Step("route", "分流到相關管理部門", "一.3", Owner.INTAKE, timedelta(minutes=30), ClockStart.POSTED),
+    Step("plan", "處理方案", "一.3", Owner.INVESTIGATORS, timedelta(hours=2),
+         ClockStart.ASSIGNED, per_department=True),
+    Step("notify", "通知投訴人", "一.3", Owner.INTAKE, timedelta(minutes=10),
+         ClockStart.PREVIOUS_STEP),
+)
+
+STEPS: dict[ComplaintKind, tuple[Step, ...]] = {
+    ComplaintKind.PRODUCT: PRODUCT_STEPS,
+    ComplaintKind.SERVICE: SERVICE_STEPS,
+}
+
+
+class StepNotOpen(Exception):
+    """The step is done already, or an earlier step is still waiting."""
+
+    def __init__(self, step_key: str, reason: str) -> None:
+        super().__init__(f"step {step_key!r} cannot be done now: {reason}")
+        self.step_key = step_key
+        self.reason = reason  # "done" | "not_yet" | "unknown"
+
+
+def steps_of(kind: ComplaintKind) -> tuple[Step, ...]:
+    return STEPS[kind]
+
+
+def step_of(kind: ComplaintKind, key: str) -> Step:
+    for step in STEPS[kind]:
+        if step.key == key:
+            return step
+    raise KeyError(f"{kind.value} complaints have no step {key!r}")
+
+
+def current_step(kind: ComplaintKind, done: Collection[str]) -> Step | None:
+    """The first step not yet done: the only one that may be done next."""
+    for step in STEPS[kind]:
+        if step.key not in done:
+            return step
+    return None
+
+
+def check_step(kind: ComplaintKind, status: Status, done: Collection[str], key: str) -> Step:
+    """The step `key`, if it may be done now; steps are never skipped nor done twice."""
+    try:
+        step = step_of(kind, key)
+    except KeyError:
+        raise StepNotOpen(key, "unknown") from None
+    if status is not Status.OPEN:
+        raise StepNotOpen(key, "done" if key in done else "not_open")
+    if key in done:
+        raise StepNotOpen(key, "done")
+    if current_step(kind, done) != step:
+        raise StepNotOpen(key, "not_yet")
+    return step

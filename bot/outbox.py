@@ -1,0 +1,77 @@
+"""Queueing outgoing messages: rows written in the caller's transaction.
+
+Nothing here talks to Telegram; `bot.sender` delivers the rows. A message is either
+for a chat (`chat_id`) or for a complaint's thread (`complaint_id` with
+`to_thread=True`: the sender finds the topic, or replies to the card in a plain group).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import to_db
+from bot.store.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str | None = None  # callback data (ids only, ≤ 64 bytes)
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.data is not None and len(self.data.encode()) > 64:
+            raise ValueError(f"callback data over 64 bytes: {self.data!r}")
+
+
+Keyboard = list[list[Button]]
+
+
+def keyboard_payload(keyboard: Keyboard | None) -> list[list[dict[str, Any]]] | None:
+    if not keyboard:
+        return None
+    return [[{k: v for k, v in asdict(b).items() if v is not None} for b in row] for row in keyboard]
+
+
+def queue_message(
+    session: AsyncSession,
+    now: datetime,
+    text: str,
+    *,
+    chat_id: int | None = None,
+    complaint_id: int | None = None,
+    to_thread: bool = False,
+    keyboard: Keyboard | None = None,
+    on_held: tuple[int, str] | None = None,
+) -> OutboxMessage:
+    """Queue an HTML message.
+
+    on_held: (chat_id, html) to send instead to someone waiting, if the recipient
+    has never opened a chat with the bot (Telegram refuses to write first).
+    """
+    if chat_id is None and not to_thread:
+        raise ValueError("a message needs a chat or a complaint thread")
+    payload: dict[str, Any] = {"text": text}
+    if keyboard:
+        payload["keyboard"] = keyboard_payload(keyboard)
+    if to_thread:
+        payload["to_thread"] = True
+    if on_held:
+        payload["on_held"] = {"chat_id": on_held[0], "text": on_held[1]}
+    row = OutboxMessage(kind="message", chat_id=chat_id, complaint_id=complaint_id,
+                        payload=payload, created_at=to_db(now))
+    session.add(row)
+    return row
+
+
+def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: int,
+                 **payload: Any) -> OutboxMessage:
+    """Queue a complaint action: "post_card", "refresh_card" or "post_photos"."""
+    row = OutboxMessage(kind=kind, complaint_id=complaint_id, payload=payload,
+                        created_at=to_db(now))
+    session.add(row)
+    return row

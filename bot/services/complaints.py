@@ -1,0 +1,376 @@
+"""A complaint's life after its form: approval (rule 一.1), posting, and intake (一.2/一.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import from_db, to_db
+from bot.domain.fields import ComplaintKind, Field, fields_of
+from bot.domain.timefmt import complaint_number
+from bot.domain.validation import clean_text, is_crx_request
+from bot.domain.workflow import (
+    ClockStart,
+    Event,
+    InvalidTransition,
+    Owner,
+    Status,
+    StepNotOpen,
+    check_step,
+    next_status,
+    steps_of,
+)
+from bot.outbox import Button, queue_action, queue_message
+from bot.services.audit import history, record
+from bot.services.context import AppContext, Refused
+from bot.services.forms import missing_fields
+from bot.services.people import Person, drop_pending, person, require_member, set_pending
+from bot.store.models import Complaint, Department, Draft, NumberCounter, StepRecord
+
+
+def intake_department(ctx: AppContext, kind: ComplaintKind) -> str:
+    routing = ctx.settings.routing
+    return routing.product_intake if kind is ComplaintKind.PRODUCT else routing.service_intake
+
+
+def owner_department(ctx: AppContext, kind: ComplaintKind, owner: Owner) -> str | None:
+    return intake_department(ctx, kind) if owner is Owner.INTAKE else None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    complaint_id: int
+    approver: Person | None  # None when the complainant approved it themselves (a head)
+
+
+class Complaints:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    # --- rule 一.1: submit, then the department manager approves ---------------------
+
+    async def submit(self, user_id: int, draft_id: int) -> Submitted:
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            member = await require_member(session, self.ctx, user_id)
+            draft = await session.scalar(select(Draft).where(Draft.user_id == user_id))
+            if draft is None or draft.id != draft_id:
+                raise Refused("errors.no_form")
+            kind = ComplaintKind(draft.kind)
+            missing = missing_fields(kind, draft.answers, len(draft.photos))
+            if missing:
+                raise Refused("errors.form_incomplete", fields=[f.label for f in missing])
+            complaint = Complaint(
+                kind=kind.value, status=Status.PENDING_APPROVAL.value, complainant_id=user_id,
+                department_key=member.department_key, answers=dict(draft.answers),
+                photos=list(draft.photos), filed_at=to_db(now),
+                is_crx=kind is ComplaintKind.PRODUCT and is_crx_request(draft.answers.get("request", "")),
+            )
+            session.add(complaint)
+            await session.delete(draft)
+            await session.flush()
+            record(session, now, complaint.id, user_id, "submitted")
+            dept = await session.get(Department, member.department_key)
+            assert dept is not None
+            if dept.head_user_id == user_id:
+                # A head's own complaint needs no one else's approval (rule 一.1).
+                await self._approve(session, complaint, member, now, implicit=True)
+                return Submitted(complaint.id, None)
+            approver_id = dept.head_user_id
+            approver = await person(session, self.ctx, approver_id) if approver_id else None
+            if approver is None:
+                raise Refused("errors.no_head", department=dept.name)
+            self._ask_approval(session, complaint, member, approver, now)
+            return Submitted(complaint.id, approver)
+
+    def _ask_approval(self, session: AsyncSession, complaint: Complaint, complainant: Person,
+                      approver: Person, now: datetime) -> None:
+        texts, lang = self.ctx.texts, approver.language
+        view = self.card_view_of(complaint, complainant.display_name, complainant.department_name)
+        text = texts.html(lang, "approval.request", card=view)
+        keyboard = [[Button(texts.plain(lang, "buttons.approve"), f"ap:{complaint.id}:y"),
+                     Button(texts.plain(lang, "buttons.reject"), f"ap:{complaint.id}:n")]]
+        waiting = texts.html(complainant.language, "approval.approver_unreachable",
+                             approver=approver.display_name)
+        queue_message(session, now, text, chat_id=approver.id, keyboard=keyboard,
+                      on_held=(complainant.id, waiting))
+
+    async def _load_for_decision(self, session: AsyncSession, actor_id: int,
+                                 complaint_id: int) -> tuple[Complaint, Person]:
+        complaint = await session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise Refused("errors.stale_button")
+        actor = await person(session, self.ctx, actor_id)
+        dept = await session.get(Department, complaint.department_key) \
+            if complaint.department_key else None
+        if actor is None or dept is None or dept.head_user_id != actor_id:
+            raise Refused("errors.only_head", department=dept.name if dept else "")
+        if complaint.status != Status.PENDING_APPROVAL.value:
+            raise Refused("errors.already_decided")
+        return complaint, actor
+
+    async def approve(self, actor_id: int, complaint_id: int) -> str:
+        """The manager approves: the complaint gets its number and is queued for the group."""
+        async with self.ctx.transaction() as session:
+            complaint, actor = await self._load_for_decision(session, actor_id, complaint_id)
+            await self._approve(session, complaint, actor, self.ctx.now(), implicit=False)
+            assert complaint.number is not None
+            return complaint.number
+
+    async def _approve(self, session: AsyncSession, complaint: Complaint, approver: Person,
+                       now: datetime, *, implicit: bool) -> None:
+        complaint.status = next_status(Status(complaint.status), Event.APPROVE).value
+        complaint.approver_id = approver.id
+        complaint.decided_at = to_db(now)
+        complaint.number = await self._next_number(session, ComplaintKind(complaint.kind), now)
+        record(session, now, complaint.id, approver.id, "approved", implicit=implicit,
+               number=complaint.number)
+        queue_action(session, now, "post_card", complaint.id)
+        complainant = await person(session, self.ctx, complaint.complainant_id)
+        assert complainant is not None
+        queue_message(session, now, self.ctx.texts.html(
+            complainant.language, "approval.approved", number=complaint.number,
+            approver=approver.display_name, implicit=implicit), chat_id=complainant.id)
+
+    async def _next_number(self, session: AsyncSession, kind: ComplaintKind, now: datetime) -> str:
+        year = now.astimezone(self.ctx.settings.zone).year
+        counter = await session.get(NumberCounter, (kind.number_prefix, year))
+        if counter is None:
+            counter = NumberCounter(prefix=kind.number_prefix, year=year, last=0)
+            session.add(counter)
+        counter.last += 1
+        return complaint_number(kind.number_prefix, year, counter.last)
+
+    async def ask_reject_reason(self, actor_id: int, complaint_id: int) -> None:
+        async with self.ctx.transaction() as session:
+            await self._load_for_decision(session, actor_id, complaint_id)
+            await set_pending(session, self.ctx, actor_id, "reject_reason", ref_id=complaint_id)
+
+    async def reject(self, actor_id: int, complaint_id: int, reason: str) -> None:
+        reason = clean_text(reason)
+        if not reason:
+            raise Refused("errors.reason_empty")
+        if len(reason) > 1000:
+            raise Refused("errors.too_long", max=1000, length=len(reason))
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            complaint, actor = await self._load_for_decision(session, actor_id, complaint_id)
+            await drop_pending(session, actor_id, "reject_reason")
+            complaint.status = next_status(Status(complaint.status), Event.REJECT).value
+            complaint.approver_id = actor_id
+            complaint.decided_at = to_db(now)
+            complaint.reject_reason = reason
+            record(session, now, complaint.id, actor_id, "rejected", reason=reason)
+            complainant = await person(session, self.ctx, complaint.complainant_id)
+            assert complainant is not None
+            lang = complainant.language
+            queue_message(
+                session, now,
+                self.ctx.texts.html(lang, "approval.rejected", approver=actor.display_name,
+                                    reason=reason, customer=complaint.answers.get("customer", "")),
+                chat_id=complainant.id,
+                keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.edit_resubmit"),
+                                  f"rs:{complaint.id}")]])
+
+    # --- posting (called by the sender once the card is in the group) ---------------
+
+    async def mark_posted(self, session: AsyncSession, complaint: Complaint, chat_id: int,
+                          thread_id: int | None, card_message_id: int) -> None:
+        now = self.ctx.now()
+        complaint.status = next_status(Status(complaint.status), Event.POST).value
+        complaint.chat_id, complaint.thread_id = chat_id, thread_id
+        complaint.card_message_id = card_message_id
+        complaint.posted_at = to_db(now)
+        kind = ComplaintKind(complaint.kind)
+        for step in steps_of(kind):
+            dept = owner_department(self.ctx, kind, step.owner)
+            if dept is not None and step.clock_starts is ClockStart.POSTED:
+                session.add(StepRecord(complaint_id=complaint.id, step_key=step.key,
+                                       department_key=dept, started_at=to_db(now)))
+        record(session, now, complaint.id, None, "posted", chat_id=chat_id, thread_id=thread_id)
+        if complaint.photos:
+            queue_action(session, now, "post_photos", complaint.id)
+        complainant = await person(session, self.ctx, complaint.complainant_id)
+        assert complainant is not None
+        queue_message(session, now, self.ctx.texts.html(
+            complainant.language, "approval.posted", number=complaint.number,
+            link=message_link(chat_id, thread_id, card_message_id)), chat_id=complainant.id)
+
+    # --- rule 一.2 / 一.3: intake accepts (受理) -----------------------------------------
+
+    async def accept(self, actor_id: int, complaint_id: int) -> str:
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            complaint = await session.get(Complaint, complaint_id)
+            if complaint is None:
+                raise Refused("errors.stale_button")
+            kind = ComplaintKind(complaint.kind)
+            intake = intake_department(self.ctx, kind)
+            actor = await person(session, self.ctx, actor_id)
+            if actor is None or actor.department_key != intake:
+                dept = await session.get(Department, intake)
+                raise Refused("errors.only_department", department=dept.name if dept else intake)
+            done = await self.done_steps(session, complaint.id)
+            try:
+                check_step(kind, Status(complaint.status), done, "accept")
+            except StepNotOpen as exc:
+                raise Refused("errors.step_done" if exc.reason == "done"
+                              else "errors.step_not_open") from None
+            step = await session.scalar(select(StepRecord).where(
+                StepRecord.complaint_id == complaint.id, StepRecord.step_key == "accept"))
+            assert step is not None
+            step.done_at, step.done_by = to_db(now), actor_id
+            record(session, now, complaint.id, actor_id, "accepted")
+            lang = self.ctx.settings.general.default_language
+            queue_action(session, now, "refresh_card", complaint.id)
+            queue_message(session, now, self.ctx.texts.html(
+                lang, "card.accepted_notice", number=complaint.number, who=actor.display_name,
+                department=actor.department_name, at=self.local(now)),
+                complaint_id=complaint.id, to_thread=True)
+            complainant = await person(session, self.ctx, complaint.complainant_id)
+            assert complainant is not None
+            queue_message(session, now, self.ctx.texts.html(
+                complainant.language, "card.accepted_private", number=complaint.number,
+                department=actor.department_name), chat_id=complainant.id)
+            assert complaint.number is not None
+            return complaint.number
+
+    @staticmethod
+    async def done_steps(session: AsyncSession, complaint_id: int) -> set[str]:
+        rows = await session.scalars(select(StepRecord).where(StepRecord.complaint_id == complaint_id))
+        by_step: dict[str, bool] = {}
+        for row in rows:
+            by_step[row.step_key] = by_step.get(row.step_key, True) and row.done_at is not None
+        return {key for key, done in by_step.items() if done}
+
+    # --- looking at a complaint ------------------------------------------------------
+
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = from_db(moment)
+        return moment.astimezone(self.ctx.settings.zone)
+
+    def card_view_of(self, complaint: Complaint, complainant_name: str,
+                     department_name: str | None) -> CardView:
+        return CardView(
+            number=complaint.number, kind=ComplaintKind(complaint.kind),
+            status=Status(complaint.status), answers=dict(complaint.answers),
+            photo_count=len(complaint.photos), filed_at=self.local(complaint.filed_at),
+            complainant_name=complainant_name, department_name=department_name,
+            is_crx=complaint.is_crx, steps=[],
+        )
+
+    async def card(self, session: AsyncSession, complaint: Complaint) -> CardView:
+        complainant = await person(session, self.ctx, complaint.complainant_id)
+        view = self.card_view_of(complaint, complainant.display_name if complainant else "?",
+                                 complainant.department_name if complainant else None)
+        rows = list(await session.scalars(select(StepRecord).where(
+            StepRecord.complaint_id == complaint.id).order_by(StepRecord.id)))
+        kind = ComplaintKind(complaint.kind)
+        for step in steps_of(kind):
+            records = [r for r in rows if r.step_key == step.key]
+            dept_key = owner_department(self.ctx, kind, step.owner)
+            if not records and dept_key is None:
+                view.steps.append(StepView(step.key, step.label, None, None, None))
+                continue
+            for r in records or [None]:  # type: ignore[list-item]
+                key = r.department_key if r else dept_key
+                dept = await session.get(Department, key) if key else None
+                who = await person(session, self.ctx, r.done_by) if r and r.done_by else None
+                view.steps.append(StepView(
+                    step.key, step.label, dept.name if dept else None,
+                    who.display_name if who else None,
+                    self.local(r.done_at) if r and r.done_at else None))
+        done = {s.key for s in view.steps if s.done_at is not None}
+        view.can_accept = view.status is Status.OPEN and "accept" not in done
+        return view
+
+    async def find(self, session: AsyncSession, number: str) -> Complaint | None:
+        return await session.scalar(select(Complaint).where(Complaint.number == number.upper()))
+
+    async def show(self, actor_id: int, number: str) -> tuple[CardView, list[HistoryItem]]:
+        """The card and its history, for the people allowed to see it."""
+        async with self.ctx.sessions() as session:
+            complaint = await self.find(session, number.strip())
+            actor = await person(session, self.ctx, actor_id)
+            if complaint is None:
+                raise Refused("errors.no_such_complaint", number=number)
+            if actor is None or not await self.may_see(session, actor, complaint):
+                raise Refused("errors.not_allowed_to_see", number=complaint.number)
+            view = await self.card(session, complaint)
+            items = []
+            for event in await history(session, complaint.id):
+                who = await person(session, self.ctx, event.actor_id) if event.actor_id else None
+                items.append(HistoryItem(self.local(event.at), event.action,
+                                         who.display_name if who else None, event.details))
+            return view, items
+
+    async def may_see(self, session: AsyncSession, actor: Person, complaint: Complaint) -> bool:
+        if actor.is_admin or actor.id == complaint.complainant_id:
+            return True
+        if actor.department_key is None:
+            return False
+        if actor.is_head and actor.department_key == complaint.department_key:
+            return True
+        involved = {self.ctx.settings.routing.service_intake,
+                    intake_department(self.ctx, ComplaintKind(complaint.kind))}
+        steps = await session.scalars(select(StepRecord.department_key).where(
+            StepRecord.complaint_id == complaint.id))
+        involved.update(steps)
+        return actor.department_key in involved
+
+
+@dataclass
+class StepView:
+    key: str
+    label: str
+    department: str | None
+    done_by: str | None
+    done_at: datetime | None
+
+
+@dataclass
+class CardView:
+    number: str | None
+    kind: ComplaintKind
+    status: Status
+    answers: dict[str, str]
+    photo_count: int
+    filed_at: datetime
+    complainant_name: str
+    department_name: str | None
+    is_crx: bool
+    steps: list[StepView]
+    can_accept: bool = False
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        return fields_of(self.kind)
+
+    @property
+    def current(self) -> StepView | None:
+        if self.status is not Status.OPEN:
+            return None
+        return next((s for s in self.steps if s.done_at is None), None)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: datetime
+    action: str
+    who: str | None
+    details: dict
+
+
+def message_link(chat_id: int, thread_id: int | None, message_id: int) -> str | None:
+    """t.me link to a message in a supergroup (private ids only work for members)."""
+    text = str(chat_id)
+    if not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{message_id}"
+
+
+__all__ = ["CardView", "Complaints", "HistoryItem", "InvalidTransition", "StepView", "Submitted"]

@@ -1,0 +1,304 @@
+"""People, departments and roles: who someone is, and what they may do.
+
+Rights are always read from here (the database), never from what a button claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import to_db
+from bot.domain.validation import clean_text
+from bot.outbox import Button, queue_message
+from bot.services.audit import record
+from bot.services.context import AppContext, Refused
+from bot.store.models import Department, JoinRequest, OutboxMessage, PendingInput, Setting, User
+from bot.texts import language_from_telegram
+
+WORKGROUP_SETTING = "workgroup_chat_id"
+
+
+@dataclass(frozen=True)
+class TelegramUser:
+    """What a handler knows of the sender from Telegram."""
+
+    id: int
+    full_name: str
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str | None
+    display_name: str  # registered name, else Telegram's
+    department_key: str | None
+    department_name: str | None
+    is_head: bool
+    is_admin: bool
+    language: str
+
+    @property
+    def is_member(self) -> bool:
+        return self.department_key is not None
+
+
+async def seed_from_config(ctx: AppContext) -> None:
+    """Departments, heads, members and admins from config.toml.
+
+    The file is authoritative for whom it lists; people approved in chat are kept.
+    """
+    settings = ctx.settings
+    now = to_db(ctx.now())
+    async with ctx.transaction() as session:
+        for dept in settings.departments:
+            row = await session.get(Department, dept.key)
+            if row is None:
+                session.add(Department(key=dept.key, name=dept.name, head_user_id=dept.head))
+            else:
+                row.name = dept.name
+                if dept.head is not None:
+                    row.head_user_id = dept.head
+        await session.flush()
+        department_of = {uid: d.key for d in settings.departments for uid in [*d.members, d.head]
+                         if uid is not None}
+        for member in settings.members:
+            user = await _get_or_add(session, member.id, now)
+            user.name = member.name
+            if member.language:
+                user.language = member.language
+            if member.id in department_of:
+                user.department_key = department_of[member.id]
+        for admin_id in settings.admins:
+            user = await _get_or_add(session, admin_id, now)
+            user.is_admin = True
+
+
+async def _get_or_add(session: AsyncSession, user_id: int, now: object) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id, created_at=now, is_admin=False, reachable=False)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person | None:
+    user = await session.get(User, user_id)
+    if user is None:
+        return None
+    dept = await session.get(Department, user.department_key) if user.department_key else None
+    language = user.language or language_from_telegram(
+        user.telegram_language, ctx.settings.general.default_language)
+    return Person(
+        id=user.id,
+        name=user.name,
+        display_name=user.name or user.telegram_name or str(user.id),
+        department_key=user.department_key,
+        department_name=dept.name if dept else None,
+        is_head=dept is not None and dept.head_user_id == user.id,
+        is_admin=user.is_admin,
+        language=language,
+    )
+
+
+async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
+    """Record who wrote to the bot. A private message means the bot may now write to them,
+    so messages held for them are released."""
+    async with ctx.transaction() as session:
+        user = await _get_or_add(session, tg.id, to_db(ctx.now()))
+        user.telegram_name = tg.full_name[:200]
+        user.telegram_language = tg.language_code
+        if private and not user.reachable:
+            user.reachable = True
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.chat_id == tg.id, OutboxMessage.status == "held")
+                .values(status="pending", last_error=None)
+            )
+        found = await person(session, ctx, tg.id)
+    assert found is not None
+    return found
+
+
+async def get_person(ctx: AppContext, user_id: int) -> Person | None:
+    async with ctx.sessions() as session:
+        return await person(session, ctx, user_id)
+
+
+async def admin_names(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(select(User).where(User.is_admin.is_(True)).order_by(User.id))
+    return [u.name or u.telegram_name or str(u.id) for u in rows]
+
+
+async def require_member(session: AsyncSession, ctx: AppContext, user_id: int) -> Person:
+    found = await person(session, ctx, user_id)
+    if found is None or not found.is_member:
+        raise Refused("errors.not_member", admins=await admin_names(session))
+    return found
+
+
+async def departments(ctx: AppContext) -> list[Department]:
+    async with ctx.sessions() as session:
+        return list(await session.scalars(select(Department).order_by(Department.key)))
+
+
+async def members_of(session: AsyncSession, department_key: str) -> list[User]:
+    rows = await session.scalars(
+        select(User).where(User.department_key == department_key).order_by(User.id))
+    return list(rows)
+
+
+# --- the workgroup -----------------------------------------------------------------
+
+
+async def workgroup_chat_id(session: AsyncSession, ctx: AppContext) -> int | None:
+    bound = await session.get(Setting, WORKGROUP_SETTING)
+    if bound is not None:
+        return int(bound.value)
+    return ctx.settings.workgroup.chat_id
+
+
+async def is_workgroup(ctx: AppContext, chat_id: int) -> bool:
+    async with ctx.sessions() as session:
+        return await workgroup_chat_id(session, ctx) == chat_id
+
+
+async def bind_workgroup(ctx: AppContext, actor_id: int, chat_id: int) -> None:
+    """An admin makes this group the workgroup; complaints waiting for a group are posted."""
+    async with ctx.transaction() as session:
+        actor = await person(session, ctx, actor_id)
+        if actor is None or not actor.is_admin:
+            raise Refused("errors.admins_only")
+        row = await session.get(Setting, WORKGROUP_SETTING)
+        if row is None:
+            session.add(Setting(key=WORKGROUP_SETTING, value=str(chat_id)))
+        else:
+            row.value = str(chat_id)
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "held", OutboxMessage.kind == "post_card")
+            .values(status="pending", last_error=None)
+        )
+        record(session, ctx.now(), None, actor_id, "workgroup_bound", chat_id=chat_id)
+
+
+# --- joining a department -----------------------------------------------------------
+
+
+async def ask_join_name(ctx: AppContext, user_id: int, department_key: str) -> Department:
+    async with ctx.transaction() as session:
+        dept = await session.get(Department, department_key)
+        if dept is None:
+            raise Refused("errors.stale_button")
+        await set_pending(session, ctx, user_id, "join_name", data={"department": department_key})
+        return dept
+
+
+async def submit_join(ctx: AppContext, tg_user_id: int, department_key: str, name: str) -> None:
+    """Ask the department's head (or the admins, if it has none) to let the user in."""
+    name = clean_text(name)
+    if not name or len(name) > 50:
+        raise Refused("errors.bad_name")
+    async with ctx.transaction() as session:
+        now = ctx.now()
+        dept = await session.get(Department, department_key)
+        if dept is None:
+            raise Refused("errors.stale_button")
+        await drop_pending(session, tg_user_id, "join_name")
+        request = JoinRequest(user_id=tg_user_id, department_key=department_key, name=name,
+                              created_at=to_db(now))
+        session.add(request)
+        await session.flush()
+        deciders = [dept.head_user_id] if dept.head_user_id else []
+        if not deciders:
+            deciders = list(await session.scalars(select(User.id).where(User.is_admin.is_(True))))
+        requester = await person(session, ctx, tg_user_id)
+        assert requester is not None
+        for decider_id in deciders:
+            decider = await person(session, ctx, decider_id)
+            lang = decider.language if decider else ctx.settings.general.default_language
+            text = ctx.texts.html(lang, "membership.join_request", name=name, department=dept.name,
+                                  user_id=tg_user_id, telegram_name=requester.display_name)
+            keyboard = [[Button(ctx.texts.plain(lang, "buttons.join_approve"), f"jr:{request.id}:y"),
+                         Button(ctx.texts.plain(lang, "buttons.join_refuse"), f"jr:{request.id}:n")]]
+            queue_message(session, now, text, chat_id=decider_id, keyboard=keyboard)
+        record(session, now, None, tg_user_id, "join_requested", department=department_key,
+               name=name)
+
+
+@dataclass(frozen=True)
+class JoinDecision:
+    approved: bool
+    name: str
+    department_name: str
+
+
+async def decide_join(ctx: AppContext, actor_id: int, request_id: int,
+                      approve: bool) -> JoinDecision:
+    async with ctx.transaction() as session:
+        now = ctx.now()
+        request = await session.get(JoinRequest, request_id)
+        if request is None:
+            raise Refused("errors.stale_button")
+        dept = await session.get(Department, request.department_key)
+        assert dept is not None
+        actor = await person(session, ctx, actor_id)
+        if actor is None or not (actor.is_admin or dept.head_user_id == actor_id):
+            raise Refused("errors.only_head_or_admin", department=dept.name)
+        if request.status != "pending":
+            raise Refused("errors.already_decided")
+        request.status = "approved" if approve else "refused"
+        request.decided_by = actor_id
+        request.decided_at = to_db(now)
+        if approve:
+            user = await _get_or_add(session, request.user_id, to_db(now))
+            user.department_key = request.department_key
+            user.name = request.name
+        requester = await person(session, ctx, request.user_id)
+        assert requester is not None
+        template = "membership.join_approved" if approve else "membership.join_refused"
+        queue_message(session, now, ctx.texts.html(requester.language, template,
+                                                   department=dept.name, name=request.name),
+                      chat_id=request.user_id)
+        record(session, now, None, actor_id, "join_approved" if approve else "join_refused",
+               user_id=request.user_id, department=dept.key)
+        return JoinDecision(approve, request.name, dept.name)
+
+
+# --- questions waiting for a typed answer ---------------------------------------------
+
+
+async def set_pending(session: AsyncSession, ctx: AppContext, user_id: int, purpose: str,
+                      ref_id: int | None = None, data: dict | None = None) -> None:
+    existing = await session.get(PendingInput, user_id)
+    if existing is not None:
+        await session.delete(existing)
+        await session.flush()
+    session.add(PendingInput(user_id=user_id, purpose=purpose, ref_id=ref_id, data=data or {},
+                             created_at=to_db(ctx.now())))
+
+
+async def get_pending(ctx: AppContext, user_id: int) -> PendingInput | None:
+    """The question the user is answering now, if any; the service that takes the answer
+    deletes it in its own transaction, so an invalid answer leaves the question open."""
+    async with ctx.sessions() as session:
+        return await session.get(PendingInput, user_id)
+
+
+async def drop_pending(session: AsyncSession, user_id: int, purpose: str) -> None:
+    pending = await session.get(PendingInput, user_id)
+    if pending is not None and pending.purpose == purpose:
+        await session.delete(pending)
+
+
+async def clear_pending(ctx: AppContext, user_id: int) -> bool:
+    async with ctx.transaction() as session:
+        pending = await session.get(PendingInput, user_id)
+        if pending is None:
+            return False
+        await session.delete(pending)
+        return True

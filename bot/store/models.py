@@ -1,0 +1,203 @@
+"""The database: every fact the bot knows is a row here (the source of truth).
+
+Times are stored as naive UTC datetimes (SQLite has no time zones); the services
+convert to the configured zone for display.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """Somebody the bot knows: from config, from /join, or who wrote to it."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Telegram user id
+    name: Mapped[str | None] = mapped_column(String(50))  # as it appears on complaints
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"))
+    language: Mapped[str | None] = mapped_column(String(10))  # chosen; else from Telegram
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    telegram_name: Mapped[str | None] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False until the user opens a private chat with the bot: Telegram forbids writing first.
+    reachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    head_user_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Setting(Base):
+    """Values set in chat that override config (e.g. the bound workgroup)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class JoinRequest(Base):
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    name: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/approved/refused
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PendingInput(Base):
+    """The bot asked a user a question in private and waits for the typed answer.
+
+    One per user; e.g. the reason for 退回, or the name for /join. Kept in the
+    database so that a restart does not forget the question.
+    """
+
+    __tablename__ = "pending_inputs"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Draft(Base):
+    """A complaint form in progress: the conversation's state lives here, not in memory."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    photos: Mapped[list[Any]] = mapped_column(default=list)  # Telegram file_ids
+    # The field being asked now; None means the summary is shown.
+    current_field: Mapped[str | None] = mapped_column(String(32))
+    # Fields still to ask, in order (after a paste: only the missing or invalid ones).
+    queue: Mapped[list[Any]] = mapped_column(default=list)
+    # "guided": asked one by one; "edit": one field from the summary; "paste": filling gaps.
+    mode: Mapped[str] = mapped_column(String(16), default="guided")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class NumberCounter(Base):
+    """The running number per kind and year (P-2026-0001, P-2026-0002, …)."""
+
+    __tablename__ = "number_counters"
+
+    prefix: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # given on approval
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
+    complainant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    photos: Mapped[list[Any]] = mapped_column(default=list)
+    # A compensation / return / exchange case (rule 一.4).
+    is_crx: Mapped[bool] = mapped_column(Boolean, default=False)
+    filed_at: Mapped[datetime] = mapped_column(DateTime)  # 投訴時間
+    approver_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    # Where it lives in the workgroup.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(Integer)  # forum topic, if the group has topics
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_complaints_thread", "chat_id", "thread_id"),
+                      Index("ix_complaints_card", "chat_id", "card_message_id"))
+
+
+class StepRecord(Base):
+    """A workflow step of a posted complaint: who must do it, and who did it when."""
+
+    __tablename__ = "complaint_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    step_key: Mapped[str] = mapped_column(String(32))
+    department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # the deadline counts from here
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("complaint_id", "step_key", "department_key"),)
+
+
+class AuditEvent(Base):
+    """Who did what, when: written by every state change, never edited."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """Something to send or do in Telegram, written in the transaction that caused it.
+
+    The sender works through pending rows in id order; `kind` says what to do:
+    "message" (text with an optional keyboard), "post_card" (create the complaint's
+    topic if needed and post its card), "refresh_card" (edit the card in place).
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/held/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)

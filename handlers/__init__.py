@@ -1,0 +1,70 @@
+"""The Telegram edge: every handler, registered in one place and in order."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import approval, forms, general, intake, membership
+from handlers.common import app_ctx
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(app: Application) -> None:
+    # Group -1: who may talk to the bot at all (private chats and the workgroup).
+    app.add_handler(TypeHandler(Update, general.gate), group=-1)
+
+    app.add_handler(CommandHandler("start", general.start))
+    app.add_handler(CommandHandler("help", general.help_command))
+    app.add_handler(CommandHandler("whoami", membership.whoami))
+    app.add_handler(CommandHandler("join", membership.join))
+    app.add_handler(CommandHandler("show", general.show))
+    app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
+    app.add_handler(CommandHandler("cancel", forms.cancel, filters=PRIVATE))
+    app.add_handler(CommandHandler("complain", general.complain, filters=~PRIVATE))
+    app.add_handler(CommandHandler("bind", general.bind))
+
+    app.add_handler(CallbackQueryHandler(general.kind_button, pattern=r"^k:"))
+    app.add_handler(CallbackQueryHandler(forms.form_button, pattern=r"^f:"))
+    app.add_handler(CallbackQueryHandler(forms.resubmit_button, pattern=r"^rs:"))
+    app.add_handler(CallbackQueryHandler(approval.decision_button, pattern=r"^ap:"))
+    app.add_handler(CallbackQueryHandler(intake.accept_button, pattern=r"^acc:"))
+    app.add_handler(CallbackQueryHandler(membership.department_button, pattern=r"^jd:"))
+    app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=r"^jr:"))
+
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, forms.private_text))
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, forms.private_photo))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.TEXT & ~filters.PHOTO
+                                   & ~filters.StatusUpdate.ALL, forms.private_other))
+
+    app.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log it, and tell the user something went wrong instead of going silent."""
+    log.error("handler failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    ctx = app_ctx(context)
+    text = ctx.texts.plain(ctx.settings.general.default_language, "errors.internal")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(html.escape(text))
+    except Exception:  # the error report must not fail in turn
+        log.exception("could not report the error to the user")

@@ -1,0 +1,46 @@
+"""The department manager's 批准 / 退回 (rule 一.1)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services.complaints import Complaints
+from bot.services.context import Refused
+from bot.services.people import Person
+from bot.store.models import PendingInput
+from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+
+
+async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ap:<complaint>:y|n"""
+    query = update.callback_query
+    assert query is not None
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "ap")
+    complaints = Complaints(ctx)
+    try:
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise Refused("errors.stale_button")
+        complaint_id = int(parts[0])
+        if parts[1] == "y":
+            number = await complaints.approve(person.id, complaint_id)
+            text = ctx.texts.html(person.language, "approval.decided_approved", number=number)
+        else:
+            await complaints.ask_reject_reason(person.id, complaint_id)
+            text = ctx.texts.html(person.language, "approval.ask_reason")
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await reply(update, text)
+
+
+async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                             pending: PendingInput, text: str) -> None:
+    ctx = app_ctx(context)
+    assert pending.ref_id is not None
+    await Complaints(ctx).reject(person.id, pending.ref_id, text)
+    await reply(update, ctx.texts.html(person.language, "approval.decided_rejected"))

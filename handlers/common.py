@@ -1,0 +1,69 @@
+"""Small helpers every handler uses: the app context, the sender's identity, replies."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.outbox import Keyboard
+from bot.sender import to_markup
+from bot.services.context import AppContext, Refused
+from bot.services.people import Person, TelegramUser, touch
+
+
+def app_ctx(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
+    return context.bot_data["ctx"]  # type: ignore[no-any-return]
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def sender_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
+    """The person behind this update, recorded (and marked reachable in private chats)."""
+    user = update.effective_user
+    assert user is not None
+    return await touch(app_ctx(context),
+                       TelegramUser(user.id, user.full_name, user.language_code),
+                       private=is_private(update))
+
+
+async def reply(update: Update, text: str, keyboard: Keyboard | None = None) -> Message | None:
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(text, reply_markup=to_markup(keyboard),
+                                    do_quote=not is_private(update))
+
+
+def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:
+    """A refusal as plain text (for alerts); escape it before sending as HTML."""
+    return ctx.texts.plain(lang, refused.template, **refused.params)
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
+                 refused: Refused) -> None:
+    text = refusal_text(app_ctx(context), lang, refused)
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text[:200], show_alert=True)
+    else:
+        await reply(update, html.escape(text, quote=False))
+
+
+async def drop_keyboard(query: CallbackQuery) -> None:
+    """Take the buttons off a message once one of them has been used."""
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        await message.edit_reply_markup(reply_markup=None)
+
+
+def parse_callback(data: str | None, prefix: str) -> list[str]:
+    """'ap:12:y' → ['12', 'y'] for prefix 'ap'."""
+    parts = (data or "").split(":")
+    if not parts or parts[0] != prefix:
+        return []
+    return parts[1:]

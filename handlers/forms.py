@@ -1,0 +1,174 @@
+"""Filing a complaint in the private chat: the guided form, pasted templates, /cancel."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import views
+from bot.domain.fields import ComplaintKind
+from bot.domain.paste import looks_like_template
+from bot.services.complaints import Complaints
+from bot.services.context import Refused
+from bot.services.forms import Forms, FormScreen
+from bot.services.people import Person, clear_pending, get_pending
+from handlers import approval, membership
+from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+
+
+async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                      screen: FormScreen) -> None:
+    ctx = app_ctx(context)
+    text, keyboard = views.form_screen(ctx.texts, person.language, screen)
+    if screen.resumed:
+        text = ctx.texts.html(person.language, "form.resumed") + "\n\n" + text
+    await reply(update, text, keyboard)
+
+
+async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                     kind: ComplaintKind) -> None:
+    try:
+        screen = await Forms(app_ctx(context)).start(person.id, kind)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await show_screen(update, context, person, screen)
+
+
+async def product(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await sender_of(update, context)
+    await start_form(update, context, person, ComplaintKind.PRODUCT)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    had_question = await clear_pending(ctx, person.id)
+    had_form = await Forms(ctx).cancel(person.id)
+    template = "form.cancelled" if had_form or had_question else "form.nothing_to_cancel"
+    await reply(update, ctx.texts.html(person.language, template))
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any typed text in private: the answer to a pending question, a pasted template,
+    or the answer to the form's current step."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    text = message.text
+    pending = await get_pending(ctx, person.id)
+    try:
+        if pending is not None and pending.purpose == "reject_reason":
+            await approval.take_reject_reason(update, context, person, pending, text)
+            return
+        if pending is not None and pending.purpose == "join_name":
+            await membership.take_join_name(update, context, person, pending, text)
+            return
+        forms = Forms(ctx)
+        if looks_like_template(text):
+            await show_screen(update, context, person, await forms.paste(person.id, text))
+            return
+        if await forms.current(person.id) is None:
+            await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+            return
+        await show_screen(update, context, person, await forms.answer_text(person.id, text))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+
+
+async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    message = update.effective_message
+    assert message is not None and message.photo
+    forms = Forms(ctx)
+    if await forms.current(person.id) is None:
+        await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+        return
+    screen = await forms.answer_photo(person.id, message.photo[-1].file_id, message.caption)
+    await show_screen(update, context, person, screen)
+
+
+async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, voice notes, files…: say what is expected instead."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    screen = await Forms(ctx).not_text(person.id)
+    if screen is None:
+        await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+        return
+    await show_screen(update, context, person, screen)
+
+
+async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """f:<draft>:<action>[:arg] — choices, keep, back, edit, submit, cancel."""
+    query = update.callback_query
+    assert query is not None
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "f")
+    if len(parts) < 2 or not parts[0].isdigit():
+        await query.answer()
+        return
+    draft_id, action, arg = int(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""
+    forms = Forms(ctx)
+    try:
+        if action == "submit":
+            await submit(update, context, person, draft_id)
+            return
+        if action == "cancel":
+            await forms.cancel(person.id)
+            await query.answer()
+            await drop_keyboard(query)
+            await reply(update, ctx.texts.html(person.language, "form.cancelled"))
+            return
+        if action == "c" and arg.isdigit():
+            screen = await forms.choose(person.id, draft_id, int(arg))
+        elif action == "keep":
+            screen = await forms.keep(person.id, draft_id)
+        elif action == "back":
+            screen = await forms.back(person.id, draft_id)
+        elif action == "e":
+            screen = await forms.edit(person.id, draft_id, arg)
+        else:
+            raise Refused("errors.stale_button")
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await show_screen(update, context, person, screen)
+
+
+async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                 draft_id: int) -> None:
+    ctx = app_ctx(context)
+    query = update.callback_query
+    assert query is not None
+    submitted = await Complaints(ctx).submit(person.id, draft_id)
+    await query.answer()
+    await drop_keyboard(query)
+    if submitted.approver is None:
+        await reply(update, ctx.texts.html(person.language, "form.submitted_self"))
+    else:
+        await reply(update, ctx.texts.html(person.language, "form.submitted",
+                                           approver=submitted.approver.display_name))
+
+
+async def resubmit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rs:<complaint> — a rejected complaint back into a draft, at its summary."""
+    query = update.callback_query
+    assert query is not None
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "rs")
+    try:
+        if not parts or not parts[0].isdigit():
+            raise Refused("errors.stale_button")
+        screen = await Forms(app_ctx(context)).reopen(person.id, int(parts[0]))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await show_screen(update, context, person, screen)

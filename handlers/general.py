@@ -1,0 +1,116 @@
+"""/start, /help, /show, and the workgroup commands /complain and /bind."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot import views
+from bot.commands import commands_for
+from bot.domain.fields import ComplaintKind
+from bot.outbox import Button
+from bot.services.complaints import Complaints
+from bot.services.context import Refused
+from bot.services.forms import ENABLED_KINDS
+from bot.services.people import bind_workgroup, is_workgroup
+from handlers.common import app_ctx, is_private, parse_callback, refuse, reply, sender_of
+from handlers.forms import start_form
+
+DEEP_LINK_KINDS = {kind.value: kind for kind in ComplaintKind}
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: the bot answers people in private chats and in the
+    workgroup only (plus /bind, which is how an admin names the workgroup)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    if chat.type == ChatType.PRIVATE:
+        return
+    if await is_workgroup(app_ctx(context), chat.id):
+        return
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    if text.split("@")[0].split(" ")[0] == "/bind":
+        return
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    if not is_private(update):
+        await complain(update, context)
+        return
+    argument = context.args[0] if context.args else ""
+    if argument in DEEP_LINK_KINDS and person.is_member:
+        await start_form(update, context, person, DEEP_LINK_KINDS[argument])
+        return
+    keyboard = []
+    if person.is_member:
+        keyboard = [[Button(ctx.texts.plain(person.language, f"buttons.kind_{kind.value}"),
+                            f"k:{kind.value}") for kind in ENABLED_KINDS]]
+    await reply(update, ctx.texts.html(person.language, "general.welcome", person=person), keyboard)
+
+
+async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """k:<kind> from the /start chooser."""
+    query = update.callback_query
+    assert query is not None
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "k")
+    await query.answer()
+    if parts and parts[0] in DEEP_LINK_KINDS:
+        await start_form(update, context, person, DEEP_LINK_KINDS[parts[0]])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    names = commands_for(person, private=is_private(update))
+    commands = [(name, ctx.texts.plain(person.language, f"commands.{name}")) for name in names]
+    await reply(update, ctx.texts.html(person.language, "general.help", person=person,
+                                       commands=commands))
+
+
+async def complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In the group: a button that opens the private chat with the product form."""
+    ctx = app_ctx(context)
+    lang = ctx.settings.general.default_language
+    await sender_of(update, context)
+    link = f"https://t.me/{context.bot.username}?start={ComplaintKind.PRODUCT.value}"
+    await reply(update, ctx.texts.html(lang, "general.complain_here"),
+                [[Button(ctx.texts.plain(lang, "buttons.open_private"), url=link)]])
+
+
+async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    chat = update.effective_chat
+    assert chat is not None
+    if is_private(update):
+        await refuse(update, context, person.language, Refused("errors.group_only"))
+        return
+    try:
+        await bind_workgroup(ctx, person.id, chat.id)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
+
+
+async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    if not context.args:
+        await refuse(update, context, person.language, Refused("errors.show_usage"))
+        return
+    try:
+        view, items = await Complaints(ctx).show(person.id, context.args[0])
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    lang = person.language
+    await reply(update, views.card(ctx.texts, lang, view))
+    await reply(update, views.history(ctx.texts, lang, view, items))

@@ -1,0 +1,118 @@
+"""/whoami, /join and the head's decision on a join request."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.outbox import Button
+from bot.services.context import Refused
+from bot.services.people import (
+    Person,
+    ask_join_name,
+    decide_join,
+    departments,
+    submit_join,
+)
+from bot.store.models import PendingInput
+from handlers.common import (
+    app_ctx,
+    drop_keyboard,
+    is_private,
+    parse_callback,
+    refuse,
+    reply,
+    sender_of,
+)
+
+
+async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    await reply(
+        update,
+        ctx.texts.html(person.language, "membership.whoami", user_id=person.id, person=person),
+    )
+
+
+async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    if not is_private(update):
+        await refuse(update, context, person.language, Refused("errors.private_only"))
+        return
+    if person.is_member:
+        await reply(
+            update,
+            ctx.texts.html(
+                person.language, "membership.already_member", department=person.department_name
+            ),
+        )
+        return
+    depts = await departments(ctx)
+    buttons = [Button(d.name, f"jd:{d.key}") for d in depts]
+    keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    await reply(update, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
+
+
+async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """jd:<department key>"""
+    query = update.callback_query
+    assert query is not None
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "jd")
+    try:
+        if person.is_member:
+            raise Refused("errors.already_decided")
+        dept = await ask_join_name(ctx, person.id, parts[0] if parts else "")
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await reply(
+        update, ctx.texts.html(person.language, "membership.ask_name", department=dept.name)
+    )
+
+
+async def take_join_name(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    person: Person,
+    pending: PendingInput,
+    text: str,
+) -> None:
+    ctx = app_ctx(context)
+    department_key = str(pending.data.get("department", ""))
+    await submit_join(ctx, person.id, department_key, text)
+    name = ctx.settings.department_name(department_key)
+    await reply(update, ctx.texts.html(person.language, "membership.join_sent", department=name))
+
+
+async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """jr:<request>:y|n — the department's head (or an admin) decides."""
+    query = update.callback_query
+    assert query is not None
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "jr")
+    try:
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise Refused("errors.stale_button")
+        decision = await decide_join(ctx, person.id, int(parts[0]), approve=parts[1] == "y")
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await reply(
+        update,
+        ctx.texts.html(
+            person.language,
+            "membership.decided",
+            approved=decision.approved,
+            name=decision.name,
+            department=decision.department_name,
+        ),
+    )

@@ -1,0 +1,391 @@
+"""parse_template / looks_like_template on pasted paper templates."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.fields import ComplaintKind
+from bot.domain.paste import PastedForm, looks_like_template, parse_template
+
+P = ComplaintKind.PRODUCT
+S = ComplaintKind.SERVICE
+
+EXAMPLE = """《產品質量投訴》
+投拆人：王小明
+客戶名稱: 永輝超市
+發貨日期：2026年11月20日
+品牌：
+規格及數量：500ml×20箱
+產品存在的質量問題：瓶蓋漏液
+客戶要求：退貨
+投訴時間：_年_月_日_時_分
+"""
+
+EXAMPLE_VALUES = {
+    "complainant": "王小明",
+    "customer": "永輝超市",
+    "ship_date": "2026年11月20日",
+    "spec_qty": "500ml×20箱",
+    "problem": "瓶蓋漏液",
+    "request": "退貨",
+}
+
+
+def test_the_example() -> None:
+    assert parse_template(EXAMPLE) == PastedForm(P, EXAMPLE_VALUES, [])
+    assert looks_like_template(EXAMPLE)
+
+
+def test_simplified_labels_and_half_width_colons() -> None:
+    text = """投诉人:王小明
+客户名称:永辉超市
+发货日期:2026-11-20
+品牌:康师傅
+规格及数量:500ml×20箱
+产品存在的质量问题:瓶盖漏液
+客户要求:退货
+投诉时间:2026年11月21日9时30分"""
+    form = parse_template(text)
+    assert form.kind is P
+    assert form.values == {
+        "complainant": "王小明",
+        "customer": "永辉超市",
+        "ship_date": "2026-11-20",
+        "brand": "康师傅",
+        "spec_qty": "500ml×20箱",
+        "problem": "瓶盖漏液",
+        "request": "退货",
+        "filed_at": "2026年11月21日9时30分",
+    }
+    assert form.unknown_lines == []
+
+
+def test_shuffled_order_and_messy_spacing() -> None:
+    text = """
+
+\u3000客戶要求 ：退貨\u3000
+產品存在的質量問題　：　瓶蓋漏液
+
+   投拆人 :王小明
+客戶名稱：：永輝超市
+發貨日期：２０２６年１１月２０日
+"""
+    form = parse_template(text)
+    assert form.kind is P
+    assert form.values == {
+        "request": "退貨",
+        "problem": "瓶蓋漏液",
+        "complainant": "王小明",
+        "customer": "：永輝超市",  # only the first colon belongs to the label
+        "ship_date": "２０２６年１１月２０日",  # raw: validation reads it later
+    }
+
+
+def test_missing_fields_are_simply_absent() -> None:
+    form = parse_template("投訴人：王小明\n客戶要求：賠款")
+    assert form == PastedForm(P, {"complainant": "王小明", "request": "賠款"}, [])
+
+
+def test_multi_line_values() -> None:
+    text = """投訴人：王小明
+產品存在的質量問題：
+1. 瓶蓋漏液
+2. 標籤脫落
+
+   3. 箱子破損
+客戶要求：退貨
+另外運費由我方承擔"""
+    form = parse_template(text)
+    assert form.values["problem"] == "1. 瓶蓋漏液\n2. 標籤脫落\n3. 箱子破損"
+    assert form.values["request"] == "退貨\n另外運費由我方承擔"
+
+
+def test_value_on_the_line_after_its_label() -> None:
+    form = parse_template("投訴人：\n王小明\n客戶名稱：\n永輝超市")
+    assert form.values == {"complainant": "王小明", "customer": "永輝超市"}
+
+
+def test_numbered_and_bulleted_labels() -> None:
+    text = """1. 投訴人：王小明
+2、客戶名稱:永輝超市
+(3) 發貨日期：11月20日
+④品牌：康師傅
+五、規格及數量：20箱
+- 產品存在的質量問題：漏液
+• 客戶要求：換貨"""
+    form = parse_template(text)
+    assert form.values == {
+        "complainant": "王小明",
+        "customer": "永輝超市",
+        "ship_date": "11月20日",
+        "brand": "康師傅",
+        "spec_qty": "20箱",
+        "problem": "漏液",
+        "request": "換貨",
+    }
+    assert form.unknown_lines == []
+
+
+def test_lines_before_the_first_label_are_unknown() -> None:
+    form = parse_template("各位好，以下是投訴：\n投訴人：王小明\n客戶名稱：永輝")
+    assert form.unknown_lines == ["各位好，以下是投訴："]
+    assert form.values == {"complainant": "王小明", "customer": "永輝"}
+
+
+def test_repeated_label_last_non_empty_wins() -> None:
+    text = "客戶名稱：永輝\n品牌：A\n客戶名稱：永輝超市（福州店）\n客戶名稱：\n客戶名稱：_"
+    assert parse_template(text).values == {"customer": "永輝超市（福州店）", "brand": "A"}
+
+
+def test_placeholders_are_omitted_and_real_times_kept() -> None:
+    assert "filed_at" not in parse_template("投訴人：王\n投訴時間：_年_月_日_時_分").values
+    assert "filed_at" not in parse_template("投訴人：王\n投訴時間：  年  月  日  時  分").values
+    assert "filed_at" not in parse_template("投訴人：王\n投訴時間：＿＿＿＿").values
+    form = parse_template("投訴人：王\n投訴時間：2026年11月21日10時05分")
+    assert form.values["filed_at"] == "2026年11月21日10時05分"
+
+
+def test_label_aliases_and_damaged_original() -> None:
+    # copied from the rule book itself, encoding damage and all
+    text = "投拆人:王\n客戶名稱:永輝\n發(fā)貨日期:11/20\n規(guī)格及數量:20箱"
+    form = parse_template(text)
+    assert form.kind is P
+    assert form.values == {
+        "complainant": "王",
+        "customer": "永輝",
+        "ship_date": "11/20",
+        "spec_qty": "20箱",
+    }
+    assert parse_template("客戶：永輝\n質量問題：漏液\n出貨日期：今天").values == {
+        "customer": "永輝",
+        "problem": "漏液",
+        "ship_date": "今天",
+    }
+
+
+def test_html_and_emoji_are_kept_verbatim() -> None:
+    form = parse_template("投訴人：<b>王</b>\n客戶名稱：A&B 😀")
+    assert form.values == {"complainant": "<b>王</b>", "customer": "A&B 😀"}
+
+
+SERVICE_ONE_LINE = """《服務質量投訴》
+投拆人：李四
+投訴對象：物流部
+投訴事件（時間、起因、過程、結果）：司機送貨遲到兩小時，態度惡劣
+投訴目的（希望達到的結果：如索賠、處理、改進服務質量）：處理
+投訴時間：_年_月_日_時_分"""
+
+
+def test_service_template_unsplit_event_is_course() -> None:
+    form = parse_template(SERVICE_ONE_LINE)
+    assert form == PastedForm(
+        S,
+        {
+            "complainant": "李四",
+            "target": "物流部",
+            "event_course": "司機送貨遲到兩小時，態度惡劣",
+            "purpose": "處理",
+        },
+        [],
+    )
+    assert looks_like_template(SERVICE_ONE_LINE)
+
+
+def test_service_event_sub_parts_on_one_line() -> None:
+    text = (
+        "投訴人:李四\n"
+        "投訴事件(時間、起因、過程、結果):時間：11月20日，起因：送貨遲到；過程：司機態度差。"
+        "結果：客戶拒收\n"
+        "投訴目的(希望達到的結果:如索賠、處理、改進服務質量):改進服務質量"
+    )
+    form = parse_template(text)
+    assert form.kind is S
+    assert form.values == {
+        "complainant": "李四",
+        "event_time": "11月20日",
+        "event_cause": "送貨遲到",
+        "event_course": "司機態度差。",
+        "event_result": "客戶拒收",
+        "purpose": "改進服務質量",
+    }
+
+
+def test_service_event_sub_parts_on_separate_lines() -> None:
+    text = """投诉人：李四
+投诉对象：物流部
+投诉事件：
+  时间：11月20日下午
+  1. 起因：送货迟到
+  过程：司机态度差
+  后来还骂人
+  结果：客户拒收
+投诉目的：索赔"""
+    form = parse_template(text)
+    assert form.kind is S
+    assert form.values == {
+        "complainant": "李四",
+        "target": "物流部",
+        "event_time": "11月20日下午",
+        "event_cause": "送货迟到",
+        "event_course": "司机态度差\n后来还骂人",
+        "event_result": "客户拒收",
+        "purpose": "索赔",
+    }
+
+
+def test_unlabelled_event_text_goes_before_the_labelled_course() -> None:
+    text = "投訴對象：物流部\n投訴事件：背景說明\n經過：很慢\n原因：下雨"
+    form = parse_template(text)
+    assert form.values == {
+        "target": "物流部",
+        "event_course": "背景說明\n很慢",
+        "event_cause": "下雨",
+    }
+
+
+def test_sub_part_words_are_plain_text_outside_the_event() -> None:
+    form = parse_template("投訴人：王\n產品存在的質量問題：漏液\n時間：昨天")
+    assert form.values["problem"] == "漏液\n時間：昨天"
+    assert "event_time" not in form.values
+
+
+def test_explicit_event_labels() -> None:
+    form = parse_template("投訴事件·時間：昨天\n事件結果：拒收\n投訴對象：物流部")
+    assert form.kind is S
+    assert form.values == {"event_time": "昨天", "event_result": "拒收", "target": "物流部"}
+
+
+def test_kind_from_title_when_only_shared_labels() -> None:
+    assert parse_template("《服務質量投訴》\n投訴人：王").kind is S
+    assert parse_template("1、《產品質量投訴》填寫格式\n投訴人：王").kind is P
+    assert parse_template("投訴人：王\n投訴時間：昨天").kind is None
+
+
+def test_labels_beat_a_wrong_title() -> None:
+    form = parse_template("《產品質量投訴》\n投訴人：王\n投訴對象：物流部\n投訴目的：處理")
+    assert form.kind is S
+    assert form.values == {"complainant": "王", "target": "物流部", "purpose": "處理"}
+
+
+def test_mixed_labels_title_decides_and_foreign_lines_are_unknown() -> None:
+    text = "《產品質量投訴》\n投訴對象：物流部\n張三\n客戶名稱：永輝"
+    form = parse_template(text)
+    assert form.kind is P
+    assert form.values == {"customer": "永輝"}
+    assert form.unknown_lines == ["投訴對象：物流部", "張三"]
+
+
+def test_mixed_labels_without_title_majority_decides() -> None:
+    assert parse_template("投訴對象：物流部\n客戶名稱：永輝").kind is None
+    form = parse_template("投訴對象：物流部\n客戶名稱：永輝\n品牌：A")
+    assert form.kind is P
+    assert form.unknown_lines == ["投訴對象：物流部"]
+
+
+def test_looks_like_template() -> None:
+    assert looks_like_template("投訴人：王\n客戶名稱：永輝")
+    assert looks_like_template("客户名称:永辉\n品牌:")  # empty labels still count
+    assert looks_like_template("投訴事件：\n時間：昨天\n結果：拒收")
+    assert not looks_like_template("")
+    assert not looks_like_template("你好，請問今天的貨什麼時候到？")
+    assert not looks_like_template("hello: world\nfoo: bar")
+    assert not looks_like_template("投訴人：王小明")  # one label is not a template
+    assert not looks_like_template("投訴人：王\n投訴人：李")  # distinct labels
+    assert not looks_like_template("我想問投訴人：王小明，客戶名稱：永輝")  # not at line starts
+    assert not looks_like_template("投訴人 王小明\n客戶名稱 永輝")  # no colons
+
+
+def test_garbage() -> None:
+    for text in ["", "\n\n", "asdf qwer", "::::", "：：\n（）：", "《》", "\x00\ud800"]:
+        form = parse_template(text)
+        assert form.values == {}
+        assert not looks_like_template(text)
+
+
+# --- properties -------------------------------------------------------------------
+@given(st.text())
+def test_parse_template_never_raises(text: str) -> None:
+    form = parse_template(text)
+    assert all(isinstance(v, str) and v for v in form.values.values())
+    assert isinstance(looks_like_template(text), bool)
+
+
+@given(st.lists(st.sampled_from(["投訴人：", "客戶名稱:", "投訴事件（時間、起因）：", "時間：",
+                                 "結果:", "\n", "\u3000", "《服務質量投訴》", "1.", "發(fā)",
+                                 "_年_月", "x", "王", "(", ")", ":", "："])).map("".join))
+def test_parse_template_never_raises_on_template_like_noise(text: str) -> None:
+    parse_template(text)
+    looks_like_template(text)
+
+
+PRODUCT_LABELS = {
+    "complainant": "投訴人",
+    "customer": "客戶名稱",
+    "ship_date": "發貨日期",
+    "brand": "品牌",
+    "spec_qty": "規格及數量",
+    "problem": "產品存在的質量問題",
+    "request": "客戶要求",
+    "filed_at": "投訴時間",
+}
+SERVICE_LABELS = {
+    "complainant": "投訴人",
+    "target": "投訴對象",
+    "purpose": "投訴目的(希望達到的結果:如索賠、處理、改進服務質量)",
+    "filed_at": "投訴時間",
+}
+EVENT_LABELS = {
+    "event_time": "時間",
+    "event_cause": "起因",
+    "event_course": "過程",
+    "event_result": "結果",
+}
+
+# No colons, no 《》, no line breaks, no placeholder-only values: what is left is free
+# text that can never be mistaken for a label, a title or a blank.
+_ALPHABET = "王小明永輝超市瓶蓋漏液箱康師傅物流部態度abcXYZ0123 <>&()-、，。😀"
+_value = st.text(alphabet=_ALPHABET, min_size=1, max_size=20).filter(
+    lambda v: v == v.strip() and any(ch.isalnum() or ch == "😀" for ch in v)
+)
+_multiline_value = st.lists(_value, min_size=1, max_size=3).map("\n".join)
+
+
+def _render(labels: dict[str, str], values: dict[str, str], colon: str) -> list[list[str]]:
+    return [[f"{labels[k]}{colon}{v.splitlines()[0]}", *v.splitlines()[1:]]
+            for k, v in values.items()]
+
+
+@given(
+    values=st.dictionaries(st.sampled_from(sorted(PRODUCT_LABELS)), _multiline_value,
+                           min_size=1),
+    colon=st.sampled_from(["：", ":", " : ", "\u3000："]),
+    title=st.booleans(),
+    data=st.data(),
+)
+def test_product_round_trip(values: dict[str, str], colon: str, title: bool,
+                            data: st.DataObject) -> None:
+    blocks = data.draw(st.permutations(_render(PRODUCT_LABELS, values, colon)))
+    lines = (["《產品質量投訴》"] if title else []) + [line for b in blocks for line in b]
+    form = parse_template("\n".join(lines))
+    assert form.values == values
+    assert form.unknown_lines == []
+    if title or set(values) - {"complainant", "filed_at"}:
+        assert form.kind is P
+
+
+@given(
+    values=st.dictionaries(st.sampled_from(sorted(SERVICE_LABELS)), _multiline_value),
+    event=st.dictionaries(st.sampled_from(sorted(EVENT_LABELS)), _value, min_size=1),
+    colon=st.sampled_from(["：", ":"]),
+    data=st.data(),
+)
+def test_service_round_trip(values: dict[str, str], event: dict[str, str], colon: str,
+                            data: st.DataObject) -> None:
+    sub_parts = data.draw(st.permutations(_render(EVENT_LABELS, event, colon)))
+    event_block = [f"投訴事件(時間、起因、過程、結果){colon}"] + [b[0] for b in sub_parts]
+    blocks = data.draw(st.permutations([*_render(SERVICE_LABELS, values, colon), event_block]))
+    form = parse_template("\n".join(line for b in blocks for line in b))
+    assert form.kind is S
+    assert form.values == {**values, **event}
+    assert form.unknown_lines == []
