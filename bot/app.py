@@ -25,6 +25,7 @@ from bot.config import LANGUAGES, Settings
 from bot.sender import Sender
 from bot.services.context import AppContext
 from bot.services.people import seed_from_config, workgroup_chat_id
+from bot.services.updates import forget_old_updates
 from bot.store.db import create_engine, migrate, session_factory
 from bot.texts import Texts
 
@@ -63,6 +64,7 @@ class Runtime:
     async def start(self) -> None:
         await migrate(self.settings.database.url)
         await seed_from_config(self.ctx)
+        await forget_old_updates(self.ctx)
         await self.app.initialize()
         await self.set_commands()
         await self.check_workgroup()

@@ -14,6 +14,7 @@ from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
 from bot.services.people import bind_workgroup, is_workgroup
+from bot.services.updates import claim_update
 from handlers.common import app_ctx, is_private, parse_callback, refuse, reply, sender_of
 from handlers.forms import start_form
 
@@ -26,6 +27,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or user.is_bot:
         raise ApplicationHandlerStop
+    if not await claim_update(app_ctx(context), update.update_id):
+        raise ApplicationHandlerStop  # already handled before a restart
     if chat.type == ChatType.PRIVATE:
         return
     if await is_workgroup(app_ctx(context), chat.id):

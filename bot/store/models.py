@@ -53,6 +53,16 @@ class Department(Base):
     head_user_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled: after a crash Telegram sends the last
+    unconfirmed updates again, and each must act only once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Setting(Base):
     """Values set in chat that override config (e.g. the bound workgroup)."""
 

@@ -9,22 +9,22 @@ messages, files, callback queries, bot commands) makes the results realistic.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from .formatting import ParseError, parse_text, utf16_len
+from .model import Call, ChatState, Failure, FileRec, Mark, Message, MsgMeta, Params
 from .spec import ApiError, Spec, Upload, bad_request
 
-Message = dict[str, Any]
 T = TypeVar("T")
 
 DEFAULT_ALLOWED = {"message", "edited_message", "channel_post", "edited_channel_post",
@@ -33,6 +33,9 @@ DEFAULT_ALLOWED = {"message", "edited_message", "channel_post", "edited_channel_
                    "callback_query", "shipping_query", "pre_checkout_query",
                    "purchased_paid_media", "poll", "poll_answer", "my_chat_member",
                    "chat_join_request", "chat_boost", "removed_chat_boost"}
+# ExtBot inserts Defaults for these into every method built on Bot._send_message, including
+# methods that do not take them (forwardMessage gets parse_mode); Telegram ignores them.
+PTB_DEFAULTS = {"parse_mode", "link_preview_options", "disable_notification", "protect_content"}
 TOPIC_COLORS = {7322096, 16766590, 13338331, 9367192, 16749490, 16478047}
 MEDIA_METHODS = {"sendPhoto": "photo", "sendDocument": "document", "sendSticker": "sticker",
                  "sendVoice": "voice", "sendAudio": "audio", "sendVideo": "video",
@@ -49,107 +52,27 @@ NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
 
-@dataclass
-class Call:
-    """One Bot API request: decoded params (raw ones if they did not validate)."""
-
-    method: str
-    params: dict[str, Any]
-    ok: bool
-    error: str | None = None
-    result: Any = None
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A point in the message sequence (``fake.mark()``), for ``after=`` arguments."""
-
-    seq: int
-
-
-@dataclass
-class Failure:
-    error_code: int | str
-    description: str | None
-    retry_after: int | None
-    delay: float
-    perform: bool
-
-
-@dataclass
-class FileRec:
-    file_id: str
-    file_unique_id: str
-    kind: str
-    data: bytes = field(repr=False)
-    filename: str | None = None
-    mime_type: str | None = None
-
-    @property
-    def file_path(self) -> str:
-        suffix = self.filename.rsplit(".", 1)[-1] if self.filename and "." in self.filename else (
-            "jpg" if self.kind == "photo" else "bin")
-        return f"{self.kind}s/file_{self.file_unique_id}.{suffix}"
-
-
-@dataclass
-class MsgMeta:
-    seq: int
-    edits: int = 0
-    history: list[Message] = field(default_factory=list)
-    markup: dict[str, Any] | None = None  # reply_markup as sent, of any kind
-
-
-@dataclass
-class ChatState:
-    chat: dict[str, Any]  # the Chat object
-    is_forum: bool = False
-    bot_is_admin: bool = False
-    can_manage_topics: bool = False
-    can_delete_messages: bool = False
-    can_pin_messages: bool = False
-    members: dict[int, str] = field(default_factory=dict)  # user id -> status
-    messages: dict[int, Message] = field(default_factory=dict)
-    meta: dict[int, MsgMeta] = field(default_factory=dict)
-    topics: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deleted: list[Message] = field(default_factory=list)
-    next_id: int = 1
-
-    @property
-    def id(self) -> int:
-        return int(self.chat["id"])
-
-    @property
-    def private(self) -> bool:
-        return bool(self.chat["type"] == "private")
-
-
-class Params(dict[str, Any]):
-    """Decoded call parameters plus the file parts of the request."""
-
-    uploads: dict[str, Upload]
-
-
 def _chat_info(state: ChatState) -> dict[str, Any]:
     return copy.deepcopy(state.chat)
 
 
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "complaint_test_bot",
-                 *, bot_name: str = "Complaint Test Bot", callback_timeout: float = 15.0) -> None:
+                 *, bot_name: str = "Complaint Test Bot", callback_timeout: float = 15.0,
+                 port: int = 0) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {"id": self.bot_id, "is_bot": True,
                                          "first_name": bot_name, "username": bot_username}
         self.callback_timeout = callback_timeout
-        self.spec = Spec()
-        self.port = 0
+        self.spec = Spec.default()
+        self.port = port
         # records
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.unimplemented_calls: list[Call] = []
+        self.ignored_params: list[tuple[str, str, Any]] = []  # (method, name, value)
         self.callback_answers: list[dict[str, Any]] = []
         self.poll_count = 0
         # world
@@ -253,17 +176,24 @@ class FakeTelegram:
         else:
             self._inflight += 1
             self._last_activity = time.monotonic()
-        raw: dict[str, Any] = {}
+        shown: dict[str, Any] = {}  # params as recorded: decoded once they validate
         try:
             raw, uploads = await self._read_params(request)
-            params = Params(self.spec.decode(name, {**raw, **uploads}))
+            shown = raw
+            fields = self.spec.fields(name)
+            for key in PTB_DEFAULTS & raw.keys() - fields:  # PTB's Defaults quirk, see README
+                self.ignored_params.append((name, key, raw.pop(key)))
+            # file parts named like a parameter are its value; others are attach:// targets
+            direct = {k: v for k, v in uploads.items() if k in fields}
+            params = Params(self.spec.decode(name, {**raw, **direct}))
             params.uploads = uploads
+            shown = params
             failure = self._take_failure(name)
             if failure is not None:
                 return await self._inject(name, params, failure)
             result = await self._dispatch(name, params)
         except ApiError as e:
-            return self._error_response(name, raw, e)
+            return self._error_response(name, dict(shown), e)
         finally:
             if not polling:
                 self._inflight -= 1
@@ -274,7 +204,7 @@ class FakeTelegram:
 
     def _json(self, status: int, payload: dict[str, Any]) -> web.Response:
         return web.Response(status=status, content_type="application/json",
-                            text=json.dumps(payload, ensure_ascii=False))
+                            text=json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
     def _error_response(self, method: str, params: dict[str, Any], err: ApiError, *,
                         extra: str = "", injected: bool = False) -> web.Response:
@@ -320,10 +250,8 @@ class FakeTelegram:
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but return at once when the server stops."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
-        except TimeoutError:
-            pass
 
     async def _dispatch(self, method: str, p: Params) -> Any:
         if method in MEDIA_METHODS:
@@ -340,12 +268,14 @@ class FakeTelegram:
     def add_user(self, user_id: int, first_name: str, *, last_name: str | None = None,
                  username: str | None = None, language_code: str | None = "zh-hant",
                  started: bool = True, blocked: bool = False) -> dict[str, Any]:
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "last_name": last_name,
-                "username": username, "language_code": language_code}
-        user = {k: v for k, v in user.items() if v is not None}
+        fields: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name,
+                                  "last_name": last_name, "username": username,
+                                  "language_code": language_code}
+        user = {k: v for k, v in fields.items() if v is not None}
         self.users[user_id] = user
         self.user_flags[user_id] = {"started": started, "blocked": blocked}
-        chat = {k: user[k] for k in ("first_name", "last_name", "username") if k in user}
+        chat: dict[str, Any] = {k: user[k] for k in ("first_name", "last_name", "username")
+                                if k in user}
         self.chats[user_id] = ChatState({"id": user_id, "type": "private", **chat})
         return copy.deepcopy(user)
 
@@ -433,8 +363,8 @@ class FakeTelegram:
         return rec
 
     def _media(self, kind: str, rec: FileRec) -> Any:
-        base = {"file_id": rec.file_id, "file_unique_id": rec.file_unique_id,
-                "file_size": len(rec.data)}
+        base: dict[str, Any] = {"file_id": rec.file_id, "file_unique_id": rec.file_unique_id,
+                                "file_size": len(rec.data)}
         if kind == "photo":
             small = {**base, "file_id": rec.file_id + "-s", "file_unique_id": rec.file_unique_id
                      + "s", "width": 90, "height": 68}
@@ -655,8 +585,9 @@ class FakeTelegram:
         """Remember "now" in the message sequence: ``wait_bot_message(..., after=mark)``."""
         return Mark(self._seq)
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0,
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 10.0,
                        message: str = "condition") -> T:
+        """Poll ``predicate`` until it returns something truthy; return that."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -778,10 +709,9 @@ class FakeTelegram:
     def _formatted(self, p: Params, key: str, entities_key: str) -> dict[str, Any]:
         if key not in p:
             return {}
-        if p.get(entities_key) is not None and p.get("parse_mode"):
-            raise bad_request(f"can't use {entities_key} together with parse_mode", violation=True)
+        mode = None if p.get(entities_key) else p.get("parse_mode")  # entities win
         try:
-            text, entities = parse_text(p[key], p.get("parse_mode"))
+            text, entities = parse_text(p[key], mode)
         except ParseError as e:
             raise bad_request(f"can't parse entities: {e}", violation=True) from None
         except ValueError:
@@ -807,7 +737,7 @@ class FakeTelegram:
         rec = self.files.get(value)
         if rec is None:
             raise bad_request("wrong file identifier/HTTP URL specified")
-        if rec.kind != kind and {rec.kind, kind} != {"photo", "document"}:
+        if rec.kind != kind:
             raise bad_request(f"can't use file of type {rec.kind.title()} as {kind.title()}")
         return rec
 
@@ -836,7 +766,6 @@ class FakeTelegram:
         meta = chat.meta[msg["message_id"]]
         meta.history.append(copy.deepcopy(msg))
         meta.edits += 1
-        meta.seq = self._next_seq()
         msg["edit_date"] = int(time.time())
 
     def _apply_edit(self, chat: ChatState, msg: Message, new: dict[str, Any],
@@ -910,10 +839,14 @@ class FakeTelegram:
         return tid
 
     def _topic(self, chat: ChatState, p: Params) -> dict[str, Any]:
-        self._require_topic_rights(chat, "manage")
+        if not chat.is_forum:
+            raise bad_request("the chat is not a forum")
         topic = chat.topics.get(p["message_thread_id"])
         if topic is None:
             raise bad_request("TOPIC_ID_INVALID")
+        # "must have the can_manage_topics administrator rights, unless it is the creator"
+        if not chat.can_manage_topics and not (topic["created_by_bot"] and chat.bot_is_admin):
+            raise bad_request("not enough rights to manage the topic")
         return topic
 
     def _service(self, chat: ChatState, tid: int, content: dict[str, Any]) -> None:
@@ -1228,8 +1161,6 @@ def _newer(chat: ChatState, msg: Message, after: int | Message | Mark | None) ->
     if after is None:
         return True
     if isinstance(after, Mark):
-        return chat.meta[msg["message_id"]].seq > after.seq and not chat.meta[
-            msg["message_id"]].edits or chat.meta[msg["message_id"]].history[0:1] == [] and (
-            chat.meta[msg["message_id"]].seq > after.seq)
+        return chat.meta[msg["message_id"]].created > after.seq
     mid = after if isinstance(after, int) else after["message_id"]
     return int(msg["message_id"]) > mid

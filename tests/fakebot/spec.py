@@ -8,6 +8,7 @@ Telegram enforces (inline buttons, bot commands). Problems raise ``ApiError``.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _BUTTON_ACTIONS = ("url", "callback_data", "web_app", "login_url", "switch_inline_query",
                    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
                    "copy_text", "callback_game", "pay")
+_ENTITIES = {"text": "entities", "caption": "caption_entities", "quote": "quote_entities"}
 _LIMIT_ERRORS = {  # (owner, field, too short?) -> Telegram's description
     ("sendMessage", "text", True): "message text is empty",
     ("sendMessage", "text", False): "message is too long",
@@ -66,7 +68,7 @@ _LIMIT_ERRORS = {  # (owner, field, too short?) -> Telegram's description
     ("InlineKeyboardButton", "callback_data", False): "BUTTON_DATA_INVALID",
     ("BotCommand", "command", True): "BOT_COMMAND_INVALID",
     ("BotCommand", "command", False): "BOT_COMMAND_INVALID",
-    ("BotCommand", "description", True): "BOT_COMMAND_DESCRIPTION_INVALID",
+    ("BotCommand", "description", True): "command description must be non-empty",
     ("BotCommand", "description", False): "BOT_COMMAND_DESCRIPTION_INVALID",
     ("answerCallbackQuery", "text", False): "MESSAGE_TOO_LONG",
     ("createForumTopic", "name", True): "TOPIC_TITLE_EMPTY",
@@ -81,9 +83,18 @@ class Spec:
         self.types: dict[str, dict[str, Any]] = data["types"]
         self._by_lower = {name.lower(): name for name in self.methods}
 
+    @staticmethod
+    @functools.cache
+    def default() -> Spec:
+        """The vendored spec, loaded once."""
+        return Spec()
+
     def canonical(self, method: str) -> str | None:
         """Telegram matches method names case-insensitively."""
         return self._by_lower.get(method.lower())
+
+    def fields(self, method: str) -> set[str]:
+        return {f["name"] for f in self.methods[method]["fields"]}
 
     # ------------------------------------------------------------------ top level parameters
 
@@ -126,7 +137,7 @@ class Spec:
                 return self._coerce_one(value, t, path, top=top)
             except _Mismatch as e:
                 errors.append(e)
-        if len(types) > 1 and all(e.depth == errors[0].depth for e in errors):
+        if len({str(e) for e in errors}) > 1 and all(e.depth == errors[0].depth for e in errors):
             shown = " or ".join(types)
             raise _Mismatch(f'{_where(path, top)} must be of type {shown}', errors[0].depth)
         raise max(errors, key=lambda e: e.depth)
@@ -189,13 +200,14 @@ class Spec:
         fields = {f["name"]: f for f in spec.get("fields", [])}
         for key in value:
             if key not in fields:
-                raise _Mismatch(f'can\'t parse {t}: unknown field "{path}.{key}"', depth + 1)
+                raise _Mismatch(f'can\'t parse {t}: unknown field "{path}.{key}" (Telegram '
+                                "would silently ignore it)", depth + 1)
         out: dict[str, Any] = {}
         for name, f in fields.items():
             if name not in value or value[name] is None:
                 if f["required"]:
-                    raise _Mismatch(f'can\'t parse {t}: field "{path}.{name}" is required',
-                                    depth + 1)
+                    raise _Mismatch(f'can\'t parse {t}: Can\'t find field "{name}" '
+                                    f'(field "{path}.{name}" is required)', depth + 1)
                 continue
             v = self._coerce(value[name], f["types"], f"{path}.{name}", top=False)
             if "const" in f and v != f["const"]:
@@ -241,6 +253,8 @@ class Spec:
         else:
             if limits.get("after_parsing"):
                 mode = siblings.get("quote_parse_mode" if name == "quote" else "parse_mode")
+                if siblings.get(_ENTITIES.get(name, "")):
+                    mode = None  # explicit entities win over parse_mode
                 try:
                     value, _ = parse_text(value, mode if isinstance(mode, str) else None)
                 except ParseError as e:
@@ -282,15 +296,16 @@ def _check_button(button: dict[str, Any], path: str) -> None:
 
 
 def _check_keyboard(markup: dict[str, Any], path: str) -> None:
-    if sum(len(row) for row in markup["inline_keyboard"]) > 100:
-        raise bad_request("REPLY_MARKUP_TOO_LONG", violation=True)
+    too_many = sum(len(row) for row in markup["inline_keyboard"]) > 100
+    if too_many or len(json.dumps(markup, ensure_ascii=False).encode()) > 10240:
+        raise bad_request("reply markup is too long", violation=True)
 
 
 def _check_command(cmd: dict[str, Any], path: str) -> None:
     if not _COMMAND.fullmatch(cmd["command"]):
         raise bad_request("BOT_COMMAND_INVALID", violation=True)
     if not cmd["description"].strip():
-        raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID", violation=True)
+        raise bad_request("command description must be non-empty", violation=True)
 
 
 _EXTRA_CHECKS = {

@@ -1,14 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-27 03:16:54.808823
+Revises:
+Create Date: 2026-11-27 03:26:42.506019
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -37,6 +36,11 @@ def upgrade() -> None:
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('user_id')
+    )
+    op.create_table('processed_updates',
+    sa.Column('update_id', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('update_id')
     )
     op.create_table('settings',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -179,6 +183,7 @@ def downgrade() -> None:
     op.drop_table('complaints')
     op.drop_table('users')
     op.drop_table('settings')
+    op.drop_table('processed_updates')
     op.drop_table('pending_inputs')
     op.drop_table('number_counters')
     op.drop_table('departments')

@@ -1,0 +1,99 @@
+"""Bad input gets a clear answer; nothing broken is stored or sent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.store.models import Complaint, Draft
+from tests.e2e.conftest import FORUM, OUTSIDER, SALES, STRANGERS, Actor, text_of
+from tests.e2e.test_filing import fill_product_form
+from tests.fakebot import FakeTelegram
+
+HOSTILE = "<b>粗體</b> & <script>x</script> 😀"
+
+
+async def test_too_long_answer_is_refused_and_the_step_kept(bot: Runtime, people: dict[str, Actor]) -> None:
+    sales = people["sales"]
+    step = await sales.say("/product", expect="第 1/8 步")
+    await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    reply = await sales.say("客" * 5000, expect="太長了")
+    assert "5000" in text_of(reply) and "200" in text_of(reply)
+    assert "第 2/8 步" in text_of(reply)
+    await sales.say("永輝超市", expect="第 3/8 步")
+
+
+async def test_future_date_sticker_voice_and_blank_answers(bot: Runtime, fake: FakeTelegram,
+                                                           people: dict[str, Actor]) -> None:
+    sales = people["sales"]
+    step = await sales.say("/product", expect="第 1/8 步")
+    await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    await sales.say("永輝超市", expect="第 3/8 步")
+    future = await sales.say("2099-01-01", expect="不能晚於今天")
+    assert "第 3/8 步" in text_of(future)
+    await sales.say("下個月某天", expect="看不懂這個日期")
+    await sales.say("2026-02-30", expect="沒有這一天")
+    since = sales.mark()
+    fake.send_sticker(SALES, SALES)
+    await sales.next_message(since, "需要文字回答")
+    since = sales.mark()
+    fake.send_voice(SALES, SALES)
+    await sales.next_message(since, "需要文字回答")
+    await sales.say("   ", expect="不能空白")
+    await sales.say("昨天", expect="第 4/8 步")
+
+
+async def test_html_and_emoji_in_every_field_reach_the_card_intact(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    sales, head = people["sales"], people["sales_head"]
+    step = await sales.say("/product", expect="第 1/8 步")
+    step = await sales.say(HOSTILE, expect="第 2/8 步")
+    step = await sales.say(HOSTILE, expect="第 3/8 步")
+    step = await sales.say("今天", expect="第 4/8 步")
+    step = await sales.say(HOSTILE, expect="第 5/8 步")
+    step = await sales.say(HOSTILE, expect="第 6/8 步")
+    step = await sales.say(HOSTILE, expect="第 7/8 步")
+    summary = await sales.say(HOSTILE, expect="請確認")
+    assert text_of(summary).count(HOSTILE) == 6
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    request = await head.next_message(since_head, "待你審批")
+    assert HOSTILE in text_of(request)
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    card = await fake.wait_bot_message(FORUM, contains="#P-")
+    assert text_of(card).count(HOSTILE) == 6
+    async with bot.ctx.sessions() as session:
+        complaint = await session.scalar(select(Complaint))
+        assert complaint is not None and complaint.answers["customer"] == HOSTILE
+    assert step
+
+
+async def test_outsider_is_told_whom_to_ask(bot: Runtime, people: dict[str, Actor]) -> None:
+    outsider = people["outsider"]
+    reply = await outsider.say("/product", expect="還不是任何部門的成員")
+    assert "/join" in text_of(reply) and "系統管理員" in text_of(reply)
+    pasted = "投訴人：路人甲\n客戶名稱：某店\n品牌：輝煌"
+    await outsider.say(pasted, expect="/join")
+    async with bot.ctx.sessions() as session:
+        assert await session.scalar(select(Draft)) is None
+
+
+async def test_unconfigured_group_is_ignored(bot: Runtime, fake: FakeTelegram) -> None:
+    fake.send_text(SALES, STRANGERS, "/help")
+    fake.send_text(SALES, STRANGERS, "/complain")
+    fake.send_text(OUTSIDER, STRANGERS, "投訴人：x\n客戶名稱：y")
+    await fake.wait_idle(quiet=0.5)
+    assert fake.bot_messages(STRANGERS) == []
+
+
+async def test_stale_and_forged_buttons_change_nothing(bot: Runtime, fake: FakeTelegram,
+                                                       people: dict[str, Actor]) -> None:
+    sales = people["sales"]
+    summary = await fill_product_form(sales, photo=False)
+    await sales.press(summary, sales.button(summary, ":cancel"), expect="已取消")
+    # An old form message's buttons no longer act.
+    step = await sales.say("/product", expect="第 1/8 步")
+    await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    async with bot.ctx.sessions() as session:
+        draft = await session.scalar(select(Draft))
+        assert draft is not None and draft.current_field == "customer"

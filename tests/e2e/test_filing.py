@@ -1,0 +1,172 @@
+"""A product complaint from the private form to its thread in the workgroup (issue 2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.store.models import AuditEvent, Complaint, StepRecord
+from tests.e2e.conftest import DESK, FORUM, PLAIN, SALES, Actor, StartBot, text_of
+from tests.fakebot import FakeTelegram
+
+YEAR = datetime.now().year
+
+
+async def fill_product_form(sales: Actor, *, photo: bool = True) -> dict:
+    """Walk the guided form to its summary; returns the summary message."""
+    step = await sales.say("/product", expect="第 1/8 步")
+    assert "王小明" in text_of(step)  # prefilled from the registered name
+    step = await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    step = await sales.say("永輝超市", expect="第 3/8 步")
+    step = await sales.say("昨天", expect="第 4/8 步")
+    step = await sales.press(step, sales.button_labelled(step, "輝煌"), expect="第 5/8 步")
+    step = await sales.say("500ml×20箱", expect="第 6/8 步")
+    if photo:
+        since = sales.mark()
+        sales.fake.send_photo(SALES, SALES, caption="瓶蓋漏液，整箱受潮")
+        step = await sales.next_message(since, "已收到照片")
+        step = await sales.press(step, sales.button(step, ":keep"), expect="第 7/8 步")
+    else:
+        step = await sales.say("瓶蓋漏液，整箱受潮", expect="第 7/8 步")
+    return await sales.press(step, sales.button_labelled(step, "退貨"), expect="請確認")
+
+
+async def test_guided_filing_approval_topic_card_and_acceptance(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    sales, head, desk = people["sales"], people["sales_head"], people["desk"]
+    summary = await fill_product_form(sales)
+    for expected in ("王小明", "永輝超市", "輝煌", "500ml×20箱", "瓶蓋漏液，整箱受潮", "退貨", "📷 1"):
+        assert expected in text_of(summary)
+
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="等待 陳經理 審批")
+
+    request = await head.next_message(since_head, "待你審批")
+    assert "永輝超市" in text_of(request)
+    since_sales = sales.mark()
+    await head.press(request, head.button(request, "ap:"), expect=f"P-{YEAR}-0001")
+    await sales.next_message(since_sales, f"P-{YEAR}-0001")
+
+    # A topic of its own, named with the number, kind and customer, with the card in it.
+    topics = await fake.wait_for(lambda: fake.topics(FORUM) or None)
+    (thread_id, topic), = topics.items()
+    assert topic["name"] == f"#P-{YEAR}-0001 產品質量投訴 · 永輝超市"
+    card = await fake.wait_bot_message(FORUM, thread_id, contains=f"#P-{YEAR}-0001")
+    for expected in ("永輝超市", "輝煌", "500ml×20箱", "瓶蓋漏液", "退貨", "賠款/退換貨案件",
+                     "⏳ 受理 — 打單部", "現在由 打單部 處理"):
+        assert expected in text_of(card), expected
+    assert any(data == f"acc:{1}" for _, data in fake.buttons(card))
+    photo = await fake.wait_for(lambda: [m for m in fake.bot_messages(FORUM, thread_id)
+                                         if m.get("photo")] or None)
+    assert photo
+    await sales.next_message(since_sales, "已發佈到工作群")
+
+    # The order desk accepts: recorded, card edited, announced in the thread, complainant told.
+    since_sales = sales.mark()
+    fake.press(DESK, card, fake.buttons(card)[0][1])
+    edited = await fake.wait_edit(card, contains="✅ 受理 — 打單部 張打單")
+    assert "受理" not in [text for text, _ in fake.buttons(edited)]
+    await fake.wait_bot_message(FORUM, thread_id, contains="張打單 已於")
+    await sales.next_message(since_sales, "已由 打單部 受理")
+    assert desk.inbox() == []  # nothing private for the desk
+
+    async with bot.ctx.sessions() as session:
+        complaint = await session.scalar(select(Complaint))
+        assert complaint is not None and complaint.number == f"P-{YEAR}-0001"
+        assert complaint.is_crx and complaint.thread_id == thread_id
+        accept = await session.scalar(select(StepRecord).where(StepRecord.step_key == "accept"))
+        assert accept is not None and accept.done_by == DESK and accept.done_at is not None
+        actions = list(await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["submitted", "approved", "posted", "accepted"]
+
+
+async def test_pasted_template_with_two_fields_missing(bot: Runtime, people: dict[str, Actor]) -> None:
+    sales = people["sales"]
+    pasted = ("《產品質量投訴》\n投拆人：王小明\n客戶名稱: 永輝超市\n\n發貨日期：2026年1月5日\n"
+              "品牌：\n產品存在的質量問題：瓶蓋漏液\n投訴時間：_年_月_日_時_分")
+    first = await sales.say(pasted, expect="缺少")
+    assert "品牌" in text_of(first) and "客戶要求" in text_of(first)
+    assert "規格及數量" in text_of(first)  # the third missing one is named too
+    step = await sales.say("金牌", expect="第 5/8 步")
+    step = await sales.say("1L × 5 箱", expect="第 7/8 步")
+    summary = await sales.say("換貨", expect="請確認")
+    for expected in ("永輝超市", "2026-01-05", "金牌", "1L × 5 箱", "瓶蓋漏液", "換貨"):
+        assert expected in text_of(summary), expected
+    assert step
+
+
+async def test_paste_with_exactly_two_missing_fields_asks_only_those(
+        bot: Runtime, people: dict[str, Actor]) -> None:
+    sales = people["sales"]
+    pasted = ("投訴人：王小明\n客戶名稱：永輝超市\n發貨日期：2026/01/05\n"
+              "規格及數量：500ml×20箱\n產品存在的質量問題：漏液")
+    first = await sales.say(pasted, expect="缺少")
+    assert "品牌、客戶要求" in text_of(first)
+    assert "第 4/8 步" in text_of(first)
+    await sales.say("輝煌", expect="第 7/8 步")
+    await sales.say("賠款", expect="請確認")
+
+
+async def test_manager_rejects_with_reason_and_complainant_resubmits(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    sales, head = people["sales"], people["sales_head"]
+    summary = await fill_product_form(sales, photo=False)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    request = await head.next_message(since_head, "待你審批")
+    await head.press(request, head.button(request, ":n"), expect="退回原因")
+    since_sales = sales.mark()
+    await head.say("客戶名稱寫錯了 <請確認> & 重填", expect="已退回")
+    rejected = await sales.next_message(since_sales, "退回了你的投訴")
+    assert "客戶名稱寫錯了 <請確認> & 重填" in text_of(rejected)
+    assert fake.topics(FORUM) == {}  # nothing posted
+
+    summary = await sales.press(rejected, sales.button(rejected, "rs:"), expect="請確認")
+    assert "永輝超市" in text_of(summary)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    await head.next_message(since_head, "待你審批")
+
+
+async def test_accept_pressed_by_someone_outside_the_order_desk(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    sales, head = people["sales"], people["sales_head"]
+    summary = await fill_product_form(sales, photo=False)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    request = await head.next_message(since_head, "待你審批")
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    card = await fake.wait_for(lambda: next(
+        (m for m in fake.bot_messages(FORUM) if "受理" in str(fake.buttons(m))), None))
+    for intruder in (SALES, people["sales_head"].id, people["prod_head"].id):
+        query_id = fake.press(intruder, card, "acc:1")
+        answer = await fake.wait_for(lambda: next(
+            (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+        assert answer["show_alert"] and "打單部" in answer["text"]
+    await fake.wait_idle()
+    assert fake.edit_count(card) == 0
+    assert not [m for m in fake.bot_messages(FORUM) if "已於" in text_of(m)]
+    async with bot.ctx.sessions() as session:
+        accept = await session.scalar(select(StepRecord).where(StepRecord.step_key == "accept"))
+        assert accept is not None and accept.done_at is None
+
+
+async def test_plain_group_card_and_replies_as_thread(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    await start_bot(workgroup=PLAIN)
+    sales, head = people["sales"], people["sales_head"]
+    summary = await fill_product_form(sales, photo=True)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    request = await head.next_message(since_head, "待你審批")
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    card = await fake.wait_bot_message(PLAIN, contains=f"#P-{YEAR}-0001")
+    assert fake.topics(PLAIN) == {}
+    photo = await fake.wait_for(lambda: next(
+        (m for m in fake.bot_messages(PLAIN) if m.get("photo")), None))
+    assert photo["reply_to_message"]["message_id"] == card["message_id"]
+    fake.press(DESK, card, "acc:1")
+    notice = await fake.wait_bot_message(PLAIN, contains="張打單 已於")
+    assert notice["reply_to_message"]["message_id"] == card["message_id"]

@@ -1,0 +1,80 @@
+"""config.toml: wrong or missing keys are explained by name, never with a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import TOKEN_ENV, ConfigError, load_settings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+MINIMAL = {"departments": [{"key": "sales", "name": "業務部"}, {"key": "order_desk", "name": "打單部"},
+                           {"key": "hr", "name": "人力資源部"}, {"key": "production", "name": "生產部"},
+                           {"key": "purchasing", "name": "採購部"}, {"key": "logistics", "name": "物流部"}]}
+
+
+def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "1:x")
+    settings = load_settings(EXAMPLE)
+    assert settings.routing.product_intake == "order_desk"
+    assert settings.general.timezone == "Asia/Shanghai" and settings.general.default_language == "zh-Hant"
+    assert settings.database.url.startswith("sqlite+aiosqlite:///data/")
+    assert settings.token == "1:x"
+
+
+def test_defaults_fill_everything_but_departments() -> None:
+    settings = parse_settings(MINIMAL)
+    assert settings.workgroup.chat_id is None and settings.admins == []
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({}, "departments: is required"),
+    ({**MINIMAL, "general": {"timezone": "Mars/Base"}}, "general.timezone: unknown timezone"),
+    ({**MINIMAL, "general": {"default_language": "fr"}}, "general.default_language: must be one of"),
+    ({**MINIMAL, "telegram": {"base_ulr": "x"}}, "telegram.base_ulr: is not a known setting"),
+    ({**MINIMAL, "routing": {"product_intake": "desk"}}, "routing names department 'desk'"),
+    ({**MINIMAL, "admins": ["boss"]}, "admins.0:"),
+    ({"departments": [{"key": "Sales Dept", "name": "x"}]}, "departments.0.key:"),
+    ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
+     "names user 5, who has no [[members]] entry"),
+])
+def test_bad_settings_name_the_key(data: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_settings(data)
+    assert expected in str(error.value)
+
+
+def test_missing_token_says_where_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with pytest.raises(ConfigError) as error:
+        load_settings(EXAMPLE)
+    assert "@BotFather" in str(error.value) and TOKEN_ENV in str(error.value)
+
+
+def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    assert "OK" in capsys.readouterr().out
+    broken = tmp_path / "config.toml"
+    broken.write_text('[general]\ntimezone = "Nowhere/City"\n', encoding="utf-8")
+    assert main(["check-config", "--config", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "general.timezone" in err and "departments" in err and "Traceback" not in err
+    broken.write_text("this is = not toml [", encoding="utf-8")
+    assert main(["check-config", "--config", str(broken)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    assert main(["check-config", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "config.example.toml" in capsys.readouterr().err
+
+
+def test_run_without_token_stops_with_one_sentence(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    assert main(["run", "--config", str(EXAMPLE)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "@BotFather" in err and err.count("\n") == 0

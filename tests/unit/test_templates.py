@@ -1,0 +1,550 @@
+"""The message templates: both languages alike, every macro renders, output is safe.
+
+(a) templates/zh-Hant and templates/en hold the same files, the same macros and the
+    same arguments (the bot calls them by name with keyword arguments);
+(b) every macro renders through bot.texts.Texts with realistic values, including
+    hostile user text: *.html.j2 output must be HTML that Telegram accepts (parse
+    mode HTML) with user text escaped; *.txt.j2 output is plain, non-empty text that
+    fits where it is used (button labels, command descriptions, alerts).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+
+import pytest
+from jinja2 import Environment, FileSystemLoader, nodes
+from jinja2.runtime import Macro
+from markupsafe import escape
+
+from bot.commands import GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
+from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
+from bot.domain.validation import Invalid
+from bot.domain.workflow import Status, steps_of
+from bot.services.complaints import CardView, HistoryItem, StepView
+from bot.services.forms import FormScreen, asked_fields
+from bot.services.people import Person
+from bot.texts import TEMPLATES, Texts
+
+LOCALES = ("zh-Hant", "en")
+
+HOSTILE = '<b>x</b> & "q"'
+HOSTILE_HTML = str(escape(HOSTILE))  # &lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34;
+
+HKT = timezone(timedelta(hours=8))
+FILED_AT = datetime(2026, 11, 20, 9, 5, tzinfo=HKT)
+
+BUTTON_MAX = 64
+BUTTON_SHORT = 30  # labels without parameters should fit a phone's button row
+COMMAND_MAX = 256
+ALERT_MAX = 200  # answerCallbackQuery shows at most 200 characters
+
+
+# --- structure ----------------------------------------------------------------------
+
+STRUCTURE_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)))
+
+
+@cache
+def template_files(locale: str) -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in (TEMPLATES / locale).iterdir() if p.is_file()))
+
+
+def parsed(locale: str, file: str) -> nodes.Template:
+    source = (TEMPLATES / locale / file).read_text(encoding="utf-8")
+    return STRUCTURE_ENV.parse(source, name=f"{locale}/{file}")
+
+
+@cache
+def macro_signatures(locale: str, file: str) -> dict[str, tuple[str, ...]]:
+    """Top-level macros of a template file and their argument names, from the parse tree."""
+    return {node.name: tuple(arg.name for arg in node.args)
+            for node in parsed(locale, file).body if isinstance(node, nodes.Macro)}
+
+
+def module_signatures(locale: str, file: str) -> dict[str, tuple[str, ...]]:
+    """The same, as the loaded template module exposes them."""
+    module = STRUCTURE_ENV.get_template(f"{locale}/{file}").module
+    return {name: tuple(value.arguments) for name, value in vars(module).items()
+            if isinstance(value, Macro)}
+
+
+def all_macros() -> list[tuple[str, str, str]]:
+    return [(locale, file, name) for locale in LOCALES for file in template_files(locale)
+            for name in macro_signatures(locale, file)]
+
+
+def test_both_locales_have_the_same_files() -> None:
+    files = {locale: template_files(locale) for locale in LOCALES}
+    assert files["zh-Hant"], "no zh-Hant templates found"
+    assert files["en"] == files["zh-Hant"]
+    for file in files["en"]:
+        assert file.endswith((".html.j2", ".txt.j2")), file
+
+
+@pytest.mark.parametrize("file", template_files("zh-Hant"))
+def test_same_macros_with_same_arguments(file: str) -> None:
+    zh, en = macro_signatures("zh-Hant", file), macro_signatures("en", file)
+    assert zh, f"{file} defines no macro"
+    assert sorted(en) == sorted(zh), f"{file}: macro names differ"
+    for name in zh:
+        assert en[name] == zh[name], f"{file}: {name} takes {en[name]} in en, {zh[name]} in zh-Hant"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("file", template_files("zh-Hant"))
+def test_module_macros_match_parse_tree(locale: str, file: str) -> None:
+    assert module_signatures(locale, file) == macro_signatures(locale, file)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("file", template_files("zh-Hant"))
+def test_imports_stay_in_their_locale(locale: str, file: str) -> None:
+    tree = parsed(locale, file)
+    for node in tree.find_all((nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends)):
+        template = dict(node.iter_fields())["template"]
+        assert isinstance(template, nodes.Const), f"{file}: dynamic import"
+        assert template.value.startswith(f"{locale}/"), f"{locale}/{file} imports {template.value}"
+
+
+# --- sample values ------------------------------------------------------------------
+
+PRODUCT_ANSWERS = {
+    "complainant": HOSTILE,
+    "customer": HOSTILE,
+    "ship_date": "2026-11-18",
+    "brand": "金龍",
+    "spec_qty": "500ml × 20箱",
+    "problem": "瓶蓋漏水，約三成有問題\n<i>見圖</i> a<b & c>d",
+    "request": "賠款",
+}
+SERVICE_ANSWERS = {
+    "complainant": HOSTILE,
+    "target": HOSTILE,
+    "event_time": "11月19日下午三點",
+    "event_cause": "客戶來電查詢送貨時間",
+    "event_course": "接線同事語氣不佳 & 掛斷電話",
+    "event_result": "客戶不滿 >_<",
+    "purpose": "改進服務質量",
+}
+ANSWERS = {ComplaintKind.PRODUCT: PRODUCT_ANSWERS, ComplaintKind.SERVICE: SERVICE_ANSWERS}
+
+
+def step_views(kind: ComplaintKind, done: int) -> list[StepView]:
+    """The kind's steps, the first `done` of them done; investigators not yet assigned."""
+    views = []
+    for i, step in enumerate(steps_of(kind)):
+        department = "打單部" if step.owner.value == "intake" else None
+        if i < done:
+            views.append(StepView(step.key, step.label, department or HOSTILE, HOSTILE,
+                                  FILED_AT + timedelta(minutes=3 * (i + 1))))
+        else:
+            views.append(StepView(step.key, step.label, department, None, None))
+    return views
+
+
+def card_view(kind: ComplaintKind = ComplaintKind.PRODUCT, status: Status = Status.OPEN, *,
+              number: str | None = "P-2026-0001", done: int = 1, **changes: Any) -> CardView:
+    view = CardView(
+        number=number, kind=kind, status=status, answers=dict(ANSWERS[kind]),
+        photo_count=3 if kind is ComplaintKind.PRODUCT else 0, filed_at=FILED_AT,
+        complainant_name=HOSTILE, department_name=HOSTILE,
+        is_crx=kind is ComplaintKind.PRODUCT, steps=step_views(kind, done) if number else [],
+    )
+    return replace(view, **changes)
+
+
+def screen(kind: ComplaintKind = ComplaintKind.PRODUCT, field: Field | None = None,
+           **changes: Any) -> FormScreen:
+    form = fields_of(kind)
+    s = FormScreen(draft_id=7, kind=kind, answers=dict(ANSWERS[kind]), photo_count=2,
+                   field=field, position=form.index(field) + 1 if field else 0, total=len(form))
+    return replace(s, **changes)
+
+
+def person(**changes: Any) -> Person:
+    base = Person(id=1001, name=HOSTILE, display_name=HOSTILE, department_key="sales",
+                  department_name="業務部", is_head=False, is_admin=False, language="en")
+    return replace(base, **changes)
+
+
+INVALIDS = [
+    Invalid("empty"),
+    Invalid("too_long", {"max": 200, "length": 245}),
+    Invalid("not_text"),
+    Invalid("date_unparseable"),
+    Invalid("date_invalid", {"year": 2026, "month": 2, "day": 30}),
+    Invalid("date_invalid", {"year": None, "month": 13, "day": 1}),
+    Invalid("date_future", {"date": date(2026, 12, 1)}),
+    Invalid("photo_not_here"),
+    Invalid("too_many_photos", {"max": 10}),
+    Invalid("use_buttons"),
+    Invalid("some_new_code"),
+]
+
+HISTORY = [
+    HistoryItem(FILED_AT, "submitted", HOSTILE, {}),
+    HistoryItem(FILED_AT + timedelta(minutes=1), "rejected", "王經理", {"reason": HOSTILE}),
+    HistoryItem(FILED_AT + timedelta(minutes=2), "submitted", HOSTILE, {}),
+    HistoryItem(FILED_AT + timedelta(minutes=2), "approved", HOSTILE,
+                {"implicit": True, "number": "P-2026-0001"}),
+    HistoryItem(FILED_AT + timedelta(minutes=3), "posted", None, {"chat_id": -1001, "thread_id": 5}),
+    HistoryItem(FILED_AT + timedelta(minutes=5), "accepted", "李小明", {}),
+    HistoryItem(FILED_AT + timedelta(minutes=6), "something_else", None, {}),
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # "file.macro" as the bot calls it
+    params: dict[str, Any]
+    hostile: bool = False  # HOSTILE is among the params and must show (escaped in HTML)
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}[{self.label}]" if self.label else self.name
+
+
+def build_cases() -> list[Case]:
+    P, S = ComplaintKind.PRODUCT, ComplaintKind.SERVICE
+    cases: list[Case] = []
+
+    def add(name: str, hostile: bool = False, label: str = "", /, **params: Any) -> None:
+        cases.append(Case(name, params, hostile, label))
+
+    # approval.html.j2
+    for kind in (P, S):
+        add("approval.request", True, kind.value,
+            card=card_view(kind, Status.PENDING_APPROVAL, number=None))
+    add("approval.approver_unreachable", True, approver=HOSTILE)
+    add("approval.approved", True, "by manager", number="P-2026-0001", approver=HOSTILE, implicit=False)
+    add("approval.approved", False, "implicit", number="P-2026-0001", approver=HOSTILE, implicit=True)
+    add("approval.rejected", True, "product", approver=HOSTILE, reason=HOSTILE, customer=HOSTILE)
+    add("approval.rejected", True, "no customer", approver=HOSTILE, reason="資料不全\n請補充", customer="")
+    add("approval.posted", False, "link", number="P-2026-0001", link="https://t.me/c/123456/78?a=1&b=2")
+    add("approval.posted", False, "no link", number="S-2026-0002", link=None)
+    add("approval.ask_reason")
+    add("approval.decided_approved", number="P-2026-0001")
+    add("approval.decided_rejected")
+
+    # buttons.txt.j2
+    for name in ("kind_product", "kind_service", "next", "back", "cancel", "submit", "approve",
+                 "reject", "edit_resubmit", "accept", "join_approve", "join_refuse", "open_private"):
+        add(f"buttons.{name}")
+    add("buttons.keep_name", True, "hostile", name=HOSTILE)
+    add("buttons.keep_name", False, "long", name="陳" * 80)
+    for f in (*PRODUCT_FIELDS, *SERVICE_FIELDS):
+        add("buttons.edit_field", False, f.key, label=f.label)
+    add("buttons.edit_field", True, "hostile", label=HOSTILE)
+
+    # card.html.j2
+    for kind in (P, S):
+        add("card.kind_name", False, kind.value, kind=kind)
+        add("card.body", True, kind.value, card=card_view(kind))
+        add("card.history", True, kind.value, card=card_view(kind), items=HISTORY)
+        add("card.card", True, f"{kind.value}-all-done",
+            card=card_view(kind, Status.ANSWERED, done=len(steps_of(kind))))
+    for status in Status:
+        add("card.status_name", False, status.value, status=status)
+        number = None if status in (Status.PENDING_APPROVAL, Status.REJECTED) else "P-2026-0003"
+        add("card.card", True, status.value, card=card_view(P, status, number=number))
+    add("card.card", True, "open-nothing-done", card=card_view(S, Status.OPEN, number="S-2026-0001",
+                                                               done=0, can_accept=True))
+    add("card.card", True, "no-photos-no-crx-no-dept",
+        card=card_view(P, photo_count=0, is_crx=False, department_name=None, answers={}))
+    add("card.card", True, "one-photo", card=card_view(P, photo_count=1))
+    add("card.history", False, "empty", card=card_view(), items=[])
+    add("card.when", moment=FILED_AT)
+    for action in ("submitted", "approved", "rejected", "posted", "accepted", "join_approved"):
+        add("card.action_name", False, action, action=action)
+    add("card.accepted_notice", True, number="P-2026-0001", who=HOSTILE, department=HOSTILE,
+        at=FILED_AT)
+    add("card.accepted_private", True, number="P-2026-0001", department=HOSTILE)
+
+    # card.txt.j2
+    add("card.topic_name", True, "product", card=card_view(P))
+    add("card.topic_name", True, "service", card=card_view(S, number="S-2026-0001"))
+    add("card.topic_name", False, "no customer", card=card_view(P, answers={}))
+
+    # commands.txt.j2
+    for name in sorted({*PRIVATE_ANYONE, *PRIVATE_MEMBER, *GROUP_ADMIN}):
+        add(f"commands.{name}")
+
+    # errors.txt.j2
+    for name in ("admins_only", "stale_button", "no_form", "kind_not_available", "already_decided",
+                 "step_done", "step_not_open", "reason_empty", "bad_name", "show_usage",
+                 "private_only", "group_only", "internal"):
+        add(f"errors.{name}")
+    add("errors.not_member", True, "admins", admins=[HOSTILE, "陳大文"])
+    add("errors.not_member", False, "no admins", admins=[])
+    add("errors.form_incomplete", False, "all", fields=[f.label for f in asked_fields(P)])
+    add("errors.form_incomplete", True, "hostile", fields=[HOSTILE])
+    for name in ("no_head", "only_head", "only_head_or_admin", "only_department"):
+        add(f"errors.{name}", True, department=HOSTILE)
+    add("errors.too_long", max=1000, length=1234)
+    add("errors.no_such_complaint", True, number=HOSTILE)
+    add("errors.not_allowed_to_see", number="P-2026-0001")
+
+    # form.html.j2
+    for kind in (P, S):
+        add("form.title", False, kind.value, kind=kind)
+        for f in asked_fields(kind):
+            s = screen(kind, f)
+            hostile = f.key == "complainant"
+            add("form.prompt", hostile, f"{kind.value}-{f.key}", field=f, screen=s)
+            add("form.ask", hostile, f"{kind.value}-{f.key}", screen=s, field=f)
+        for f in fields_of(kind):
+            add("form.value", ANSWERS[kind].get(f.key) == HOSTILE, f"{kind.value}-{f.key}",
+                screen=screen(kind), f=f)
+            add("form.value", False, f"{kind.value}-{f.key}-empty",
+                screen=screen(kind, answers={}, photo_count=0), f=f)
+        add("form.summary", True, kind.value, screen=screen(kind), fields=fields_of(kind))
+    problem = PRODUCT_FIELDS[5]
+    ship_date = PRODUCT_FIELDS[2]
+    for error in INVALIDS:
+        label = f"{error.reason}-{error.params.get('year', '')}"
+        add("form.invalid", False, label, error=error, field=ship_date)
+        add("form.invalid", False, f"{label}-summary", error=error, field=None)
+        add("form.ask", False, label, screen=screen(P, ship_date, error=error), field=ship_date)
+        add("form.summary", True, label, screen=screen(P, error=error), fields=PRODUCT_FIELDS)
+    pasted = screen(P, ship_date, pasted=True, missing=[PRODUCT_FIELDS[3], PRODUCT_FIELDS[4]],
+                    invalid=[(ship_date, INVALIDS[4]), (PRODUCT_FIELDS[1], INVALIDS[1])])
+    add("form.pasted_notice", False, "to fill", screen=pasted)
+    add("form.pasted_notice", False, "invalid only",
+        screen=screen(P, pasted=True, invalid=[(ship_date, INVALIDS[6])]))
+    add("form.pasted_notice", False, "missing only",
+        screen=screen(S, pasted=True, missing=[SERVICE_FIELDS[2]]))
+    add("form.ask", False, "pasted", screen=pasted, field=ship_date)
+    add("form.summary", True, "pasted complete", screen=screen(P, pasted=True), fields=PRODUCT_FIELDS)
+    add("form.ask", False, "photo added",
+        screen=screen(P, problem, photo_added=True, photo_count=1, error=INVALIDS[9]), field=problem)
+    for name in ("resumed", "cancelled", "nothing_to_cancel", "submitted_self"):
+        add(f"form.{name}")
+    add("form.submitted", True, approver=HOSTILE)
+
+    # general.html.j2
+    add("general.welcome", True, "member", person=person())
+    add("general.welcome", False, "newcomer", person=person(department_key=None, department_name=None))
+    for label, names in (("private", PRIVATE_MEMBER), ("group", GROUP_ADMIN)):
+        add("general.help", False, label, person=person(),
+            commands=[(name, f"description of /{name} <{name}> & more") for name in names])
+    add("general.help", False, "newcomer", person=person(department_key=None, department_name=None),
+        commands=[(name, f"description of /{name}") for name in PRIVATE_ANYONE])
+    add("general.bound", True, title=HOSTILE)
+    add("general.complain_here")
+    add("general.idle_hint")
+    add("general.group_setup_problem", True, problems=[HOSTILE, "cannot manage topics"])
+    add("general.group_setup_problem", False, "one", problems=["cannot pin messages"])
+
+    # membership.html.j2
+    add("membership.whoami", True, "head admin", user_id=1001, person=person(is_head=True, is_admin=True))
+    add("membership.whoami", True, "member no name", user_id=1001, person=person(name=None))
+    add("membership.whoami", False, "newcomer", user_id=1002,
+        person=person(department_key=None, department_name=None))
+    add("membership.whoami", False, "newcomer admin", user_id=1003,
+        person=person(department_key=None, department_name=None, is_admin=True))
+    add("membership.whoami", False, "unknown", user_id=1004, person=None)
+    add("membership.choose_department")
+    for name in ("already_member", "ask_name", "join_sent"):
+        add(f"membership.{name}", True, department=HOSTILE)
+    add("membership.join_request", True, name=HOSTILE, department=HOSTILE, user_id=1005,
+        telegram_name=HOSTILE)
+    add("membership.join_approved", True, department=HOSTILE, name=HOSTILE)
+    add("membership.join_refused", True, department=HOSTILE, name=HOSTILE)
+    add("membership.decided", True, "approved", approved=True, name=HOSTILE, department=HOSTILE)
+    add("membership.decided", True, "refused", approved=False, name=HOSTILE, department=HOSTILE)
+    return cases
+
+
+CASES = build_cases()
+
+
+def case_file(case: Case, locale: str = "zh-Hant") -> str:
+    """The template file a case renders: the .html.j2 or the .txt.j2 of its name."""
+    stem, _, _ = case.name.rpartition(".")
+    for file in template_files(locale):
+        if file in (f"{stem}.html.j2", f"{stem}.txt.j2"):
+            macro = case.name.rpartition(".")[2]
+            if macro in macro_signatures(locale, file):
+                return file
+    raise AssertionError(f"no template defines {case.name}")
+
+
+def render(locale: str, case: Case) -> tuple[str, str]:
+    file = case_file(case, locale)
+    texts = Texts(default_language=locale)
+    if file.endswith(".html.j2"):
+        return file, texts.html(locale, case.name, **case.params)
+    return file, texts.plain(locale, case.name, **case.params)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_macro_has_a_sample(locale: str) -> None:
+    sampled = {(case_file(case, locale), case.name.rpartition(".")[2]) for case in CASES}
+    missing = [f"{file}:{name}" for loc, file, name in all_macros()
+               if loc == locale and (file, name) not in sampled]
+    assert not missing, f"add sample params for {missing}"
+
+
+# --- Telegram HTML ------------------------------------------------------------------
+
+TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+        "blockquote", "tg-spoiler", "span"}
+SPECIAL = re.compile(r"[<>&]")
+ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
+TAG = re.compile(r"<(/?)([a-z][a-z-]*)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>")
+ATTRIBUTE = re.compile(r"([a-z-]+)=\"([^\"]*)\"")
+
+
+def telegram_html_problems(text: str) -> list[str]:
+    """Why Telegram would refuse `text` with parse mode HTML (empty when it is fine)."""
+    problems: list[str] = []
+    stack: list[str] = []
+    pos = 0
+    while (m := SPECIAL.search(text, pos)) is not None:
+        i = m.start()
+        where = f"at {i}: {text[max(0, i - 15):i + 25]!r}"
+        if text[i] == "&":
+            entity = ENTITY.match(text, i)
+            if entity is None:
+                problems.append(f"bare & or unknown entity {where}")
+                pos = i + 1
+            else:
+                pos = entity.end()
+            continue
+        if text[i] == ">":
+            problems.append(f"bare > {where}")
+            pos = i + 1
+            continue
+        tag = TAG.match(text, i)
+        if tag is None:
+            problems.append(f"bare < or malformed tag {where}")
+            pos = i + 1
+            continue
+        pos = tag.end()
+        closing, name = bool(tag.group(1)), tag.group(2)
+        attributes = dict(ATTRIBUTE.findall(tag.group(3)))
+        if name not in TAGS:
+            problems.append(f"tag <{name}> not supported {where}")
+            continue
+        if closing:
+            if attributes:
+                problems.append(f"closing tag with attributes {where}")
+            if not stack or stack[-1] != name:
+                problems.append(f"</{name}> does not close {stack[-1:] or 'anything'} {where}")
+            else:
+                stack.pop()
+            continue
+        allowed: dict[str, set[str] | None] = {
+            "a": {"href"}, "span": {"class"}, "code": {"class"},
+        }
+        for key, value in attributes.items():
+            if key not in (allowed.get(name) or set()):
+                problems.append(f"attribute {key} not allowed on <{name}> {where}")
+            if "&" in ENTITY.sub("", value):
+                problems.append(f"bare & in attribute {where}")
+        if name == "a" and not attributes.get("href"):
+            problems.append(f"<a> without href {where}")
+        if name == "span" and attributes.get("class") != "tg-spoiler":
+            problems.append(f"<span> must be class tg-spoiler {where}")
+        if name == "code" and not attributes.get("class", "language-").startswith("language-"):
+            problems.append(f"<code> class must be language-… {where}")
+        stack.append(name)
+    if stack:
+        problems.append(f"unclosed tags {stack}")
+    return problems
+
+
+@pytest.mark.parametrize("text", [
+    "<b>ok</b> &lt;b&gt; &amp; &quot; &#34; &#x27;",
+    '<a href="https://t.me/c/1/2?a=1&amp;b=2">link</a> <span class="tg-spoiler">s</span>',
+    "<pre><code class=\"language-python\">x &lt; 1</code></pre><tg-spoiler>s</tg-spoiler>",
+])
+def test_html_checker_accepts_telegram_html(text: str) -> None:
+    assert telegram_html_problems(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "<b>open", "<b>x</i>", "</b>", "<div>x</div>", "a & b", "a &nbsp; b", "a < b", "a > b",
+    '<a href="x&y">l</a>', '<b class="x">y</b>', '<span class="other">x</span>', "<a>x</a>",
+    "<b>x</b ", "<br>",
+])
+def test_html_checker_refuses_what_telegram_refuses(text: str) -> None:
+    assert telegram_html_problems(text) != []
+
+
+# --- rendering ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_renders(locale: str, case: Case) -> None:
+    file, text = render(locale, case)
+    if file.endswith(".html.j2"):
+        assert text, f"{case.id}: empty message"
+        assert telegram_html_problems(text) == [], text
+        assert "<b>x</b>" not in text, f"{case.id}: user text not escaped:\n{text}"
+        if case.hostile:
+            assert HOSTILE_HTML in text, f"{case.id}: user text missing or mangled:\n{text}"
+        if locale == "en":  # zh-Hant has stray double blank lines (reported, not ours to fix)
+            assert "\n\n\n" not in text, f"{case.id}: more than one blank line:\n{text}"
+        return
+    assert text, f"{case.id}: empty text"
+    assert "&lt;" not in text and "&amp;" not in text, f"{case.id}: plain text was escaped: {text}"
+    if case.hostile:
+        assert HOSTILE in text, f"{case.id}: user text missing: {text}"
+    if file == "buttons.txt.j2":
+        assert "\n" not in text
+        assert len(text) <= BUTTON_MAX, f"{case.id}: button label too long ({len(text)}): {text}"
+        if not case.params:
+            assert len(text) <= BUTTON_SHORT, f"{case.id}: button label long ({len(text)}): {text}"
+    elif file == "commands.txt.j2":
+        assert "\n" not in text
+        assert 1 <= len(text) <= COMMAND_MAX, f"{case.id}: {len(text)} characters"
+    elif file == "errors.txt.j2":
+        assert len(text) <= ALERT_MAX, f"{case.id}: alert text cut at {ALERT_MAX}: {text}"
+
+
+def emoji(text: str) -> set[str]:
+    return {ch for ch in text if unicodedata.category(ch) == "So"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_both_locales_use_the_same_emoji(case: Case) -> None:
+    assert emoji(render("en", case)[1]) == emoji(render("zh-Hant", case)[1])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", list(ComplaintKind))
+def test_card_shows_filed_at_in_the_rule_book_format(locale: str, kind: ComplaintKind) -> None:
+    text = Texts(locale).html(locale, "card.card", card=card_view(kind))
+    assert "2026年11月20日09時05分" in text
+    for f in fields_of(kind):
+        assert f.label in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_approved_link_is_kept(locale: str) -> None:
+    link = "https://t.me/c/123456/78"
+    text = Texts(locale).html(locale, "approval.posted", number="P-2026-0001", link=link)
+    assert f'<a href="{link}">' in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_keep_name_button_shortens_long_names(locale: str) -> None:
+    text = Texts(locale).plain(locale, "buttons.keep_name", name="陳" * 80)
+    assert "陳" * 20 in text and "陳" * 21 not in text
+
+
+def test_en_is_english() -> None:
+    """The English files are not a copy of the Chinese ones."""
+    for name in ("errors.internal", "form.cancelled", "general.idle_hint", "commands.help"):
+        case = Case(name, {})
+        zh, en = render("zh-Hant", case)[1], render("en", case)[1]
+        assert zh != en
+        assert re.search(r"[A-Za-z]{4,}", en), en

@@ -1,0 +1,93 @@
+"""The workflow definition: statuses, steps, owners, and what may happen when."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain.fields import ComplaintKind, fields_of
+from bot.domain.workflow import (
+    ClockStart,
+    Event,
+    InvalidTransition,
+    Owner,
+    Status,
+    StepNotOpen,
+    check_step,
+    current_step,
+    next_status,
+    steps_of,
+)
+
+
+def test_product_form_has_the_eight_fields_of_the_template_in_order() -> None:
+    labels = [f.label for f in fields_of(ComplaintKind.PRODUCT)]
+    assert labels == ["投訴人", "客戶名稱", "發貨日期", "品牌", "規格及數量", "產品存在的質量問題",
+                      "客戶要求", "投訴時間"]
+    assert "投拆人" in fields_of(ComplaintKind.PRODUCT)[0].aliases
+
+
+def test_product_steps_follow_rule_1_2() -> None:
+    steps = steps_of(ComplaintKind.PRODUCT)
+    assert [(s.key, s.owner, s.deadline) for s in steps] == [
+        ("accept", Owner.INTAKE, timedelta(minutes=5)),
+        ("publish_process", Owner.INTAKE, timedelta(minutes=30)),
+        ("answer", Owner.INVESTIGATORS, timedelta(hours=2)),
+    ]
+    assert steps[2].per_department and steps[2].clock_starts is ClockStart.ASSIGNED
+
+
+def test_service_steps_follow_rule_1_3() -> None:
+    steps = steps_of(ComplaintKind.SERVICE)
+    assert [(s.key, s.deadline) for s in steps] == [
+        ("accept", timedelta(minutes=5)), ("route", timedelta(minutes=30)),
+        ("plan", timedelta(hours=2)), ("notify", timedelta(minutes=10))]
+    assert steps[3].clock_starts is ClockStart.PREVIOUS_STEP
+
+
+@pytest.mark.parametrize(("status", "event", "after"), [
+    (Status.PENDING_APPROVAL, Event.APPROVE, Status.APPROVED),
+    (Status.PENDING_APPROVAL, Event.REJECT, Status.REJECTED),
+    (Status.APPROVED, Event.POST, Status.OPEN),
+    (Status.OPEN, Event.FINISH_STEPS, Status.ANSWERED),
+    (Status.ANSWERED, Event.CLOSE, Status.CLOSED),
+])
+def test_allowed_transitions(status: Status, event: Event, after: Status) -> None:
+    assert next_status(status, event) is after
+
+
+@pytest.mark.parametrize(("status", "event"), [
+    (Status.APPROVED, Event.APPROVE),  # approved twice
+    (Status.REJECTED, Event.APPROVE),  # approved after being sent back
+    (Status.PENDING_APPROVAL, Event.POST),  # posted without approval
+    (Status.OPEN, Event.REJECT),
+    (Status.CLOSED, Event.POST),
+    (Status.OPEN, Event.CLOSE),  # closed before it was answered
+])
+def test_forbidden_transitions(status: Status, event: Event) -> None:
+    with pytest.raises(InvalidTransition):
+        next_status(status, event)
+
+
+def test_steps_are_done_in_order_and_once() -> None:
+    kind = ComplaintKind.PRODUCT
+    assert current_step(kind, set()).key == "accept"  # type: ignore[union-attr]
+    assert check_step(kind, Status.OPEN, set(), "accept").key == "accept"
+    with pytest.raises(StepNotOpen) as skipped:
+        check_step(kind, Status.OPEN, set(), "publish_process")
+    assert skipped.value.reason == "not_yet"
+    with pytest.raises(StepNotOpen) as twice:
+        check_step(kind, Status.OPEN, {"accept"}, "accept")
+    assert twice.value.reason == "done"
+    assert check_step(kind, Status.OPEN, {"accept"}, "publish_process").key == "publish_process"
+    assert current_step(kind, {"accept", "publish_process", "answer"}) is None
+
+
+def test_no_step_before_posting_or_for_unknown_keys() -> None:
+    with pytest.raises(StepNotOpen) as early:
+        check_step(ComplaintKind.PRODUCT, Status.APPROVED, set(), "accept")
+    assert early.value.reason == "not_open"
+    with pytest.raises(StepNotOpen) as unknown:
+        check_step(ComplaintKind.PRODUCT, Status.OPEN, set(), "route")
+    assert unknown.value.reason == "unknown"
