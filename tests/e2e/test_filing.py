@@ -142,8 +142,8 @@ async def test_accept_pressed_by_someone_outside_the_order_desk(
         (m for m in fake.bot_messages(FORUM) if "受理" in str(fake.buttons(m))), None))
     for intruder in (SALES, people["sales_head"].id, people["prod_head"].id):
         query_id = fake.press(intruder, card, "acc:1")
-        answer = await fake.wait_for(lambda: next(
-            (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+        answer = await fake.wait_for(lambda q=query_id: next(
+            (a for a in fake.callback_answers if a["callback_query_id"] == q), None))
         assert answer["show_alert"] and "打單部" in answer["text"]
     await fake.wait_idle()
     assert fake.edit_count(card) == 0

@@ -103,3 +103,11 @@ async def test_show_card_and_history_to_allowed_people_only(
     await people["outsider"].say(f"/show {number}", expect="沒有權限")
     await people["admin"].say(f"/show {number}", expect="永輝超市")
     await sales.say("/show P-1999-0042", expect="找不到")
+
+
+async def test_language_follows_the_telegram_app(bot: Runtime, fake: FakeTelegram) -> None:
+    fake.add_user(70001, "Alice", language_code="en-GB")
+    alice = Actor(fake, 70001)
+    reply = await alice.say("/whoami", expect="Your Telegram ID")
+    assert "70001" in text_of(reply)
+    await alice.say("/product", expect="/join")
