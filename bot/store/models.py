@@ -105,6 +105,8 @@ class Draft(Base):
     """A complaint form in progress: the conversation's state lives here, not in memory."""
 
     __tablename__ = "drafts"
+    # Never reuse an id: buttons of a cancelled form carry its id and must stay stale.
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from bot.app import Runtime
 from bot.store.models import Complaint, Draft
 from tests.e2e.conftest import FORUM, OUTSIDER, SALES, STRANGERS, Actor, text_of
-from tests.e2e.test_filing import fill_product_form
 from tests.fakebot import FakeTelegram
 
 HOSTILE = "<b>粗體</b> & <script>x</script> 😀"
@@ -86,14 +85,20 @@ async def test_unconfigured_group_is_ignored(bot: Runtime, fake: FakeTelegram) -
     assert fake.bot_messages(STRANGERS) == []
 
 
-async def test_stale_and_forged_buttons_change_nothing(bot: Runtime, fake: FakeTelegram,
-                                                       people: dict[str, Actor]) -> None:
+async def test_buttons_of_an_old_form_change_nothing(bot: Runtime, fake: FakeTelegram,
+                                                     people: dict[str, Actor]) -> None:
     sales = people["sales"]
-    summary = await fill_product_form(sales, photo=False)
-    await sales.press(summary, sales.button(summary, ":cancel"), expect="已取消")
-    # An old form message's buttons no longer act.
+    step = await sales.say("/product", expect="第 1/8 步")
+    old_step = await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    await sales.say("永輝超市", expect="第 3/8 步")
+    await sales.say("/cancel", expect="已取消")
     step = await sales.say("/product", expect="第 1/8 步")
     await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    query_id = fake.press(sales.id, old_step, sales.button(old_step, ":back"))
+    answer = await fake.wait_for(lambda: next(
+        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    assert answer["show_alert"] and "/product" in answer["text"], answer
     async with bot.ctx.sessions() as session:
         draft = await session.scalar(select(Draft))
         assert draft is not None and draft.current_field == "customer"
+        assert "customer" not in draft.answers

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.store.models import AuditEvent, Complaint, StepRecord
 from tests.e2e.conftest import DESK, FORUM, PLAIN, SALES, Actor, StartBot, text_of
+from tests.e2e.flows import YEAR, file_and_post, fill_product_form, submit_for_approval
 from tests.fakebot import FakeTelegram
-
-YEAR = datetime.now().year
-
-
-async def fill_product_form(sales: Actor, *, photo: bool = True) -> dict:
-    """Walk the guided form to its summary; returns the summary message."""
-    step = await sales.say("/product", expect="第 1/8 步")
-    assert "王小明" in text_of(step)  # prefilled from the registered name
-    step = await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
-    step = await sales.say("永輝超市", expect="第 3/8 步")
-    step = await sales.say("昨天", expect="第 4/8 步")
-    step = await sales.press(step, sales.button_labelled(step, "輝煌"), expect="第 5/8 步")
-    step = await sales.say("500ml×20箱", expect="第 6/8 步")
-    if photo:
-        since = sales.mark()
-        sales.fake.send_photo(SALES, SALES, caption="瓶蓋漏液，整箱受潮")
-        step = await sales.next_message(since, "已收到照片")
-        step = await sales.press(step, sales.button(step, ":keep"), expect="第 7/8 步")
-    else:
-        step = await sales.say("瓶蓋漏液，整箱受潮", expect="第 7/8 步")
-    return await sales.press(step, sales.button_labelled(step, "退貨"), expect="請確認")
 
 
 async def test_guided_filing_approval_topic_card_and_acceptance(
@@ -112,10 +90,7 @@ async def test_paste_with_exactly_two_missing_fields_asks_only_those(
 async def test_manager_rejects_with_reason_and_complainant_resubmits(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     sales, head = people["sales"], people["sales_head"]
-    summary = await fill_product_form(sales, photo=False)
-    since_head = head.mark()
-    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
-    request = await head.next_message(since_head, "待你審批")
+    request = await submit_for_approval(sales, head)
     await head.press(request, head.button(request, ":n"), expect="退回原因")
     since_sales = sales.mark()
     await head.say("客戶名稱寫錯了 <請確認> & 重填", expect="已退回")
@@ -132,14 +107,7 @@ async def test_manager_rejects_with_reason_and_complainant_resubmits(
 
 async def test_accept_pressed_by_someone_outside_the_order_desk(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
-    sales, head = people["sales"], people["sales_head"]
-    summary = await fill_product_form(sales, photo=False)
-    since_head = head.mark()
-    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
-    request = await head.next_message(since_head, "待你審批")
-    await head.press(request, head.button(request, ":y"), expect="已批准")
-    card = await fake.wait_for(lambda: next(
-        (m for m in fake.bot_messages(FORUM) if "受理" in str(fake.buttons(m))), None))
+    card = await file_and_post(fake, people)
     for intruder in (SALES, people["sales_head"].id, people["prod_head"].id):
         query_id = fake.press(intruder, card, "acc:1")
         answer = await fake.wait_for(lambda q=query_id: next(
@@ -156,13 +124,7 @@ async def test_accept_pressed_by_someone_outside_the_order_desk(
 async def test_plain_group_card_and_replies_as_thread(
         start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     await start_bot(workgroup=PLAIN)
-    sales, head = people["sales"], people["sales_head"]
-    summary = await fill_product_form(sales, photo=True)
-    since_head = head.mark()
-    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
-    request = await head.next_message(since_head, "待你審批")
-    await head.press(request, head.button(request, ":y"), expect="已批准")
-    card = await fake.wait_bot_message(PLAIN, contains=f"#P-{YEAR}-0001")
+    card = await file_and_post(fake, people, group=PLAIN, photo=True)
     assert fake.topics(PLAIN) == {}
     photo = await fake.wait_for(lambda: next(
         (m for m in fake.bot_messages(PLAIN) if m.get("photo")), None))

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.app import Runtime
 from tests.e2e.conftest import ADMIN, FORUM, OUTSIDER, Actor, StartBot, text_of
-from tests.e2e.test_filing import fill_product_form
+from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
 from tests.fakebot import FakeTelegram
-
-YEAR = datetime.now().year
 
 
 async def test_whoami_shows_the_id(bot: Runtime, people: dict[str, Actor]) -> None:
@@ -43,10 +39,7 @@ async def test_admin_binds_the_workgroup_by_command(start_bot: StartBot, fake: F
     # Not an admin: refused.
     fake.send_text(sales.id, FORUM, "/bind")
     await fake.wait_bot_message(FORUM, contains="只有管理員")
-    summary = await fill_product_form(sales, photo=False)
-    since_head = head.mark()
-    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
-    request = await head.next_message(since_head, "待你審批")
+    request = await submit_for_approval(sales, head)
     await head.press(request, head.button(request, ":y"), expect="已批准")
     await fake.wait_idle(quiet=0.5)
     assert fake.topics(FORUM) == {}  # waiting for a workgroup
@@ -84,13 +77,8 @@ async def test_complain_in_the_group_links_to_the_private_form(
 
 async def test_show_card_and_history_to_allowed_people_only(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
-    sales, head = people["sales"], people["sales_head"]
-    summary = await fill_product_form(sales, photo=False)
-    since_head = head.mark()
-    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
-    request = await head.next_message(since_head, "待你審批")
-    await head.press(request, head.button(request, ":y"), expect="已批准")
-    await fake.wait_bot_message(FORUM, contains=f"#P-{YEAR}-0001")
+    sales = people["sales"]
+    await file_and_post(fake, people)
     number = f"P-{YEAR}-0001"
     since = sales.mark()
     fake.send_text(sales.id, sales.id, f"/show {number.lower()}")

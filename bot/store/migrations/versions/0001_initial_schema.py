@@ -2,12 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:26:42.506019
+Create Date: 2026-11-27 03:37:20.711201
 """
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -101,7 +102,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id')
+    sa.UniqueConstraint('user_id'),
+    sqlite_autoincrement=True
     )
     op.create_table('join_requests',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,0 +1,47 @@
+"""Reusable steps of the flows, for the scenario tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tests.e2e.conftest import FORUM, SALES, Actor, text_of
+from tests.fakebot import FakeTelegram
+
+YEAR = datetime.now().year
+
+
+async def fill_product_form(sales: Actor, *, photo: bool = True) -> dict:
+    """Walk the guided form to its summary; returns the summary message."""
+    step = await sales.say("/product", expect="第 1/8 步")
+    assert "王小明" in text_of(step)  # prefilled from the registered name
+    step = await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    step = await sales.say("永輝超市", expect="第 3/8 步")
+    step = await sales.say("昨天", expect="第 4/8 步")
+    step = await sales.press(step, sales.button_labelled(step, "輝煌"), expect="第 5/8 步")
+    step = await sales.say("500ml×20箱", expect="第 6/8 步")
+    if photo:
+        since = sales.mark()
+        sales.fake.send_photo(SALES, SALES, caption="瓶蓋漏液，整箱受潮")
+        step = await sales.next_message(since, "已收到照片")
+        step = await sales.press(step, sales.button(step, ":keep"), expect="第 7/8 步")
+    else:
+        step = await sales.say("瓶蓋漏液，整箱受潮", expect="第 7/8 步")
+    return await sales.press(step, sales.button_labelled(step, "退貨"), expect="請確認")
+
+
+async def submit_for_approval(sales: Actor, head: Actor, *, photo: bool = False) -> dict[str, Any]:
+    """File a product complaint and return the approval request the head receives."""
+    summary = await fill_product_form(sales, photo=photo)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    return await head.next_message(since_head, "待你審批")
+
+
+async def file_and_post(fake: FakeTelegram, people: dict[str, Actor], *, group: int = FORUM,
+                        number: int = 1, photo: bool = False) -> dict[str, Any]:
+    """File, approve and post a product complaint; returns its card in the group."""
+    head = people["sales_head"]
+    request = await submit_for_approval(people["sales"], head, photo=photo)
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    return await fake.wait_bot_message(group, contains=f"#P-{YEAR}-{number:04d}")
