@@ -106,7 +106,7 @@ class Draft(Base):
 
     __tablename__ = "drafts"
     # Never reuse an id: buttons of a cancelled form carry its id and must stay stale.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), unique=True)
