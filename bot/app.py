@@ -40,7 +40,10 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(settings.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         # Telegram's flood limits; without max_retries nothing would be retried.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(
+            overall_max_rate=settings.telegram.messages_per_second, overall_time_period=1,
+            group_max_rate=settings.telegram.group_messages_per_minute, group_time_period=60,
+            max_retries=3))
         .build()
     )
 
@@ -127,9 +130,11 @@ class Runtime:
         except TelegramError as exc:
             log.warning("cannot reach the workgroup %s: %s (is the bot a member?)", chat_id, exc)
             return
-        if member.status != ChatMemberStatus.ADMINISTRATOR:
-            log.warning("the bot is not an admin of the workgroup: it cannot see ordinary "
-                        "messages (unless privacy mode is off) nor manage topics")
-        elif chat.is_forum and not getattr(member, "can_manage_topics", False):
+        is_admin = member.status == ChatMemberStatus.ADMINISTRATOR
+        if not is_admin and not self.app.bot.bot.can_read_all_group_messages:
+            log.warning("the bot is not an admin of the workgroup and privacy mode is on: it "
+                        "cannot see the answers typed in complaint threads. Make it an admin, or "
+                        "turn privacy mode off with @BotFather /setprivacy")
+        if chat.is_forum and not (is_admin and getattr(member, "can_manage_topics", False)):
             log.warning("the workgroup has topics but the bot may not manage them: "
                         "give it the 'Manage topics' right")

@@ -10,9 +10,9 @@ from bot.services.people import Person
 # Everyone, in the private chat.
 PRIVATE_ANYONE = ("start", "whoami", "join", "help")
 # Members of a department, in the private chat.
-PRIVATE_MEMBER = ("start", "product", "cancel", "show", "whoami", "help")
+PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "whoami", "help")
 # In the workgroup.
-GROUP_MEMBER = ("complain", "show", "whoami", "help")
+GROUP_MEMBER = ("complain", "answer", "open", "show", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
 
 

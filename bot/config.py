@@ -32,6 +32,11 @@ class TelegramSettings(_Strict):
     base_file_url: str = "https://api.telegram.org/file/bot"
     # Seconds a getUpdates long poll waits; short in tests.
     poll_timeout: float = Field(default=10.0, gt=0)
+    # Telegram's flood limits, kept by the bot: messages per second overall and per minute
+    # to one group. Lower them if Telegram answers "Too Many Requests"; never raise them
+    # against the real Telegram (tests against the fake server do).
+    messages_per_second: float = Field(default=30, gt=0)
+    group_messages_per_minute: float = Field(default=20, gt=0)
 
 
 class DatabaseSettings(_Strict):
@@ -69,6 +74,8 @@ class Department(_Strict):
     name: str = Field(min_length=1, max_length=50)
     head: int | None = None
     members: list[int] = []
+    # The next management level up (a department key): where its answers can be appealed.
+    superior: str | None = None
 
 
 class Member(_Strict):
@@ -91,6 +98,8 @@ class Routing(_Strict):
     service_intake: str = "hr"
     # Rule 一.2: production, purchasing and logistics investigate product complaints.
     product_investigators: list[str] = ["production", "purchasing", "logistics"]
+    # Rule 一.6: besides the next level up, an unsatisfied complainant may appeal to these.
+    escalation_bodies: list[str] = ["inspection", "administration"]
 
 
 class Settings(_Strict):
@@ -113,12 +122,13 @@ class Settings(_Strict):
             raise ValueError(f"department keys must be unique; repeated: {', '.join(sorted(duplicates))}")
         known = set(keys)
         routed = [self.routing.product_intake, self.routing.service_intake,
-                  *self.routing.product_investigators]
+                  *self.routing.product_investigators, *self.routing.escalation_bodies,
+                  *(d.superior for d in self.departments if d.superior)]
         for key in routed:
             if key not in known:
                 raise ValueError(
-                    f"routing names department {key!r}, which is not among [[departments]] "
-                    f"({', '.join(keys)})"
+                    f"routing or a superior names department {key!r}, which is not among "
+                    f"[[departments]] ({', '.join(keys)})"
                 )
         member_ids = [m.id for m in self.members]
         if len(member_ids) != len(set(member_ids)):

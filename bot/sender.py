@@ -31,6 +31,7 @@ from bot.outbox import Keyboard, keyboard_payload, queue_message
 from bot.services.complaints import Complaints
 from bot.services.context import AppContext
 from bot.services.people import workgroup_chat_id
+from bot.services.threads import remember, remember_message
 from bot.store.models import Complaint, OutboxMessage, User
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,8 @@ class Sender:
             await self._refresh_card(row)
         elif row.kind == "post_photos":
             await self._post_photos(row)
+        elif row.kind == "refresh_topic":
+            await self._refresh_topic(row)
         else:
             raise BadRequest(f"unknown outbox kind {row.kind}")
         await self._note(row, "sent", None)
@@ -186,11 +189,13 @@ class Sender:
             assert row.complaint_id is not None
             chat_id, thread_id, reply_to = await self._thread_target(row.complaint_id)
         assert chat_id is not None
-        await self.bot.send_message(
+        sent = await self.bot.send_message(
             chat_id, payload["text"], message_thread_id=thread_id,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
             if reply_to else None,
             reply_markup=markup(payload.get("keyboard")))
+        if payload.get("to_thread") and row.complaint_id is not None:
+            await remember_message(self.ctx, chat_id, sent.message_id, row.complaint_id)
 
     async def is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:
@@ -221,7 +226,7 @@ class Sender:
                 assert fresh is not None
                 fresh.chat_id, fresh.thread_id = chat_id, thread_id
         # The card is rendered as it will look once posted.
-        view = dataclasses.replace(view, status=Status.OPEN, can_accept=True)
+        view = dataclasses.replace(view, status=Status.OPEN)
         message = await self.bot.send_message(
             chat_id, views.card(self.ctx.texts, lang, view), message_thread_id=thread_id,
             reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
@@ -231,6 +236,7 @@ class Sender:
             assert fresh is not None
             await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
                                               message.message_id)
+            await remember(session, chat_id, message.message_id, fresh.id)
             out = await session.get(OutboxMessage, row.id)
             assert out is not None
             out.status, out.sent_at = "sent", to_db(self.ctx.now())
@@ -251,6 +257,21 @@ class Sender:
             reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
                                                        row.complaint_id)))
 
+    async def _refresh_topic(self, row: OutboxMessage) -> None:
+        """The topic's title carries the status; a closed complaint's topic is closed."""
+        assert row.complaint_id is not None
+        lang = self.ctx.settings.general.default_language
+        async with self.ctx.sessions() as session:
+            complaint = await session.get(Complaint, row.complaint_id)
+            assert complaint is not None
+            view = await self.complaints.card(session, complaint)
+        if complaint.chat_id is None or complaint.thread_id is None:
+            return  # a plain group has no topic
+        await self.bot.edit_forum_topic(complaint.chat_id, complaint.thread_id,
+                                        name=views.topic_name(self.ctx.texts, lang, view))
+        if view.status is Status.CLOSED:
+            await self.bot.close_forum_topic(complaint.chat_id, complaint.thread_id)
+
     async def _post_photos(self, row: OutboxMessage) -> None:
         assert row.complaint_id is not None
         async with self.ctx.sessions() as session:
@@ -260,8 +281,11 @@ class Sender:
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         photos = list(complaint.photos)[:10]
         if len(photos) == 1:
-            await self.bot.send_photo(chat_id, photos[0], message_thread_id=thread_id,
-                                      reply_parameters=reply)
+            sent = [await self.bot.send_photo(chat_id, photos[0], message_thread_id=thread_id,
+                                              reply_parameters=reply)]
         else:
-            await self.bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in photos],
-                                            message_thread_id=thread_id, reply_parameters=reply)
+            sent = list(await self.bot.send_media_group(
+                chat_id, [InputMediaPhoto(p) for p in photos], message_thread_id=thread_id,
+                reply_parameters=reply))
+        for message in sent:
+            await remember_message(self.ctx, chat_id, message.message_id, row.complaint_id)

@@ -6,6 +6,7 @@ from bot.domain.fields import FieldType, fields_of
 from bot.outbox import Button, Keyboard
 from bot.services.complaints import CardView, HistoryItem
 from bot.services.forms import FormScreen, asked_fields
+from bot.services.handling import Picker
 from bot.texts import Texts
 
 TOPIC_NAME_LIMIT = 128
@@ -45,9 +46,20 @@ def card(texts: Texts, lang: str, view: CardView) -> str:
 
 
 def card_keyboard(texts: Texts, lang: str, view: CardView, complaint_id: int) -> Keyboard:
-    if view.can_accept:
-        return [[Button(texts.plain(lang, "buttons.accept"), f"acc:{complaint_id}")]]
-    return []
+    """One button per department that owes a step now (st:<complaint>:<step>:<department>)."""
+    return [[Button(texts.plain(lang, "buttons.step", step=s.key, department=s.department),
+                    f"st:{complaint_id}:{s.key}:{s.department_key}")] for s in view.actions]
+
+
+def picker_keyboard(texts: Texts, lang: str, picker: Picker) -> Keyboard:
+    """Departments to tick (several, then confirm) or to pick (one)."""
+    prefix = f"pk:{picker.complaint_id}"
+    if not picker.many:
+        return [[Button(name, f"{prefix}:{i}")] for i, (_key, name) in enumerate(picker.choices)]
+    rows = [[Button(texts.plain(lang, "buttons.tick", name=name, ticked=key in picker.selected),
+                    f"{prefix}:t{i}")] for i, (key, name) in enumerate(picker.choices)]
+    rows.append([Button(texts.plain(lang, "buttons.confirm_departments"), f"{prefix}:ok")])
+    return rows
 
 
 def topic_name(texts: Texts, lang: str, view: CardView) -> str:

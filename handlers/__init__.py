@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import approval, forms, general, intake, membership
+from handlers import approval, forms, general, lists, membership, outcome, thread
 from handlers.common import app_ctx
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("join", membership.join))
     app.add_handler(CommandHandler("show", general.show))
     app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
+    app.add_handler(CommandHandler("service", forms.service, filters=PRIVATE))
+    app.add_handler(CommandHandler("mine", lists.mine))
+    app.add_handler(CommandHandler("open", lists.owed))
+    app.add_handler(CommandHandler("answer", thread.answer_command, filters=~PRIVATE))
     app.add_handler(CommandHandler("cancel", forms.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("complain", general.complain, filters=~PRIVATE))
     app.add_handler(CommandHandler("bind", general.bind))
@@ -42,7 +46,10 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(forms.form_button, pattern=r"^f:"))
     app.add_handler(CallbackQueryHandler(forms.resubmit_button, pattern=r"^rs:"))
     app.add_handler(CallbackQueryHandler(approval.decision_button, pattern=r"^ap:"))
-    app.add_handler(CallbackQueryHandler(intake.accept_button, pattern=r"^acc:"))
+    app.add_handler(CallbackQueryHandler(thread.step_button, pattern=r"^st:"))
+    app.add_handler(CallbackQueryHandler(thread.picker_button, pattern=r"^pk:"))
+    app.add_handler(CallbackQueryHandler(outcome.verdict_button, pattern=r"^vd:"))
+    app.add_handler(CallbackQueryHandler(outcome.body_button, pattern=r"^eb:"))
     app.add_handler(CallbackQueryHandler(membership.department_button, pattern=r"^jd:"))
     app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=r"^jr:"))
 
@@ -50,6 +57,9 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, forms.private_photo))
     app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.TEXT & ~filters.PHOTO
                                    & ~filters.StatusUpdate.ALL, forms.private_other))
+    # The workgroup (the gate lets no other group through): answers and comments.
+    app.add_handler(MessageHandler(~PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                                   thread.group_message))
 
     app.add_error_handler(on_error)
 

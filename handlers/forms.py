@@ -11,8 +11,9 @@ from bot.domain.paste import looks_like_template
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import Forms, FormScreen
+from bot.services.outcome import APPEAL_REASON
 from bot.services.people import Person, clear_pending, get_pending
-from handlers import approval, membership
+from handlers import approval, membership, outcome
 from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
 
 
@@ -40,6 +41,11 @@ async def product(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await start_form(update, context, person, ComplaintKind.PRODUCT)
 
 
+async def service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await sender_of(update, context)
+    await start_form(update, context, person, ComplaintKind.SERVICE)
+
+
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
@@ -64,6 +70,9 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             return
         if pending is not None and pending.purpose == "join_name":
             await membership.take_join_name(update, context, person, pending, text)
+            return
+        if pending is not None and pending.purpose == APPEAL_REASON:
+            await outcome.take_appeal_reason(update, context, person, pending, text)
             return
         forms = Forms(ctx)
         if looks_like_template(text):

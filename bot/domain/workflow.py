@@ -22,6 +22,7 @@ class Status(StrEnum):
     APPROVED = "approved"  # approved and numbered; its card is on its way to the workgroup
     OPEN = "open"  # posted; the steps below are running
     ANSWERED = "answered"  # every step done; waiting for the complainant's verdict
+    ESCALATED = "escalated"  # the complainant appealed (rule 一.6); a higher body answers
     CLOSED = "closed"
 
 
@@ -30,7 +31,9 @@ class Event(StrEnum):
     REJECT = "reject"
     POST = "post"
     FINISH_STEPS = "finish_steps"
-    CLOSE = "close"
+    CLOSE = "close"  # the complainant accepts the outcome
+    ESCALATE = "escalate"  # the complainant finds it unreasonable and appeals
+    ANSWER_ESCALATION = "answer_escalation"
 
 
 class InvalidTransition(Exception):
@@ -46,7 +49,12 @@ _TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.APPROVED, Event.POST): Status.OPEN,
     (Status.OPEN, Event.FINISH_STEPS): Status.ANSWERED,
     (Status.ANSWERED, Event.CLOSE): Status.CLOSED,
+    (Status.ANSWERED, Event.ESCALATE): Status.ESCALATED,
+    (Status.ESCALATED, Event.ANSWER_ESCALATION): Status.ANSWERED,
 }
+
+# Where a complaint waits for someone to act (its steps, or an appeal's answer).
+ACTIVE = (Status.OPEN, Status.ESCALATED)
 
 
 def next_status(status: Status, event: Event) -> Status:
@@ -61,6 +69,23 @@ class Owner(StrEnum):
 
     INTAKE = "intake"  # 打單部 for product complaints, 人力資源部 for service complaints
     INVESTIGATORS = "investigators"  # the departments assigned to answer (生產部/採購部/物流部, …)
+
+
+class Assigns(StrEnum):
+    """A step that, when done, names the departments that must answer."""
+
+    NONE = "none"
+    MANY = "many"  # 打單部 names one or several of production / purchasing / logistics
+    ONE = "one"  # HR routes (分流) a service complaint to the department concerned
+
+
+class Provides(StrEnum):
+    """What the owner hands in to complete a step."""
+
+    NOTHING = "nothing"  # a button press (受理)
+    TEXT = "text"  # one message: text, or a photo/document with a caption
+    ASSESSMENT = "assessment"  # 質量鑒定結果 then 處理意見: two messages
+    CHOICE = "choice"  # a choice of departments only (分流)
 
 
 class ClockStart(StrEnum):
@@ -81,24 +106,42 @@ class Step:
     clock_starts: ClockStart
     # True when every assigned department must do the step itself (each its own deadline).
     per_department: bool = False
+    provides: Provides = Provides.NOTHING
+    assigns: Assigns = Assigns.NONE
+    # The complainant is sent what was handed in (the answers, the plan).
+    tells_complainant: bool = False
 
 
 PRODUCT_STEPS: tuple[Step, ...] = (
+    # 打單部在5分鐘內受理
     Step("accept", "受理", "一.2", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
+    # 在30分鐘內公布問題產品的工藝流程信息 (and names who investigates)
     Step("publish_process", "公布工藝流程信息", "一.2", Owner.INTAKE,
-         timedelta(minutes=30), ClockStart.POSTED),
+         timedelta(minutes=30), ClockStart.POSTED, provides=Provides.TEXT, assigns=Assigns.MANY),
+    # 生產部、采購部、物流部…在二個小時內做出質量鑒定結果和處理意見並回復到輝煌同仁群
     Step("answer", "質量鑒定結果和處理意見", "一.2", Owner.INVESTIGATORS,
-         timedelta(hours=2), ClockStart.ASSIGNED, per_department=True),
+         timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
+         provides=Provides.ASSESSMENT, tells_complainant=True),
 )
 
 SERVICE_STEPS: tuple[Step, ...] = (
+    # 人力資源部在5分鐘內受理
     Step("accept", "受理", "一.3", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
-    Step("route", "分流到相關管理部門", "一.3", Owner.INTAKE, timedelta(minutes=30), ClockStart.POSTED),
+    # 在30分鐘內分流到相關管理部門
+    Step("route", "分流到相關管理部門", "一.3", Owner.INTAKE, timedelta(minutes=30),
+         ClockStart.POSTED, provides=Provides.CHOICE, assigns=Assigns.ONE),
+    # 相關管理部門…在二個小時內做出處理方案上交到人力資源部
     Step("plan", "處理方案", "一.3", Owner.INVESTIGATORS, timedelta(hours=2),
-         ClockStart.ASSIGNED, per_department=True),
+         ClockStart.ASSIGNED, per_department=True, provides=Provides.TEXT),
+    # 人力資源部在接到處理方案後10分鐘內通知投訴人
     Step("notify", "通知投訴人", "一.3", Owner.INTAKE, timedelta(minutes=10),
-         ClockStart.PREVIOUS_STEP),
+         ClockStart.PREVIOUS_STEP, provides=Provides.TEXT, tells_complainant=True),
 )
+
+# Rule 一.6: an appeal is answered by the body it was made to, like a department's answer.
+ESCALATION_STEP = Step("escalation", "申訴處理意見", "一.6", Owner.INVESTIGATORS,
+                       timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
+                       provides=Provides.TEXT, tells_complainant=True)
 
 STEPS: dict[ComplaintKind, tuple[Step, ...]] = {
     ComplaintKind.PRODUCT: PRODUCT_STEPS,
@@ -120,6 +163,8 @@ def steps_of(kind: ComplaintKind) -> tuple[Step, ...]:
 
 
 def step_of(kind: ComplaintKind, key: str) -> Step:
+    if key == ESCALATION_STEP.key:
+        return ESCALATION_STEP
     for step in STEPS[kind]:
         if step.key == key:
             return step
@@ -135,7 +180,14 @@ def current_step(kind: ComplaintKind, done: Collection[str]) -> Step | None:
 
 
 def check_step(kind: ComplaintKind, status: Status, done: Collection[str], key: str) -> Step:
-    """The step `key`, if it may be done now; steps are never skipped nor done twice."""
+    """The step `key`, if it may be done now; steps are never skipped nor done twice.
+
+    `done` holds the steps finished by every department that owns them.
+    """
+    if key == ESCALATION_STEP.key:
+        if status is not Status.ESCALATED:
+            raise StepNotOpen(key, "not_open")
+        return ESCALATION_STEP
     try:
         step = step_of(kind, key)
     except KeyError:

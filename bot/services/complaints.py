@@ -13,13 +13,13 @@ from bot.domain.fields import ComplaintKind, Field, fields_of
 from bot.domain.timefmt import complaint_number
 from bot.domain.validation import clean_text, is_crx_request
 from bot.domain.workflow import (
+    ESCALATION_STEP,
     ClockStart,
     Event,
     InvalidTransition,
     Owner,
     Status,
-    StepNotOpen,
-    check_step,
+    Step,
     next_status,
     steps_of,
 )
@@ -199,45 +199,6 @@ class Complaints:
             complainant.language, "approval.posted", number=complaint.number,
             link=message_link(chat_id, thread_id, card_message_id)), chat_id=complainant.id)
 
-    # --- rule 一.2 / 一.3: intake accepts (受理) -----------------------------------------
-
-    async def accept(self, actor_id: int, complaint_id: int) -> str:
-        async with self.ctx.transaction() as session:
-            now = self.ctx.now()
-            complaint = await session.get(Complaint, complaint_id)
-            if complaint is None:
-                raise Refused("errors.stale_button")
-            kind = ComplaintKind(complaint.kind)
-            intake = intake_department(self.ctx, kind)
-            actor = await person(session, self.ctx, actor_id)
-            if actor is None or actor.department_key != intake:
-                dept = await session.get(Department, intake)
-                raise Refused("errors.only_department", department=dept.name if dept else intake)
-            done = await self.done_steps(session, complaint.id)
-            try:
-                check_step(kind, Status(complaint.status), done, "accept")
-            except StepNotOpen as exc:
-                raise Refused("errors.step_done" if exc.reason == "done"
-                              else "errors.step_not_open") from None
-            step = await session.scalar(select(StepRecord).where(
-                StepRecord.complaint_id == complaint.id, StepRecord.step_key == "accept"))
-            assert step is not None
-            step.done_at, step.done_by = to_db(now), actor_id
-            record(session, now, complaint.id, actor_id, "accepted")
-            lang = self.ctx.settings.general.default_language
-            queue_action(session, now, "refresh_card", complaint.id)
-            queue_message(session, now, self.ctx.texts.html(
-                lang, "card.accepted_notice", number=complaint.number, who=actor.display_name,
-                department=actor.department_name, at=self.local(now)),
-                complaint_id=complaint.id, to_thread=True)
-            complainant = await person(session, self.ctx, complaint.complainant_id)
-            assert complainant is not None
-            queue_message(session, now, self.ctx.texts.html(
-                complainant.language, "card.accepted_private", number=complaint.number,
-                department=actor.department_name), chat_id=complainant.id)
-            assert complaint.number is not None
-            return complaint.number
-
     @staticmethod
     async def done_steps(session: AsyncSession, complaint_id: int) -> set[str]:
         rows = await session.scalars(select(StepRecord).where(StepRecord.complaint_id == complaint_id))
@@ -260,7 +221,7 @@ class Complaints:
             status=Status(complaint.status), answers=dict(complaint.answers),
             photo_count=len(complaint.photos), filed_at=self.local(complaint.filed_at),
             complainant_name=complainant_name, department_name=department_name,
-            is_crx=complaint.is_crx, steps=[],
+            is_crx=complaint.is_crx, steps=[], round=complaint.round,
         )
 
     async def card(self, session: AsyncSession, complaint: Complaint) -> CardView:
@@ -270,22 +231,23 @@ class Complaints:
         rows = list(await session.scalars(select(StepRecord).where(
             StepRecord.complaint_id == complaint.id).order_by(StepRecord.id)))
         kind = ComplaintKind(complaint.kind)
-        for step in steps_of(kind):
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
+
+        async def step_view(step: Step, record: StepRecord | None, dept_key: str | None) -> StepView:
+            who = await person(session, self.ctx, record.done_by) if record and record.done_by \
+                else None
+            return StepView(step.key, step.label, names.get(dept_key) if dept_key else None,
+                            who.display_name if who else None,
+                            self.local(record.done_at) if record and record.done_at else None,
+                            department_key=dept_key, round=record.round if record else 0)
+
+        for step in (*steps_of(kind), ESCALATION_STEP):
             records = [r for r in rows if r.step_key == step.key]
-            dept_key = owner_department(self.ctx, kind, step.owner)
-            if not records and dept_key is None:
-                view.steps.append(StepView(step.key, step.label, None, None, None))
-                continue
-            for r in records or [None]:  # type: ignore[list-item]
-                key = r.department_key if r else dept_key
-                dept = await session.get(Department, key) if key else None
-                who = await person(session, self.ctx, r.done_by) if r and r.done_by else None
-                view.steps.append(StepView(
-                    step.key, step.label, dept.name if dept else None,
-                    who.display_name if who else None,
-                    self.local(r.done_at) if r and r.done_at else None))
-        done = {s.key for s in view.steps if s.done_at is not None}
-        view.can_accept = view.status is Status.OPEN and "accept" not in done
+            if records:
+                view.steps.extend([await step_view(step, r, r.department_key) for r in records])
+            elif step is not ESCALATION_STEP:
+                view.steps.append(await step_view(step, None,
+                                                  owner_department(self.ctx, kind, step.owner)))
         return view
 
     async def find(self, session: AsyncSession, number: str) -> Complaint | None:
@@ -315,6 +277,7 @@ class Complaints:
             return False
         if actor.is_head and actor.department_key == complaint.department_key:
             return True
+        # HR keeps every record (rules 一.4, 一.5); the intake department takes it in.
         involved = {self.ctx.settings.routing.service_intake,
                     intake_department(self.ctx, ComplaintKind(complaint.kind))}
         steps = await session.scalars(select(StepRecord.department_key).where(
@@ -327,9 +290,11 @@ class Complaints:
 class StepView:
     key: str
     label: str
-    department: str | None
+    department: str | None  # its name; None while nobody is assigned yet
     done_by: str | None
     done_at: datetime | None
+    department_key: str | None = None
+    round: int = 0
 
 
 @dataclass
@@ -344,17 +309,34 @@ class CardView:
     department_name: str | None
     is_crx: bool
     steps: list[StepView]
-    can_accept: bool = False
+    round: int = 0
 
     @property
     def fields(self) -> tuple[Field, ...]:
         return fields_of(self.kind)
 
     @property
-    def current(self) -> StepView | None:
+    def waiting(self) -> list[StepView]:
+        """The steps the complaint waits on now, one per department that owes one."""
+        if self.status is Status.ESCALATED:
+            return [s for s in self.steps if s.key == ESCALATION_STEP.key
+                    and s.round == self.round and s.done_at is None]
         if self.status is not Status.OPEN:
-            return None
-        return next((s for s in self.steps if s.done_at is None), None)
+            return []
+        for key in dict.fromkeys(s.key for s in self.steps):
+            pending = [s for s in self.steps if s.key == key and s.done_at is None]
+            if pending:
+                return pending
+        return []
+
+    @property
+    def actions(self) -> list[StepView]:
+        """Waiting steps someone can act on now (a department is named)."""
+        return [s for s in self.waiting if s.department_key is not None]
+
+    @property
+    def current(self) -> StepView | None:
+        return next(iter(self.waiting), None)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ GUIDED = "guided"  # every field, in the template's order
 EDIT = "edit"  # one field, chosen from the summary
 PASTE = "paste"  # the fields a pasted template lacked or got wrong
 
-ENABLED_KINDS = (ComplaintKind.PRODUCT,)
+ENABLED_KINDS = (ComplaintKind.PRODUCT, ComplaintKind.SERVICE)
 
 
 @dataclass

@@ -156,6 +156,8 @@ class Complaint(Base):
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     posted_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # How many times the complainant has appealed (rule 一.6); 0 before any appeal.
+    round: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_complaints_thread", "chat_id", "thread_id"),
                       Index("ix_complaints_card", "chat_id", "card_message_id"))
@@ -170,11 +172,71 @@ class StepRecord(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
     step_key: Mapped[str] = mapped_column(String(32))
     department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    round: Mapped[int] = mapped_column(Integer, default=0)  # the appeal round it belongs to
     started_at: Mapped[datetime] = mapped_column(DateTime)  # the deadline counts from here
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     done_by: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (UniqueConstraint("complaint_id", "step_key", "department_key"),)
+    __table_args__ = (UniqueConstraint("complaint_id", "step_key", "department_key", "round"),
+                      Index("ix_steps_open", "department_key", "done_at"))
+
+
+class Answer(Base):
+    """What a department handed in for a step: process information, an assessment and
+    handling opinion, a handling plan, HR's words to the complainant, an appeal's answer."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    step_key: Mapped[str] = mapped_column(String(32))
+    department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    # {"text": …} or {"assessment": …, "opinion": …}
+    parts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # [{"type": "photo" | "document", "file_id": …}]
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Comment(Base):
+    """Anything else said in a complaint's thread: kept, never counted as an answer."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    message_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ThreadMessage(Base):
+    """Which complaint a workgroup message belongs to, so that in a group without topics
+    a reply to any of them lands in the right thread."""
+
+    __tablename__ = "thread_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+
+
+class Escalation(Base):
+    """An appeal (rule 一.6): why, and to which body."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    body_department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    raised_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AuditEvent(Base):

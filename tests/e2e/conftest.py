@@ -17,28 +17,37 @@ from tests.fakebot import FakeTelegram
 TOKEN = "123456:TEST-TOKEN"
 ADMIN, SALES_HEAD, SALES, DESK_HEAD, DESK, HR_HEAD, PROD_HEAD, OUTSIDER = (
     10001, 20001, 20002, 30001, 30002, 40001, 60001, 90001)
+HR, PROD, PURCH_HEAD, LOGI_HEAD, INSPECT_HEAD, ADMIN_DEPT_HEAD, VP = (
+    40002, 60002, 61001, 62001, 70001, 71001, 80001)
 FORUM = -1001000000001
 PLAIN = -1001000000002
 STRANGERS = -1001000000099
 
 NAMES = {ADMIN: "系統管理員", SALES_HEAD: "陳經理", SALES: "王小明", DESK_HEAD: "李主管",
-         DESK: "張打單", HR_HEAD: "劉人事", PROD_HEAD: "周生產"}
+         DESK: "張打單", HR_HEAD: "劉人事", HR: "何人事", PROD_HEAD: "周生產", PROD: "吳生產",
+         PURCH_HEAD: "鄭採購", LOGI_HEAD: "孫物流", INSPECT_HEAD: "馮監察", ADMIN_DEPT_HEAD: "衛行政",
+         VP: "楊副總"}
 
 
 def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
     return {
         "admins": [ADMIN],
         "brands": ["輝煌", "金牌"],
-        "telegram": {"poll_timeout": 1},
+        # The fake server has no flood limits; real Telegram's would slow every scenario.
+        "telegram": {"poll_timeout": 1, "group_messages_per_minute": 6000},
         "database": {"url": db_url},
         "workgroup": {} if workgroup is None else {"chat_id": workgroup},
         "departments": [
             {"key": "sales", "name": "業務部", "head": SALES_HEAD, "members": [SALES]},
             {"key": "order_desk", "name": "打單部", "head": DESK_HEAD, "members": [DESK]},
-            {"key": "hr", "name": "人力資源部", "head": HR_HEAD},
-            {"key": "production", "name": "生產部", "head": PROD_HEAD},
-            {"key": "purchasing", "name": "採購部"},
-            {"key": "logistics", "name": "物流部"},
+            {"key": "hr", "name": "人力資源部", "head": HR_HEAD, "members": [HR]},
+            {"key": "production", "name": "生產部", "head": PROD_HEAD, "members": [PROD],
+             "superior": "operations"},
+            {"key": "purchasing", "name": "採購部", "head": PURCH_HEAD, "superior": "operations"},
+            {"key": "logistics", "name": "物流部", "head": LOGI_HEAD, "superior": "operations"},
+            {"key": "operations", "name": "營運副總室", "head": VP},
+            {"key": "inspection", "name": "監察部", "head": INSPECT_HEAD},
+            {"key": "administration", "name": "行政部", "head": ADMIN_DEPT_HEAD},
         ],
         "members": [{"id": uid, "name": name} for uid, name in NAMES.items()],
     }
@@ -149,4 +158,6 @@ async def bot(start_bot: StartBot) -> Runtime:
 def people(fake: FakeTelegram) -> dict[str, Actor]:
     return {name: Actor(fake, uid) for name, uid in {
         "admin": ADMIN, "sales_head": SALES_HEAD, "sales": SALES, "desk_head": DESK_HEAD,
-        "desk": DESK, "hr_head": HR_HEAD, "prod_head": PROD_HEAD, "outsider": OUTSIDER}.items()}
+        "desk": DESK, "hr_head": HR_HEAD, "hr": HR, "prod_head": PROD_HEAD, "prod": PROD,
+        "purch_head": PURCH_HEAD, "logi_head": LOGI_HEAD, "inspect_head": INSPECT_HEAD,
+        "vp": VP, "outsider": OUTSIDER}.items()}

@@ -45,3 +45,58 @@ async def file_and_post(fake: FakeTelegram, people: dict[str, Actor], *, group: 
     request = await submit_for_approval(people["sales"], head, photo=photo)
     await head.press(request, head.button(request, ":y"), expect="已批准")
     return await fake.wait_bot_message(group, contains=f"#P-{YEAR}-{number:04d}")
+
+
+async def fill_service_form(sales: Actor, target: str = "物流部") -> dict[str, Any]:
+    """Walk the 《服務質量投訴》 form to its summary."""
+    step = await sales.say("/service", expect="第 1/8 步")
+    step = await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    step = await sales.press(step, sales.button_labelled(step, target), expect="第 3/8 步")
+    await sales.say("11月20日上午", expect="第 4/8 步")
+    await sales.say("客戶催貨三次", expect="第 5/8 步")
+    await sales.say("物流答應次日送達但未送", expect="第 6/8 步")
+    step = await sales.say("客戶取消訂單", expect="第 7/8 步")
+    return await sales.press(step, sales.button_labelled(step, "改進服務質量"), expect="請確認")
+
+
+async def file_and_post_service(fake: FakeTelegram, people: dict[str, Actor], *,
+                                group: int = FORUM, number: int = 1) -> dict[str, Any]:
+    sales, head = people["sales"], people["sales_head"]
+    summary = await fill_service_form(sales)
+    since_head = head.mark()
+    await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+    request = await head.next_message(since_head, "待你審批")
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    return await fake.wait_bot_message(group, contains=f"#S-{YEAR}-{number:04d}")
+
+
+def topic_of(fake: FakeTelegram, card: dict[str, Any]) -> int | None:
+    return card.get("message_thread_id")
+
+
+async def press_in_group(fake: FakeTelegram, actor: Actor, message: dict[str, Any], data: str,
+                         group: int = FORUM) -> dict[str, Any]:
+    """Press a button in the group and wait for the bot's next message there."""
+    before = len(fake.bot_messages(group))
+    fake.press(actor.id, message, data)
+    return await fake.wait_for(lambda: fake.bot_messages(group)[before:] and
+                               fake.bot_messages(group)[before],
+                               message=f"a bot message in the group after pressing {data}")
+
+
+async def say_in_thread(fake: FakeTelegram, actor: Actor, card: dict[str, Any], text: str,
+                        group: int = FORUM, reply_to: dict[str, Any] | None = None,
+                        expect: str | None = None) -> dict[str, Any]:
+    """Write in the complaint's thread (its topic, or a reply in a plain group)."""
+    before = len(fake.bot_messages(group))
+    thread = card.get("message_thread_id")
+    fake.send_text(actor.id, group, text, thread_id=thread,
+                   reply_to=(reply_to or card)["message_id"] if thread is None else None)
+
+    def found() -> dict[str, Any] | None:
+        for message in fake.bot_messages(group)[before:]:
+            if expect is None or expect in text_of(message):
+                return message
+        return None
+
+    return await fake.wait_for(found, message=f"the bot answers {text!r} in the thread")

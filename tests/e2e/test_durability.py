@@ -10,6 +10,7 @@ from pathlib import Path
 import tomli_w
 
 from tests.e2e.conftest import FORUM, Actor, config_data, text_of
+from tests.e2e.flows import YEAR, fill_service_form, press_in_group, say_in_thread
 from tests.fakebot import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +68,61 @@ async def test_form_resumes_after_sigkill(fake: FakeTelegram, tmp_path: Path,
         assert len(steps) == 1
     finally:
         await kill(process)
+
+
+async def test_service_path_survives_a_restart_between_every_two_steps(
+        fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
+    config = write_config(fake, tmp_path)
+    sales, head, hr, logistics = (people["sales"], people["sales_head"], people["hr"],
+                                  people["logi_head"])
+    process = await start_process(fake, config)
+
+    async def restart() -> None:
+        nonlocal process
+        await kill(process)
+        process = await start_process(fake, config)
+
+    try:
+        summary = await fill_service_form(sales)
+        await restart()
+        since_head = head.mark()
+        await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
+        request = await head.next_message(since_head, "待你審批")
+        await restart()
+        await head.press(request, head.button(request, ":y"), expect="已批准")
+        card = await fake.wait_bot_message(FORUM, contains=f"#S-{YEAR}-0001")
+        await restart()
+        fake.press(hr.id, card, "st:1:accept:hr")
+        await fake.wait_bot_message(FORUM, contains="已於")
+        await restart()
+        picker = await press_in_group(fake, hr, card, "st:1:route:hr")
+        await restart()
+        index = next(i for i, (text, _) in enumerate(fake.buttons(picker)) if text == "物流部")
+        fake.press(hr.id, picker, f"pk:1:{index}")
+        await fake.wait_bot_message(FORUM, contains="已交給 物流部")
+        await restart()
+        prompt = await press_in_group(fake, logistics, card, "st:1:plan:logistics")
+        await restart()
+        await say_in_thread(fake, logistics, card, "補發並免運費", reply_to=prompt, expect="已記錄")
+        await restart()
+        edited = await fake.wait_edit(card, contains="⏳ 通知投訴人")
+        prompt = await press_in_group(fake, hr, edited, "st:1:notify:hr")
+        await restart()
+        since_sales = sales.mark()
+        await say_in_thread(fake, hr, card, "今天補發。", reply_to=prompt, expect="已把處理方案通知投訴人")
+        notice = await sales.next_message(since_sales, "有答覆了")
+        await restart()
+        await sales.press(notice, sales.button(notice, ":ok"), expect="已結案")
+        await fake.wait_bot_message(FORUM, contains="接受處理結果")
+        await fake.wait_idle(quiet=1.0)
+    finally:
+        await kill(process)
+
+    # Nothing lost, nothing twice: each notice reached the thread and the complainant once.
+    thread = [text_of(m) for m in fake.bot_messages(FORUM, card["message_thread_id"])]
+    for once in ("已於", "已交給 物流部", "已記錄 物流部", "已把處理方案通知投訴人", "接受處理結果"):
+        assert sum(once in text for text in thread) == 1, (once, thread)
+    private = [text_of(m) for m in sales.inbox()]
+    for once in ("已批准你的投訴", "已發佈到工作群", "已由 人力資源部 受理", "有答覆了", "已結案"):
+        assert sum(once in text for text in private) == 1, (once, private)
+    assert len(fake.topics(FORUM)) == 1

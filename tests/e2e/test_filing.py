@@ -35,7 +35,7 @@ async def test_guided_filing_approval_topic_card_and_acceptance(
     for expected in ("永輝超市", "輝煌", "500ml×20箱", "瓶蓋漏液", "退貨", "賠款/退換貨案件",
                      "⏳ 受理 — 打單部", "現在由 打單部 處理"):
         assert expected in text_of(card), expected
-    assert any(data == f"acc:{1}" for _, data in fake.buttons(card))
+    assert ("📥 受理", "st:1:accept:order_desk") in fake.buttons(card)
     photo = await fake.wait_for(lambda: [m for m in fake.bot_messages(FORUM, thread_id)
                                          if m.get("photo")] or None)
     assert photo
@@ -45,7 +45,7 @@ async def test_guided_filing_approval_topic_card_and_acceptance(
     since_sales = sales.mark()
     fake.press(DESK, card, fake.buttons(card)[0][1])
     edited = await fake.wait_edit(card, contains="✅ 受理 — 打單部 張打單")
-    assert "受理" not in [text for text, _ in fake.buttons(edited)]
+    assert fake.buttons(edited) == [("📋 公布工藝流程信息", "st:1:publish_process:order_desk")]
     await fake.wait_bot_message(FORUM, thread_id, contains="張打單 已於")
     await sales.next_message(since_sales, "已由 打單部 受理")
     assert desk.inbox() == []  # nothing private for the desk
@@ -57,7 +57,7 @@ async def test_guided_filing_approval_topic_card_and_acceptance(
         accept = await session.scalar(select(StepRecord).where(StepRecord.step_key == "accept"))
         assert accept is not None and accept.done_by == DESK and accept.done_at is not None
         actions = list(await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert actions == ["submitted", "approved", "posted", "accepted"]
+    assert actions == ["submitted", "approved", "posted", "step_done"]
 
 
 async def test_pasted_template_with_two_fields_missing(bot: Runtime, people: dict[str, Actor]) -> None:
@@ -109,7 +109,7 @@ async def test_accept_pressed_by_someone_outside_the_order_desk(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     card = await file_and_post(fake, people)
     for intruder in (SALES, people["sales_head"].id, people["prod_head"].id):
-        query_id = fake.press(intruder, card, "acc:1")
+        query_id = fake.press(intruder, card, "st:1:accept:order_desk")
         answer = await fake.wait_for(lambda q=query_id: next(
             (a for a in fake.callback_answers if a["callback_query_id"] == q), None))
         assert answer["show_alert"] and "打單部" in answer["text"]
@@ -129,6 +129,6 @@ async def test_plain_group_card_and_replies_as_thread(
     photo = await fake.wait_for(lambda: next(
         (m for m in fake.bot_messages(PLAIN) if m.get("photo")), None))
     assert photo["reply_to_message"]["message_id"] == card["message_id"]
-    fake.press(DESK, card, "acc:1")
+    fake.press(DESK, card, "st:1:accept:order_desk")
     notice = await fake.wait_bot_message(PLAIN, contains="張打單 已於")
     assert notice["reply_to_message"]["message_id"] == card["message_id"]

@@ -94,8 +94,8 @@ async def test_show_card_and_history_to_allowed_people_only(
 
 
 async def test_language_follows_the_telegram_app(bot: Runtime, fake: FakeTelegram) -> None:
-    fake.add_user(70001, "Alice", language_code="en-GB")
-    alice = Actor(fake, 70001)
+    fake.add_user(75001, "Alice", language_code="en-GB")
+    alice = Actor(fake, 75001)
     reply = await alice.say("/whoami", expect="Your Telegram ID")
-    assert "70001" in text_of(reply)
+    assert "75001" in text_of(reply)
     await alice.say("/product", expect="/join")

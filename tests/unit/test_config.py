@@ -14,7 +14,9 @@ EXAMPLE = ROOT / "config.example.toml"
 
 MINIMAL = {"departments": [{"key": "sales", "name": "業務部"}, {"key": "order_desk", "name": "打單部"},
                            {"key": "hr", "name": "人力資源部"}, {"key": "production", "name": "生產部"},
-                           {"key": "purchasing", "name": "採購部"}, {"key": "logistics", "name": "物流部"}]}
+                           {"key": "purchasing", "name": "採購部"}, {"key": "logistics", "name": "物流部"},
+                           {"key": "inspection", "name": "監察部"},
+                           {"key": "administration", "name": "行政部"}]}
 
 
 def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,8 +38,11 @@ def test_defaults_fill_everything_but_departments() -> None:
     ({**MINIMAL, "general": {"timezone": "Mars/Base"}}, "general.timezone: unknown timezone"),
     ({**MINIMAL, "general": {"default_language": "fr"}}, "general.default_language: must be one of"),
     ({**MINIMAL, "telegram": {"base_ulr": "x"}}, "telegram.base_ulr: is not a known setting"),
-    ({**MINIMAL, "routing": {"product_intake": "desk"}}, "routing names department 'desk'"),
+    ({**MINIMAL, "routing": {"product_intake": "desk"}}, "names department 'desk'"),
     ({**MINIMAL, "admins": ["boss"]}, "admins.0:"),
+    ({"departments": [*MINIMAL["departments"][:-1], {"key": "administration", "name": "行政部",
+                                                      "superior": "board"}]},
+     "names department 'board'"),
     ({"departments": [{"key": "Sales Dept", "name": "x"}]}, "departments.0.key:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),

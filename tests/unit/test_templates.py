@@ -25,9 +25,10 @@ from markupsafe import escape
 from bot.commands import GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
 from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
 from bot.domain.validation import Invalid
-from bot.domain.workflow import Status, steps_of
+from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.forms import FormScreen, asked_fields
+from bot.services.lists import Line
 from bot.services.people import Person
 from bot.texts import TEMPLATES, Texts
 
@@ -38,6 +39,7 @@ HOSTILE_HTML = str(escape(HOSTILE))  # &lt;b&gt;x&lt;/b&gt; &amp; &#34;q&#34;
 
 HKT = timezone(timedelta(hours=8))
 FILED_AT = datetime(2026, 11, 20, 9, 5, tzinfo=HKT)
+LINK = "https://t.me/c/123456/78?a=1&b=2"
 
 BUTTON_MAX = 64
 BUTTON_SHORT = 30  # labels without parameters should fit a phone's button row
@@ -135,17 +137,41 @@ SERVICE_ANSWERS = {
 ANSWERS = {ComplaintKind.PRODUCT: PRODUCT_ANSWERS, ComplaintKind.SERVICE: SERVICE_ANSWERS}
 
 
+INTAKE = {ComplaintKind.PRODUCT: ("order_desk", "打單部"), ComplaintKind.SERVICE: ("hr", "人力資源部")}
+
+
 def step_views(kind: ComplaintKind, done: int) -> list[StepView]:
     """The kind's steps, the first `done` of them done; investigators not yet assigned."""
     views = []
     for i, step in enumerate(steps_of(kind)):
-        department = "打單部" if step.owner.value == "intake" else None
+        key, name = INTAKE[kind] if step.owner.value == "intake" else (None, None)
         if i < done:
-            views.append(StepView(step.key, step.label, department or HOSTILE, HOSTILE,
-                                  FILED_AT + timedelta(minutes=3 * (i + 1))))
+            views.append(StepView(step.key, step.label, name or HOSTILE, HOSTILE,
+                                  FILED_AT + timedelta(minutes=3 * (i + 1)),
+                                  department_key=key or "production"))
         else:
-            views.append(StepView(step.key, step.label, department, None, None))
+            views.append(StepView(step.key, step.label, name, None, None, department_key=key))
     return views
+
+
+def answering(done_by: list[bool], *, step: str = "answer", label: str = "質量鑒定結果和處理意見",
+              round: int = 0) -> list[StepView]:
+    """Steps owed by several assigned departments (the first named HOSTILE), some done."""
+    departments = [("production", HOSTILE), ("purchasing", "採購部"), ("logistics", "物流部")]
+    return [StepView(step, label, name, HOSTILE if done else None,
+                     FILED_AT + timedelta(hours=1) if done else None, department_key=key, round=round)
+            for (key, name), done in zip(departments, done_by, strict=False)]
+
+
+def product_answering(done_by: list[bool]) -> list[StepView]:
+    """打單部 has accepted and published the process; the named departments answer."""
+    return [*step_views(ComplaintKind.PRODUCT, 2), *answering(done_by)]
+
+
+def escalation(round: int, done: bool = False) -> StepView:
+    return StepView(ESCALATION_STEP.key, ESCALATION_STEP.label, "監察部", HOSTILE if done else None,
+                    FILED_AT + timedelta(days=round) if done else None,
+                    department_key="supervision", round=round)
 
 
 def card_view(kind: ComplaintKind = ComplaintKind.PRODUCT, status: Status = Status.OPEN, *,
@@ -196,6 +222,59 @@ HISTORY = [
     HistoryItem(FILED_AT + timedelta(minutes=3), "posted", None, {"chat_id": -1001, "thread_id": 5}),
     HistoryItem(FILED_AT + timedelta(minutes=5), "accepted", "李小明", {}),
     HistoryItem(FILED_AT + timedelta(minutes=6), "something_else", None, {}),
+    HistoryItem(FILED_AT + timedelta(minutes=7), "step_done", HOSTILE,
+                {"step": "accept", "department": "order_desk", "round": 0, "parts": {},
+                 "assigned": None}),
+    HistoryItem(FILED_AT + timedelta(minutes=20), "step_done", "李小明",
+                {"step": "publish_process", "department": "order_desk", "round": 0,
+                 "parts": {"text": HOSTILE}, "assigned": ["production", "purchasing"]}),
+    HistoryItem(FILED_AT + timedelta(minutes=25), "comment", HOSTILE, {"text": HOSTILE}),
+    HistoryItem(FILED_AT + timedelta(hours=2), "step_done", "陳主任",
+                {"step": "answer", "department": HOSTILE, "round": 0,
+                 "parts": {"assessment": HOSTILE, "opinion": "退貨"}, "assigned": None}),
+    HistoryItem(FILED_AT + timedelta(hours=2), "answered", None, {}),
+    HistoryItem(FILED_AT + timedelta(hours=3), "escalated", HOSTILE,
+                {"body": "supervision", "reason": HOSTILE, "round": 1}),
+    HistoryItem(FILED_AT + timedelta(hours=4), "step_done", "監察部主任",
+                {"step": "escalation", "department": "supervision", "round": 1,
+                 "parts": {"text": "維持原判"}, "assigned": None}),
+    HistoryItem(FILED_AT + timedelta(hours=5), "closed", HOSTILE, {}),
+]
+
+STEP_KEYS = ("accept", "publish_process", "answer", "route", "plan", "notify", "escalation")
+# Who a step prompt is for: a tg://user mention of them, their department, the complaint.
+STEP_BASE = {"number": "P-2026-0001", "department": HOSTILE, "who": HOSTILE, "mention_id": 1001}
+
+LINES = [
+    Line("P-2026-0007", Status.OPEN, HOSTILE, [HOSTILE, "採購部"], "質量鑒定結果和處理意見",
+         FILED_AT, LINK),
+    Line(None, Status.PENDING_APPROVAL, "大華超市", [], None, FILED_AT, None),
+    Line("S-2026-0002", Status.ESCALATED, "物流部", ["監察部"], "申訴處理意見", FILED_AT, None),
+    Line("P-2026-0003", Status.ANSWERED, "金龍餐廳", [], None, FILED_AT, LINK),
+    Line("P-2026-0001", Status.CLOSED, "", [], None, FILED_AT, None),
+    Line("S-2026-0003", Status.REJECTED, HOSTILE, [], None, FILED_AT, None),
+]
+OWED = [
+    Line("P-2026-0007", Status.OPEN, HOSTILE, ["生產部"], "質量鑒定結果和處理意見",
+         FILED_AT + timedelta(hours=1), LINK),
+    Line("S-2026-0002", Status.ESCALATED, "物流部", ["生產部"], "申訴處理意見",
+         FILED_AT + timedelta(days=1), None),
+]
+
+# The answers a complainant is sent (outcome.answers items), as handling.py builds them.
+PRODUCT_ITEMS = [
+    {"step": "answer", "parts": {"assessment": HOSTILE, "opinion": "同意退貨\n<u>並賠償</u>"},
+     "department": HOSTILE, "who": HOSTILE},
+    {"step": "answer", "parts": {"assessment": "包裝破損", "opinion": "換貨"},
+     "department": "物流部", "who": "李小明"},
+]
+SERVICE_ITEMS = [
+    {"step": "plan", "parts": {"text": HOSTILE}, "department": HOSTILE, "who": "陳主任"},
+    {"step": "notify", "parts": {"text": "已向客戶致歉 & 安排培訓"}, "department": "人力資源部",
+     "who": HOSTILE},
+]
+APPEAL_ITEMS = [
+    {"step": "escalation", "parts": {"text": HOSTILE}, "department": "監察部", "who": HOSTILE},
 ]
 
 
@@ -235,8 +314,18 @@ def build_cases() -> list[Case]:
 
     # buttons.txt.j2
     for name in ("kind_product", "kind_service", "next", "back", "cancel", "submit", "approve",
-                 "reject", "edit_resubmit", "accept", "join_approve", "join_refuse", "open_private"):
+                 "reject", "edit_resubmit", "confirm_departments", "verdict_accept",
+                 "verdict_appeal", "join_approve", "join_refuse", "open_private"):
         add(f"buttons.{name}")
+    for step in STEP_KEYS:
+        # The card's buttons: one per department that owes a step; the department is named
+        # where several may owe it at once.
+        add("buttons.step", step in ("answer", "plan", "escalation"), step, step=step,
+            department=HOSTILE)
+        add("buttons.step", False, f"{step}-long", step=step, department="品質管理及客戶服務部門" * 2)
+    add("buttons.step", False, "unknown", step="some_new_step", department=None)
+    add("buttons.tick", True, "ticked", name=HOSTILE, ticked=True)
+    add("buttons.tick", False, "not ticked", name="生產部", ticked=False)
     add("buttons.keep_name", True, "hostile", name=HOSTILE)
     add("buttons.keep_name", False, "long", name="陳" * 80)
     for f in (*PRODUCT_FIELDS, *SERVICE_FIELDS):
@@ -255,13 +344,33 @@ def build_cases() -> list[Case]:
         number = None if status in (Status.PENDING_APPROVAL, Status.REJECTED) else "P-2026-0003"
         add("card.card", True, status.value, card=card_view(P, status, number=number))
     add("card.card", True, "open-nothing-done", card=card_view(S, Status.OPEN, number="S-2026-0001",
-                                                               done=0, can_accept=True))
+                                                               done=0))
+    add("card.card", True, "answers-partly-in", card=card_view(P, steps=product_answering([True, False, False])))
+    add("card.card", True, "answers-none-in", card=card_view(P, steps=product_answering([False, False])))
+    add("card.card", True, "routed", card=card_view(
+        S, number="S-2026-0001", done=2,
+        steps=[*step_views(S, 2)[:2], *answering([False], step="plan", label="處理方案"),
+               *step_views(S, 2)[3:]]))
+    add("card.card", True, "notify-waiting", card=card_view(
+        S, number="S-2026-0001",
+        steps=[*step_views(S, 2)[:2], *answering([True], step="plan", label="處理方案"),
+               *step_views(S, 2)[3:]]))
+    add("card.card", True, "escalated", card=card_view(
+        P, Status.ESCALATED, round=1, steps=[*product_answering([True, True]), escalation(1)]))
+    add("card.card", True, "second-appeal", card=card_view(
+        P, Status.ESCALATED, round=2,
+        steps=[*product_answering([True]), escalation(1, done=True), escalation(2)]))
+    add("card.card", True, "appeal-answered", card=card_view(
+        P, Status.ANSWERED, round=1, steps=[*product_answering([True]), escalation(1, done=True)]))
+    add("card.card", True, "closed", card=card_view(
+        S, Status.CLOSED, number="S-2026-0001", done=len(steps_of(S))))
     add("card.card", True, "no-photos-no-crx-no-dept",
         card=card_view(P, photo_count=0, is_crx=False, department_name=None, answers={}))
     add("card.card", True, "one-photo", card=card_view(P, photo_count=1))
     add("card.history", False, "empty", card=card_view(), items=[])
     add("card.when", moment=FILED_AT)
-    for action in ("submitted", "approved", "rejected", "posted", "accepted", "join_approved"):
+    for action in ("submitted", "approved", "rejected", "posted", "accepted", "step_done",
+                   "answered", "closed", "escalated", "comment", "join_approved"):
         add("card.action_name", False, action, action=action)
     add("card.accepted_notice", True, number="P-2026-0001", who=HOSTILE, department=HOSTILE,
         at=FILED_AT)
@@ -271,6 +380,10 @@ def build_cases() -> list[Case]:
     add("card.topic_name", True, "product", card=card_view(P))
     add("card.topic_name", True, "service", card=card_view(S, number="S-2026-0001"))
     add("card.topic_name", False, "no customer", card=card_view(P, answers={}))
+    for status in (Status.OPEN, Status.ANSWERED, Status.ESCALATED, Status.CLOSED):
+        add("card.topic_name", True, status.value, card=card_view(P, status))
+    for status in Status:
+        add("card.status_prefix", False, status.value, status=status)
 
     # commands.txt.j2
     for name in sorted({*PRIVATE_ANYONE, *PRIVATE_MEMBER, *GROUP_ADMIN}):
@@ -278,9 +391,12 @@ def build_cases() -> list[Case]:
 
     # errors.txt.j2
     for name in ("admins_only", "stale_button", "no_form", "kind_not_available", "already_decided",
-                 "step_done", "step_not_open", "reason_empty", "bad_name", "show_usage",
-                 "private_only", "group_only", "internal"):
+                 "step_done", "reason_empty", "bad_name", "show_usage", "private_only",
+                 "group_only", "internal", "answer_empty", "choose_one", "answer_where"):
         add(f"errors.{name}")
+    add("errors.step_not_open", number="P-2026-0001")
+    add("errors.only_departments", True, "several", departments=[HOSTILE, "採購部", "物流部"])
+    add("errors.only_departments", False, "one", departments=["人力資源部"])
     add("errors.not_member", True, "admins", admins=[HOSTILE, "陳大文"])
     add("errors.not_member", False, "no admins", admins=[])
     add("errors.form_incomplete", False, "all", fields=[f.label for f in asked_fields(P)])
@@ -342,6 +458,56 @@ def build_cases() -> list[Case]:
     add("general.group_setup_problem", True, problems=[HOSTILE, "cannot manage topics"])
     add("general.group_setup_problem", False, "one", problems=["cannot pin messages"])
 
+    # lists.html.j2
+    add("lists.mine", True, "several", lines=LINES)
+    add("lists.mine", False, "none", lines=[])
+    for i, line in enumerate(LINES):
+        add("lists.line", line.customer == HOSTILE, f"{i}-{line.status.value}", item=line)
+    add("lists.owed", True, "several", department=HOSTILE, lines=OWED)
+    add("lists.owed", True, "none", department=HOSTILE, lines=[])
+
+    # outcome.html.j2
+    add("outcome.answers", True, "product", number="P-2026-0001", items=PRODUCT_ITEMS, round=0)
+    add("outcome.answers", True, "service", number="S-2026-0001", items=SERVICE_ITEMS, round=0)
+    add("outcome.answers", True, "appeal", number="P-2026-0001", items=APPEAL_ITEMS, round=1)
+    add("outcome.answers", False, "no items", number="P-2026-0001", items=[], round=2)
+    add("outcome.closed_private", number="P-2026-0001")
+    add("outcome.thread_closed", True, number="P-2026-0001", who=HOSTILE)
+    add("outcome.ask_reason", number="P-2026-0001")
+    add("outcome.choose_body", number="P-2026-0001")
+    add("outcome.escalated_private", True, body=HOSTILE)
+    add("outcome.thread_escalated", True, number="P-2026-0001", body=HOSTILE,
+        reason="處理太慢\n<i>不合理</i> & " + HOSTILE, who=HOSTILE, round=1)
+    add("outcome.escalated_head", True, number="P-2026-0001", body=HOSTILE,
+        reason="處理太慢\n" + HOSTILE)
+
+    # steps.html.j2
+    add("steps.mention", True, who=HOSTILE, mention_id=1001)
+    for step in (*STEP_KEYS, "some_new_step"):
+        add("steps.step_name", False, step, step=step)
+    for step in ("route", "publish_process"):  # 分流 picks one; 打單部 ticks several
+        add("steps.choose", True, step, **STEP_BASE, step=step)
+    for step in ("publish_process", "plan", "notify", "escalation", "some_new_step"):
+        add("steps.ask_text", True, step, **STEP_BASE, step=step)
+    add("steps.ask_assessment", True, **STEP_BASE, step="answer")
+    add("steps.ask_opinion", True, **STEP_BASE, step="answer")
+    for step, parts, files in (
+            ("answer", {"assessment": HOSTILE, "opinion": "退貨\n<b>全數</b>"}, 2),
+            ("publish_process", {"text": HOSTILE}, 0),
+            ("publish_process", {"text": ""}, 3),  # photos only
+            ("plan", {"text": "安排培訓 & 致歉"}, 1),
+            ("notify", {"text": "已致電客戶"}, 0),
+            ("escalation", {"text": "維持原判"}, 0)):
+        add("steps.thread_recorded", True, f"{step}-{files}", number="P-2026-0001", step=step,
+            department=HOSTILE, who=HOSTILE, parts=parts, files=files)
+    add("steps.thread_assigned", True, "answer", number="P-2026-0001",
+        departments=[HOSTILE, "採購部"], step="answer")
+    add("steps.thread_assigned", False, "plan", number="S-2026-0001", departments=["物流部"],
+        step="plan")
+    for step in ("answer", "plan"):
+        add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE)
+    add("steps.plan_arrived_head", number="S-2026-0001")
+
     # membership.html.j2
     add("membership.whoami", True, "head admin", user_id=1001, person=person(is_head=True, is_admin=True))
     add("membership.whoami", True, "member no name", user_id=1001, person=person(name=None))
@@ -363,6 +529,8 @@ def build_cases() -> list[Case]:
 
 
 CASES = build_cases()
+# Pieces of other texts rather than texts of their own: empty output is fine.
+MAY_BE_EMPTY = {"card.status_prefix"}
 
 
 def case_file(case: Case, locale: str = "zh-Hant") -> str:
@@ -493,6 +661,8 @@ def test_renders(locale: str, case: Case) -> None:
             assert HOSTILE_HTML in text, f"{case.id}: user text missing or mangled:\n{text}"
         assert "\n\n\n" not in text, f"{case.id}: more than one blank line:\n{text}"
         return
+    if case.name in MAY_BE_EMPTY:
+        text = text or "(empty)"
     assert text, f"{case.id}: empty text"
     assert "&lt;" not in text and "&amp;" not in text, f"{case.id}: plain text was escaped: {text}"
     if case.hostile:
@@ -524,7 +694,11 @@ def test_card_shows_filed_at_in_the_rule_book_format(locale: str, kind: Complain
     text = Texts(locale).html(locale, "card.card", card=card_view(kind))
     assert "2026年11月20日09時05分" in text
     for f in fields_of(kind):
-        assert f.label in text
+        if f.key.startswith("event_"):  # 投訴事件·時間 etc.: one 投訴事件 heading, then its parts
+            event, _, part = f.label.partition("·")
+            assert text.count(f"<b>{event}") == 1 and f"　{part}" in text, f.label
+        else:
+            assert f.label in text
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -8,10 +8,12 @@ import pytest
 
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.workflow import (
+    Assigns,
     ClockStart,
     Event,
     InvalidTransition,
     Owner,
+    Provides,
     Status,
     StepNotOpen,
     check_step,
@@ -91,3 +93,25 @@ def test_no_step_before_posting_or_for_unknown_keys() -> None:
     with pytest.raises(StepNotOpen) as unknown:
         check_step(ComplaintKind.PRODUCT, Status.OPEN, set(), "route")
     assert unknown.value.reason == "unknown"
+
+
+def test_appeal_rounds_follow_rule_1_6() -> None:
+    assert next_status(Status.ANSWERED, Event.ESCALATE) is Status.ESCALATED
+    assert next_status(Status.ESCALATED, Event.ANSWER_ESCALATION) is Status.ANSWERED
+    with pytest.raises(InvalidTransition):
+        next_status(Status.ESCALATED, Event.CLOSE)  # not before the appeal is answered
+    with pytest.raises(InvalidTransition):
+        next_status(Status.OPEN, Event.ESCALATE)  # nothing to appeal before the answers
+    assert check_step(ComplaintKind.PRODUCT, Status.ESCALATED, set(), "escalation").key == "escalation"
+    with pytest.raises(StepNotOpen):
+        check_step(ComplaintKind.PRODUCT, Status.OPEN, set(), "escalation")
+
+
+def test_what_each_step_asks_for_and_whom_it_tells() -> None:
+    product = {s.key: s for s in steps_of(ComplaintKind.PRODUCT)}
+    service = {s.key: s for s in steps_of(ComplaintKind.SERVICE)}
+    assert product["publish_process"].assigns is Assigns.MANY
+    assert product["answer"].provides is Provides.ASSESSMENT and product["answer"].tells_complainant
+    assert service["route"].assigns is Assigns.ONE and service["route"].provides is Provides.CHOICE
+    assert service["plan"].owner is Owner.INVESTIGATORS and not service["plan"].tells_complainant
+    assert service["notify"].owner is Owner.INTAKE and service["notify"].tells_complainant

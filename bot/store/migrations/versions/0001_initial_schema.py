@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:37:20.711201
+Create Date: 2026-11-27 03:39:25.119202
 """
 from collections.abc import Sequence
 
@@ -80,6 +80,7 @@ def upgrade() -> None:
     sa.Column('card_message_id', sa.Integer(), nullable=True),
     sa.Column('posted_at', sa.DateTime(), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['complainant_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['department_key'], ['departments.key'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -118,6 +119,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('step_key', sa.String(length=32), nullable=False),
+    sa.Column('department_key', sa.String(length=32), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.BigInteger(), nullable=False),
+    sa.Column('parts', sa.JSON(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.ForeignKeyConstraint(['department_key'], ['departments.key'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_answers_complaint_id'), ['complaint_id'], unique=False)
+
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=True),
@@ -131,19 +149,52 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_events_complaint_id'), ['complaint_id'], unique=False)
 
+    op.create_table('comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.BigInteger(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('attachments', sa.JSON(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_comments_complaint_id'), ['complaint_id'], unique=False)
+
     op.create_table('complaint_steps',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('complaint_id', sa.Integer(), nullable=False),
     sa.Column('step_key', sa.String(length=32), nullable=False),
     sa.Column('department_key', sa.String(length=32), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('done_at', sa.DateTime(), nullable=True),
     sa.Column('done_by', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
     sa.ForeignKeyConstraint(['department_key'], ['departments.key'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('complaint_id', 'step_key', 'department_key')
+    sa.UniqueConstraint('complaint_id', 'step_key', 'department_key', 'round')
     )
+    with op.batch_alter_table('complaint_steps', schema=None) as batch_op:
+        batch_op.create_index('ix_steps_open', ['department_key', 'done_at'], unique=False)
+
+    op.create_table('escalations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('body_department_key', sa.String(length=32), nullable=False),
+    sa.Column('raised_by', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['body_department_key'], ['departments.key'], ),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalations_complaint_id'), ['complaint_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -162,20 +213,43 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_pending', ['status', 'id'], unique=False)
 
+    op.create_table('thread_messages',
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
+    sa.PrimaryKeyConstraint('chat_id', 'message_id')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('thread_messages')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalations_complaint_id'))
+
+    op.drop_table('escalations')
+    with op.batch_alter_table('complaint_steps', schema=None) as batch_op:
+        batch_op.drop_index('ix_steps_open')
+
     op.drop_table('complaint_steps')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_comments_complaint_id'))
+
+    op.drop_table('comments')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_complaint_id'))
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_answers_complaint_id'))
+
+    op.drop_table('answers')
     op.drop_table('join_requests')
     op.drop_table('drafts')
     with op.batch_alter_table('complaints', schema=None) as batch_op:

@@ -1,0 +1,29 @@
+"""/mine and /open."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services.context import Refused
+from bot.services.lists import Lists
+from handlers.common import app_ctx, refuse, reply, sender_of
+
+
+async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    lines = await Lists(ctx).mine(person.id)
+    await reply(update, ctx.texts.html(person.language, "lists.mine", lines=lines))
+
+
+async def owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        department, lines = await Lists(ctx).owed(person.id)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "lists.owed", department=department,
+                                       lines=lines))
