@@ -131,7 +131,7 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     is_answer = (pending is not None and pending.purpose == STEP_INPUT
                  and pending.data.get("chat_id") == chat.id
                  and (complaint_id == pending.ref_id
-                      or (complaint_id is None and message.message_thread_id is None)))
+                      or (complaint_id is None and not pending.data.get("forum"))))
     if pending is not None and is_answer:
         await remember_message(ctx, chat.id, message.message_id, int(pending.ref_id or 0))
         await take_step_input(update, context, person, pending, text, files)
@@ -142,9 +142,12 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def take_step_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                           pending: PendingInput, text: str, files: list[dict[str, str]]) -> None:
+    handling = Handling(app_ctx(context))
     try:
-        result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)
+        result = await handling.take_input(person.id, pending, text, files)
     except Refused as refused:
+        if refused.template != "errors.answer_empty" and refused.template != "errors.too_long":
+            await handling.drop_input(person.id)  # the step moved on: stop waiting for it
         await refuse(update, context, person.language, refused)
         return
     await show_result(update, context, result, int(pending.ref_id or 0))

@@ -263,11 +263,15 @@ class Complaints:
             if actor is None or not await self.may_see(session, actor, complaint):
                 raise Refused("errors.not_allowed_to_see", number=complaint.number)
             view = await self.card(session, complaint)
+            names = {d.key: d.name for d in await session.scalars(select(Department))}
             items = []
             for event in await history(session, complaint.id):
                 who = await person(session, self.ctx, event.actor_id) if event.actor_id else None
+                details = dict(event.details)
+                if details.get("department") in names:  # audit keeps keys; people read names
+                    details["department"] = names[details["department"]]
                 items.append(HistoryItem(self.local(event.at), event.action,
-                                         who.display_name if who else None, event.details))
+                                         who.display_name if who else None, details))
             return view, items
 
     async def may_see(self, session: AsyncSession, actor: Person, complaint: Complaint) -> bool:

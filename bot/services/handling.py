@@ -150,7 +150,9 @@ class Handling:
             part = "assessment" if step.provides is Provides.ASSESSMENT else "text"
             await set_pending(session, self.ctx, actor_id, STEP_INPUT, ref_id=complaint.id, data={
                 "step": step.key, "department": row.department_key, "round": row.round,
-                "part": part, "chat_id": chat_id, "parts": {}, "attachments": []})
+                "part": part, "chat_id": chat_id, "parts": {}, "attachments": [],
+                # With topics, only messages in the complaint's topic are taken as the answer.
+                "forum": complaint.thread_id is not None})
             return StepResult(f"ask_{part}", base)
 
     async def _picker(self, session: AsyncSession, complaint: Complaint, step: Step,

@@ -78,7 +78,11 @@ async def test_service_path_survives_a_restart_between_every_two_steps(
     process = await start_process(fake, config)
 
     async def restart() -> None:
+        """Between two steps: once the bot has finished the last one (the moment between
+        Telegram accepting a message and the database recording it is the sender's own
+        concern, tested separately)."""
         nonlocal process
+        await fake.wait_idle(quiet=0.3)
         await kill(process)
         process = await start_process(fake, config)
 

@@ -165,7 +165,7 @@ def answering(done_by: list[bool], *, step: str = "answer", label: str = "質量
 
 def product_answering(done_by: list[bool]) -> list[StepView]:
     """打單部 has accepted and published the process; the named departments answer."""
-    return [*step_views(ComplaintKind.PRODUCT, 2), *answering(done_by)]
+    return [*step_views(ComplaintKind.PRODUCT, 2)[:2], *answering(done_by)]
 
 
 def escalation(round: int, done: bool = False) -> StepView:
@@ -276,6 +276,11 @@ SERVICE_ITEMS = [
 APPEAL_ITEMS = [
     {"step": "escalation", "parts": {"text": HOSTILE}, "department": "監察部", "who": HOSTILE},
 ]
+# An answer handed in as photos or files only: its text is empty.
+FILES_ONLY_ITEMS = [
+    {"step": "plan", "parts": {"text": ""}, "department": HOSTILE, "who": "陳主任"},
+    {"step": "notify", "parts": {"text": "已致電客戶"}, "department": "人力資源部", "who": "李小明"},
+]
 
 
 @dataclass(frozen=True)
@@ -345,8 +350,10 @@ def build_cases() -> list[Case]:
         add("card.card", True, status.value, card=card_view(P, status, number=number))
     add("card.card", True, "open-nothing-done", card=card_view(S, Status.OPEN, number="S-2026-0001",
                                                                done=0))
-    add("card.card", True, "answers-partly-in", card=card_view(P, steps=product_answering([True, False, False])))
-    add("card.card", True, "answers-none-in", card=card_view(P, steps=product_answering([False, False])))
+    add("card.card", True, "answers-partly-in",
+        card=card_view(P, steps=product_answering([True, False, False])))
+    add("card.card", True, "answers-none-in",
+        card=card_view(P, steps=product_answering([False, False])))
     add("card.card", True, "routed", card=card_view(
         S, number="S-2026-0001", done=2,
         steps=[*step_views(S, 2)[:2], *answering([False], step="plan", label="處理方案"),
@@ -355,14 +362,14 @@ def build_cases() -> list[Case]:
         S, number="S-2026-0001",
         steps=[*step_views(S, 2)[:2], *answering([True], step="plan", label="處理方案"),
                *step_views(S, 2)[3:]]))
-    add("card.card", True, "escalated", card=card_view(
+    add("card.card", True, "appealed", card=card_view(
         P, Status.ESCALATED, round=1, steps=[*product_answering([True, True]), escalation(1)]))
     add("card.card", True, "second-appeal", card=card_view(
         P, Status.ESCALATED, round=2,
         steps=[*product_answering([True]), escalation(1, done=True), escalation(2)]))
     add("card.card", True, "appeal-answered", card=card_view(
         P, Status.ANSWERED, round=1, steps=[*product_answering([True]), escalation(1, done=True)]))
-    add("card.card", True, "closed", card=card_view(
+    add("card.card", True, "service-closed", card=card_view(
         S, Status.CLOSED, number="S-2026-0001", done=len(steps_of(S))))
     add("card.card", True, "no-photos-no-crx-no-dept",
         card=card_view(P, photo_count=0, is_crx=False, department_name=None, answers={}))
@@ -470,6 +477,8 @@ def build_cases() -> list[Case]:
     add("outcome.answers", True, "product", number="P-2026-0001", items=PRODUCT_ITEMS, round=0)
     add("outcome.answers", True, "service", number="S-2026-0001", items=SERVICE_ITEMS, round=0)
     add("outcome.answers", True, "appeal", number="P-2026-0001", items=APPEAL_ITEMS, round=1)
+    add("outcome.answers", True, "files only", number="S-2026-0001", items=FILES_ONLY_ITEMS,
+        round=0)
     add("outcome.answers", False, "no items", number="P-2026-0001", items=[], round=2)
     add("outcome.closed_private", number="P-2026-0001")
     add("outcome.thread_closed", True, number="P-2026-0001", who=HOSTILE)
@@ -531,6 +540,9 @@ def build_cases() -> list[Case]:
 CASES = build_cases()
 # Pieces of other texts rather than texts of their own: empty output is fine.
 MAY_BE_EMPTY = {"card.status_prefix"}
+# Known faults in the zh-Hant templates, by case id: the test is expected to fail (strictly:
+# once the template is fixed, the entry must go).
+ZH_HANT_KNOWN_FAULTS: dict[str, str] = {}
 
 
 def case_file(case: Case, locale: str = "zh-Hant") -> str:
@@ -651,7 +663,9 @@ def test_html_checker_refuses_what_telegram_refuses(text: str) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_renders(locale: str, case: Case) -> None:
+def test_renders(locale: str, case: Case, request: pytest.FixtureRequest) -> None:
+    if locale == "zh-Hant" and case.id in ZH_HANT_KNOWN_FAULTS:
+        request.applymarker(pytest.mark.xfail(reason=ZH_HANT_KNOWN_FAULTS[case.id], strict=True))
     file, text = render(locale, case)
     if file.endswith(".html.j2"):
         assert text, f"{case.id}: empty message"
@@ -716,8 +730,98 @@ def test_keep_name_button_shortens_long_names(locale: str) -> None:
 
 def test_en_is_english() -> None:
     """The English files are not a copy of the Chinese ones."""
-    for name in ("errors.internal", "form.cancelled", "general.idle_hint", "commands.help"):
-        case = Case(name, {})
+    for name, params in (("errors.internal", {}), ("form.cancelled", {}),
+                         ("general.idle_hint", {}), ("commands.help", {}),
+                         ("buttons.verdict_appeal", {}), ("errors.answer_where", {}),
+                         ("outcome.ask_reason", {"number": "P-2026-0001"}),
+                         ("steps.plan_arrived_head", {"number": "S-2026-0001"})):
+        case = Case(name, params)
         zh, en = render("zh-Hant", case)[1], render("en", case)[1]
         assert zh != en
         assert re.search(r"[A-Za-z]{4,}", en), en
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_names_every_department_it_waits_on(locale: str) -> None:
+    view = card_view(steps=product_answering([True, False, False]))
+    assert [s.department for s in view.waiting] == ["採購部", "物流部"]
+    now = Texts(locale).html(locale, "card.card", card=view).rsplit("\n", 1)[-1]
+    assert now.startswith("👉") and "採購部" in now and "物流部" in now
+    assert HOSTILE_HTML not in now  # done already
+    assert now.endswith("質量鑒定結果和處理意見")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_shows_the_appeal_round(locale: str) -> None:
+    view = card_view(status=Status.ESCALATED, round=2,
+                     steps=[*product_answering([True]), escalation(1, done=True), escalation(2)])
+    lines = Texts(locale).html(locale, "card.card", card=view).split("\n")
+    appeals = [line for line in lines if line.startswith(("✅ 申訴處理意見", "⏳ 申訴處理意見"))]
+    assert len(appeals) == 2
+    assert "1" in appeals[0] and appeals[0].startswith("✅")
+    assert "2" in appeals[1] and appeals[1].startswith("⏳")
+    assert lines[-1].startswith("👉") and "監察部" in lines[-1]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("status", [Status.ANSWERED, Status.CLOSED])
+def test_card_waits_on_no_one_once_answered(locale: str, status: Status) -> None:
+    text = Texts(locale).html(locale, "card.card", card=card_view(status=status, done=3))
+    assert "👉" not in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_step_buttons_name_the_department_where_several_may_owe(locale: str) -> None:
+    texts = Texts(locale)
+    labels = {step: texts.plain(locale, "buttons.step", step=step, department="採購部")
+              for step in STEP_KEYS}
+    for step in ("answer", "plan", "escalation"):
+        assert "採購部" in labels[step], labels[step]
+    assert len(set(labels.values())) == len(STEP_KEYS), labels
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_tick_shows_whether_ticked(locale: str) -> None:
+    texts = Texts(locale)
+    ticked = texts.plain(locale, "buttons.tick", name="生產部", ticked=True)
+    unticked = texts.plain(locale, "buttons.tick", name="生產部", ticked=False)
+    assert ticked != unticked and "生產部" in ticked and "生產部" in unticked
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_topic_name_shows_the_status_once_answered(locale: str) -> None:
+    texts = Texts(locale)
+    names = {status: texts.plain(locale, "card.topic_name", card=card_view(status=status))
+             for status in (Status.OPEN, Status.ANSWERED, Status.ESCALATED, Status.CLOSED)}
+    assert names[Status.OPEN].startswith("#P-2026-0001 ")
+    for status in (Status.ANSWERED, Status.ESCALATED, Status.CLOSED):
+        prefix, _, rest = names[status].partition(" #P-2026-0001 ")
+        assert prefix and rest and "#" not in prefix, names[status]
+    assert len(set(names.values())) == len(names)
+    for name in names.values():
+        assert len(name) <= 128  # Telegram's limit for a topic name
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_step_prompts_mention_the_actor(locale: str) -> None:
+    text = Texts(locale).html(locale, "steps.ask_assessment", **STEP_BASE, step="answer")
+    assert text.startswith(f'<a href="tg://user?id=1001">{HOSTILE_HTML}</a>')
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_lists_link_to_the_card(locale: str) -> None:
+    texts = Texts(locale)
+    for text in (texts.html(locale, "lists.mine", lines=LINES),
+                 texts.html(locale, "lists.owed", department="生產部", lines=OWED)):
+        assert '<a href="https://t.me/c/123456/78?a=1&amp;b=2">P-2026-0007</a>' in text
+        assert "S-2026-0002" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_outcome_shows_both_parts_of_an_assessment(locale: str) -> None:
+    text = Texts(locale).html(locale, "outcome.answers", number="P-2026-0001",
+                              items=PRODUCT_ITEMS, round=0)
+    for item in PRODUCT_ITEMS:
+        assert str(escape(item["parts"]["assessment"])) in text
+        assert str(escape(item["parts"]["opinion"])) in text
+        assert str(escape(item["department"])) in text
