@@ -7,11 +7,13 @@ import contextlib
 import logging
 import signal
 
+from sqlalchemy import or_, select
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -20,16 +22,32 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 
 import handlers
 from bot.clock import Clock, SystemClock
-from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER
+from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER, commands_for
 from bot.config import LANGUAGES, Settings
+from bot.domain.calendar import CalendarMode, WorkingCalendar
+from bot.domain.sla import SlaPolicy
+from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
-from bot.services.people import seed_from_config, workgroup_chat_id
+from bot.services.people import person, seed_from_config, workgroup_chat_id
 from bot.services.updates import forget_old_updates
 from bot.store.db import create_engine, migrate, session_factory
+from bot.store.models import Department, User
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
+
+
+def build_policy(settings: Settings) -> SlaPolicy:
+    """The rule book's deadlines on the configured working calendar, with overrides."""
+    cal = settings.calendar
+    calendar = WorkingCalendar(
+        zone=settings.zone, mode=CalendarMode(cal.mode), day_start=cal.day_start,
+        day_end=cal.day_end, lunch=cal.lunch, weekdays=frozenset(d - 1 for d in cal.weekdays),
+        official_holidays=cal.official_holidays)
+    overrides = {kind: {step: rule.model_dump() for step, rule in steps.items()}
+                 for kind, steps in settings.deadlines.items()}
+    return SlaPolicy.build(calendar, overrides)
 
 
 def build_application(settings: Settings) -> Application:
@@ -56,12 +74,16 @@ class Runtime:
         self.engine = create_engine(settings.database.url)
         self.ctx = AppContext(settings=settings, sessions=session_factory(self.engine),
                               clock=clock or SystemClock(),
-                              texts=Texts(settings.general.default_language))
+                              texts=Texts(settings.general.default_language),
+                              sla=build_policy(settings))
         self.app = build_application(settings)
         self.app.bot_data["ctx"] = self.ctx
         handlers.register(self.app)
         self.sender = Sender(self.ctx, self.app.bot)
         self.ctx.wake_sender = self.sender.wake
+        assert self.app.job_queue is not None
+        self.scheduler = DeadlineScheduler(self.ctx, self.app.job_queue)
+        self.ctx.wake_scheduler = self.scheduler.wake
         self._sender_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -77,9 +99,11 @@ class Runtime:
             poll_interval=0.0, timeout=int(self.settings.telegram.poll_timeout),
             allowed_updates=Update.ALL_TYPES)
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        await self.scheduler.start()
         log.info("bot @%s is running", self.app.bot.username)
 
     async def stop(self) -> None:
+        self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -115,6 +139,21 @@ class Runtime:
                             for name in names]
                 code = None if lang == default else lang.split("-")[0]
                 await bot.set_my_commands(commands, scope=scope, language_code=code)
+        # HR, admins and heads have the fruit-fund commands in their own private chat.
+        hr = self.settings.routing.service_intake
+        async with self.ctx.sessions() as session:
+            users = list(await session.scalars(select(User.id).where(
+                or_(User.is_admin.is_(True), User.department_key == hr))))
+            users += [d.head_user_id for d in await session.scalars(select(Department))
+                      if d.head_user_id]
+            people = [await person(session, self.ctx, uid) for uid in dict.fromkeys(users)]
+        for someone in people:
+            if someone is None or not someone.reachable:
+                continue
+            names = commands_for(someone, private=True, hr_department=hr)
+            commands = [BotCommand(name, texts.plain(someone.language, f"commands.{name}"))
+                        for name in names]
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(someone.id))
 
     async def check_workgroup(self) -> None:
         """Say plainly, at start-up, what the bot may lack in the workgroup."""

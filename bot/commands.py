@@ -14,11 +14,18 @@ PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show
 # In the workgroup.
 GROUP_MEMBER = ("complain", "answer", "open", "show", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
+# The fruit fund (rule 一.5): HR and admins keep it; heads see their own department's.
+FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid")
+FINES_HEAD = ("fund", "fines", "fines_xlsx")
 
 
-def commands_for(person: Person | None, *, private: bool) -> tuple[str, ...]:
+def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr") -> tuple[str, ...]:
     if not private:
         return GROUP_ADMIN if person is not None and person.is_admin else GROUP_MEMBER
-    if person is not None and person.is_member:
-        return PRIVATE_MEMBER
-    return PRIVATE_ANYONE
+    if person is None or not (person.is_member or person.is_admin):
+        return PRIVATE_ANYONE
+    if person.is_admin or person.department_key == hr_department:
+        return (*PRIVATE_MEMBER[:-1], *FINES_HR, "help")
+    if person.is_head:
+        return (*PRIVATE_MEMBER[:-1], *FINES_HEAD, "help")
+    return PRIVATE_MEMBER

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,6 +104,60 @@ class Routing(_Strict):
     escalation_bodies: list[str] = ["inspection", "administration"]
 
 
+class CalendarSettings(_Strict):
+    """Deadlines run in working time unless mode is "24x7"."""
+
+    mode: str = Field(default="working", pattern="^(working|24x7)$")
+    day_start: time = time(9, 0)
+    day_end: time = time(18, 0)
+    lunch: tuple[time, time] | None = None  # e.g. ["12:00", "13:00"]
+    # ISO weekdays that are working days (1 = Monday), for days China's calendar doesn't decide.
+    weekdays: list[int] = [1, 2, 3, 4, 5]
+    # China's official public holidays and make-up workdays (the holidays package).
+    official_holidays: bool = True
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso_weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= d <= 7 for d in value):
+            raise ValueError("list the working weekdays as numbers 1 (Monday) to 7 (Sunday)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CalendarSettings:
+        if self.day_start >= self.day_end:
+            raise ValueError("day_start must be before day_end")
+        if self.lunch and not (self.day_start < self.lunch[0] < self.lunch[1] < self.day_end):
+            raise ValueError("lunch must lie inside the working day, start before end")
+        return self
+
+
+class DeadlineOverride(_Strict):
+    """One step's deadline; any key left out keeps the rule book's default."""
+
+    minutes: float | None = Field(default=None, gt=0)
+    warn_before: list[float] | None = None  # minutes before the deadline
+    fines: bool | None = None
+
+    @field_validator("warn_before")
+    @classmethod
+    def _positive(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(v <= 0 for v in value):
+            raise ValueError("warnings are minutes before the deadline, each above 0")
+        return value
+
+
+class FineSettings(_Strict):
+    # Rule 一.5: 50 yuan per occurrence, into the fruit fund.
+    amount: Decimal = Field(default=Decimal("50"), gt=0, decimal_places=2)
+    currency: str = "CNY"
+    # Where HR's notices and summaries go: a chat id (HR's group, or a person). Default:
+    # the head of the HR department (routing.service_intake) in private.
+    hr_chat_id: int | None = None
+    daily_summary_at: time = time(18, 0)  # on working days
+    monthly_report: bool = True  # an XLSX on the first working day of each month
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -110,6 +166,12 @@ class Settings(_Strict):
     admins: list[int] = []
     routing: Routing = Routing()
     departments: list[Department] = Field(min_length=1)
+    calendar: CalendarSettings = CalendarSettings()
+    # [deadlines.<product|service|escalation>.<step>]: overrides of the rule book's deadlines.
+    deadlines: dict[str, dict[str, DeadlineOverride]] = {}
+    fines: FineSettings = FineSettings()
+    # How often the scheduler's safety-net sweep runs (seconds).
+    sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []
     brands: list[str] = []
     token: str = Field(default="", exclude=True)
@@ -130,6 +192,9 @@ class Settings(_Strict):
                     f"routing or a superior names department {key!r}, which is not among "
                     f"[[departments]] ({', '.join(keys)})"
                 )
+        from bot.domain.sla import check_overrides
+
+        check_overrides({kind: set(steps) for kind, steps in self.deadlines.items()})
         member_ids = [m.id for m in self.members]
         if len(member_ids) != len(set(member_ids)):
             raise ValueError("each [[members]] id may appear only once")

@@ -7,6 +7,7 @@ for a chat (`chat_id`) or for a complaint's thread (`complaint_id` with
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -69,9 +70,28 @@ def queue_message(
 
 
 def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: int,
-                 **payload: Any) -> OutboxMessage:
-    """Queue a complaint action: "post_card", "refresh_card" or "post_photos"."""
+                 **payload: Any) -> OutboxMessage | None:
+    """Queue a complaint action: "post_card", "refresh_card", "refresh_topic", "post_photos".
+
+    Redrawing the card or the topic title reads the complaint when it is sent, so one per
+    transaction is enough.
+    """
+    if kind in ("refresh_card", "refresh_topic"):
+        queued = session.info.setdefault("queued_refreshes", set())
+        if (kind, complaint_id) in queued:
+            return None
+        queued.add((kind, complaint_id))
     row = OutboxMessage(kind=kind, complaint_id=complaint_id, payload=payload,
                         created_at=to_db(now))
+    session.add(row)
+    return row
+
+
+def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename: str,
+                   data: bytes, caption: str) -> OutboxMessage:
+    """Queue a file (e.g. the monthly XLSX) with an HTML caption; kept in the row itself."""
+    row = OutboxMessage(kind="document", chat_id=chat_id, created_at=to_db(now),
+                        payload={"filename": filename, "caption": caption,
+                                 "data": base64.b64encode(data).decode("ascii")})
     session.add(row)
     return row

@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import approval, forms, general, lists, membership, outcome, thread
+from handlers import approval, fines, forms, general, lists, membership, outcome, thread
 from handlers.common import app_ctx
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,12 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("mine", lists.mine))
     app.add_handler(CommandHandler("open", lists.owed))
     app.add_handler(CommandHandler("answer", thread.answer_command, filters=~PRIVATE))
+    app.add_handler(CommandHandler("fund", fines.fund))
+    app.add_handler(CommandHandler("fines", fines.listing))
+    app.add_handler(CommandHandler("fines_xlsx", fines.workbook))
+    app.add_handler(CommandHandler("summary", fines.summary))
+    app.add_handler(CommandHandler("waive", fines.waive_command))
+    app.add_handler(CommandHandler("paid", fines.paid_command))
     app.add_handler(CommandHandler("cancel", forms.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("complain", general.complain, filters=~PRIVATE))
     app.add_handler(CommandHandler("bind", general.bind))
@@ -50,6 +56,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(thread.picker_button, pattern=r"^pk:"))
     app.add_handler(CallbackQueryHandler(outcome.verdict_button, pattern=r"^vd:"))
     app.add_handler(CallbackQueryHandler(outcome.body_button, pattern=r"^eb:"))
+    app.add_handler(CallbackQueryHandler(fines.fine_button, pattern=r"^fn:"))
     app.add_handler(CallbackQueryHandler(membership.department_button, pattern=r"^jd:"))
     app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=r"^jr:"))
 

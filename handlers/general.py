@@ -71,7 +71,8 @@ async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    names = commands_for(person, private=is_private(update))
+    names = commands_for(person, private=is_private(update),
+                         hr_department=ctx.settings.routing.service_intake)
     commands = [(name, ctx.texts.plain(person.language, f"commands.{name}")) for name in names]
     await reply(update, ctx.texts.html(person.language, "general.help", person=person,
                                        commands=commands))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from bot.domain.workflow import (
 from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import history, record
 from bot.services.context import AppContext, Refused
+from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
 from bot.services.people import Person, drop_pending, person, require_member, set_pending
 from bot.store.models import Complaint, Department, Draft, NumberCounter, StepRecord
@@ -188,8 +189,7 @@ class Complaints:
         for step in steps_of(kind):
             dept = owner_department(self.ctx, kind, step.owner)
             if dept is not None and step.clock_starts is ClockStart.POSTED:
-                session.add(StepRecord(complaint_id=complaint.id, step_key=step.key,
-                                       department_key=dept, started_at=to_db(now)))
+                await open_step(self.ctx, session, complaint, step.key, dept, now)
         record(session, now, complaint.id, None, "posted", chat_id=chat_id, thread_id=thread_id)
         if complaint.photos:
             queue_action(session, now, "post_photos", complaint.id)
@@ -222,6 +222,7 @@ class Complaints:
             photo_count=len(complaint.photos), filed_at=self.local(complaint.filed_at),
             complainant_name=complainant_name, department_name=department_name,
             is_crx=complaint.is_crx, steps=[], round=complaint.round,
+            now=self.local(self.ctx.now()),
         )
 
     async def card(self, session: AsyncSession, complaint: Complaint) -> CardView:
@@ -239,7 +240,8 @@ class Complaints:
             return StepView(step.key, step.label, names.get(dept_key) if dept_key else None,
                             who.display_name if who else None,
                             self.local(record.done_at) if record and record.done_at else None,
-                            department_key=dept_key, round=record.round if record else 0)
+                            department_key=dept_key, round=record.round if record else 0,
+                            due_at=self.local(record.due_at) if record and record.due_at else None)
 
         for step in (*steps_of(kind), ESCALATION_STEP):
             records = [r for r in rows if r.step_key == step.key]
@@ -299,6 +301,7 @@ class StepView:
     done_at: datetime | None
     department_key: str | None = None
     round: int = 0
+    due_at: datetime | None = None  # local time
 
 
 @dataclass
@@ -314,6 +317,13 @@ class CardView:
     is_crx: bool
     steps: list[StepView]
     round: int = 0
+    now: datetime | None = None  # local time the card was drawn: for "time left"
+
+    def left(self, step: StepView) -> timedelta | None:
+        """Time left before the step's deadline (negative once overdue)."""
+        if step.due_at is None or self.now is None or step.done_at is not None:
+            return None
+        return step.due_at - self.now
 
     @property
     def fields(self) -> tuple[Field, ...]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.sla import SlaPolicy
 from bot.texts import Texts
 
 
@@ -33,8 +34,13 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     texts: Texts
+    # The rule book's deadlines on the working calendar.
+    sla: SlaPolicy = field(default=None)  # type: ignore[assignment]
     # Set by the outbox sender: called after a commit that queued messages.
     wake_sender: Any = field(default=lambda: None)
+    # Set by the scheduler: called after a commit that opened deadlines.
+    wake_scheduler: Any = field(default=lambda: None)
+    deadlines_changed: bool = False
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -45,3 +51,6 @@ class AppContext:
         async with self.sessions() as session, session.begin():
             yield session
         self.wake_sender()
+        if self.deadlines_changed:
+            self.deadlines_changed = False
+            self.wake_scheduler()

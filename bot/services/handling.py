@@ -37,6 +37,7 @@ from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
+from bot.services.deadlines import close_step, open_step
 from bot.services.people import Person, drop_pending, person, set_pending
 from bot.store.models import Answer, Complaint, Department, PendingInput, StepRecord, User
 
@@ -265,6 +266,7 @@ class Handling:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise Refused("errors.step_done")
         await session.refresh(row)
+        await close_step(session, row, now)
         step = self._step(complaint, row.step_key)
         if parts or files:
             session.add(Answer(complaint_id=complaint.id, step_key=step.key,
@@ -294,8 +296,6 @@ class Handling:
         if assigned:
             await self._assign(session, complaint, step, assigned, now)
         await self._after(session, complaint, step, now)
-        if assigned or Status(complaint.status) is not Status.OPEN:
-            queue_action(session, now, "refresh_card", complaint.id)  # new owners or status
 
     async def _assign(self, session: AsyncSession, complaint: Complaint, step: Step,
                       departments: list[str], now: datetime) -> None:
@@ -305,8 +305,7 @@ class Handling:
         assert answering.clock_starts is ClockStart.ASSIGNED
         names = []
         for key in departments:
-            session.add(StepRecord(complaint_id=complaint.id, step_key=answering.key,
-                                   department_key=key, round=0, started_at=to_db(now)))
+            await open_step(self.ctx, session, complaint, answering.key, key, now)
             names.append(await self._department_name(session, key))
             await self._tell_head(session, key, "steps.assigned_head", number=complaint.number,
                                   step=answering.key, department=names[-1])
@@ -332,8 +331,7 @@ class Handling:
             # 人力資源部在接到處理方案後10分鐘內通知投訴人: HR's clock starts now.
             assert following.owner is Owner.INTAKE
             intake = intake_department(self.ctx, kind)
-            session.add(StepRecord(complaint_id=complaint.id, step_key=following.key,
-                                   department_key=intake, round=0, started_at=to_db(now)))
+            await open_step(self.ctx, session, complaint, following.key, intake, now)
             await self._tell_head(session, intake, "steps.plan_arrived_head",
                                   number=complaint.number)
             return

@@ -13,8 +13,9 @@ from bot.domain.workflow import ESCALATION_STEP, Event, Status, next_status
 from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
+from bot.services.deadlines import open_step
 from bot.services.people import drop_pending, person, set_pending
-from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput, StepRecord
+from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
 
 APPEAL_REASON = "appeal_reason"
 MAX_REASON = 1000
@@ -115,9 +116,8 @@ class Outcome:
             session.add(Escalation(complaint_id=complaint.id, round=complaint.round, reason=reason,
                                    body_department_key=body_key, raised_by=actor_id,
                                    created_at=to_db(now)))
-            session.add(StepRecord(complaint_id=complaint.id, step_key=ESCALATION_STEP.key,
-                                   department_key=body_key, round=complaint.round,
-                                   started_at=to_db(now)))
+            await open_step(self.ctx, session, complaint, ESCALATION_STEP.key, body_key, now,
+                            round=complaint.round)
             body = await session.get(Department, body_key)
             assert body is not None
             record(session, now, complaint.id, actor_id, "escalated", body=body_key, reason=reason,

@@ -40,6 +40,7 @@ class Person:
     is_head: bool
     is_admin: bool
     language: str
+    reachable: bool = False  # has opened a private chat with the bot
 
     @property
     def is_member(self) -> bool:
@@ -102,6 +103,7 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
         is_head=dept is not None and dept.head_user_id == user.id,
         is_admin=user.is_admin,
         language=language,
+        reachable=user.reachable and user.blocked_at is None,
     )
 
 
@@ -112,8 +114,8 @@ async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
         user = await _get_or_add(session, tg.id, to_db(ctx.now()))
         user.telegram_name = tg.full_name[:200]
         user.telegram_language = tg.language_code
-        if private and not user.reachable:
-            user.reachable = True
+        if private and (not user.reachable or user.blocked_at is not None):
+            user.reachable, user.blocked_at = True, None
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.chat_id == tg.id, OutboxMessage.status == "held")

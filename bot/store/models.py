@@ -42,6 +42,7 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # False until the user opens a private chat with the bot: Telegram forbids writing first.
     reachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime)  # the user blocked the bot
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -174,11 +175,64 @@ class StepRecord(Base):
     department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
     round: Mapped[int] = mapped_column(Integer, default=0)  # the appeal round it belongs to
     started_at: Mapped[datetime] = mapped_column(DateTime)  # the deadline counts from here
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)  # fixed when the clock starts
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     done_by: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (UniqueConstraint("complaint_id", "step_key", "department_key", "round"),
                       Index("ix_steps_open", "department_key", "done_at"))
+
+
+class DeadlineEvent(Base):
+    """A moment a step's deadline acts: a warning before it, or the breach itself.
+
+    Rows, not timers: the scheduler arms in-memory jobs from them. Each is claimed once
+    (fired_at set by a conditional update) whatever crashes or extra processes there are.
+    """
+
+    __tablename__ = "deadline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("complaint_steps.id"))
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "warning" | "breach"
+    before_seconds: Mapped[int] = mapped_column(Integer, default=0)  # warnings: how long before due
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)  # the step was met first
+
+    __table_args__ = (UniqueConstraint("step_id", "kind", "before_seconds"),
+                      Index("ix_deadline_events_pending", "fired_at", "cancelled_at", "due_at"))
+
+
+class Fine(Base):
+    """Rule 一.5: 50 yuan per missed 2-hour reply, charged to the department's head, kept
+    by HR in the fruit fund (水果基金). Never deleted: waiving or paying changes its status."""
+
+    __tablename__ = "fines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("complaint_steps.id"), unique=True)  # once
+    department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    head_user_id: Mapped[int | None] = mapped_column(BigInteger)  # the head at that moment
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), default="levied")  # levied / waived / paid
+    levied_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    changed_by: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was waived
+
+
+class JobRun(Base):
+    """A scheduled report that must go out once: 'daily:2026-11-27', 'monthly:2026-11'."""
+
+    __tablename__ = "job_runs"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Answer(Base):
@@ -268,7 +322,9 @@ class OutboxMessage(Base):
     thread_id: Mapped[int | None] = mapped_column(Integer)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/sent/held/failed
+    # pending → sending (claimed by one sender until lease_until) → sent; or held / failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)

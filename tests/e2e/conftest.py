@@ -53,8 +53,9 @@ def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
     }
 
 
-def settings_for(fake: FakeTelegram, db_path: Path, workgroup: int | None = FORUM) -> Settings:
-    data = config_data(f"sqlite+aiosqlite:///{db_path}", workgroup)
+def settings_for(fake: FakeTelegram, db_path: Path, workgroup: int | None = FORUM,
+                 **extra: Any) -> Settings:
+    data = {**config_data(f"sqlite+aiosqlite:///{db_path}", workgroup), **extra}
     data["telegram"].update(base_url=fake.base_url, base_file_url=fake.base_file_url)
     return parse_settings(data, token=fake.token)
 
@@ -138,8 +139,9 @@ StartBot = Callable[..., Awaitable[Runtime]]
 async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[StartBot]:
     runtimes: list[Runtime] = []
 
-    async def start(workgroup: int | None = FORUM) -> Runtime:
-        runtime = Runtime(settings_for(fake, tmp_path / "complaints.db", workgroup))
+    async def start(workgroup: int | None = FORUM, **extra: Any) -> Runtime:
+        """Start the bot; `extra` replaces top-level config sections (e.g. deadlines)."""
+        runtime = Runtime(settings_for(fake, tmp_path / "complaints.db", workgroup, **extra))
         await runtime.start()
         runtimes.append(runtime)
         return runtime

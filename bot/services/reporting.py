@@ -1,0 +1,112 @@
+"""HR's scheduled reports (rule 一.5): the daily summary on working days and the monthly
+XLSX on the first working day of the month — each sent exactly once (a JobRun row is
+claimed in the transaction that queues it), late if the bot was down at the time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import to_db
+from bot.outbox import queue_document, queue_message
+from bot.reports import fines_workbook, render_headings
+from bot.services.context import AppContext, Refused
+from bot.services.deadlines import hr_chat
+from bot.services.fines import Fines
+from bot.services.people import person
+from bot.store.models import JobRun
+
+
+def _midnight(day: date, ctx: AppContext) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ctx.settings.zone)
+
+
+def _is_report_day(ctx: AppContext, day: date) -> bool:
+    return ctx.sla.calendar.mode.value == "24x7" or ctx.sla.calendar.is_working_day(day)
+
+
+async def _summary_html(ctx: AppContext, lang: str, day: date, now: datetime) -> str:
+    start = _midnight(day, ctx)
+    data = await Fines(ctx).daily_summary(start, start + timedelta(days=1), now)
+    return ctx.texts.html(lang, "fines.daily_summary", summary=data)
+
+
+async def summary_text(ctx: AppContext, actor_id: int) -> str:
+    """/summary: today's summary now, for HR and admins."""
+    async with ctx.sessions() as session:
+        actor = await person(session, ctx, actor_id)
+    if actor is None or not (actor.is_admin
+                             or actor.department_key == ctx.settings.routing.service_intake):
+        raise Refused("errors.fines_hr_only")
+    now = ctx.now()
+    return await _summary_html(ctx, actor.language, now.astimezone(ctx.settings.zone).date(), now)
+
+
+async def _claim(ctx: AppContext, key: str,
+                 build: Callable[[AsyncSession], Awaitable[None]]) -> bool:
+    """Queue a report once: the JobRun key and the message commit together."""
+    try:
+        async with ctx.transaction() as session:
+            session.add(JobRun(key=key, at=to_db(ctx.now())))
+            await session.flush()
+            await build(session)
+    except IntegrityError:
+        return False  # another process, or an earlier run, sent it
+    return True
+
+
+async def run_due_reports(ctx: AppContext) -> list[str]:
+    """Send whichever reports are due and not yet sent; returns their keys. Called by the
+    scheduler at the summary time, each morning, and at start-up (to catch up)."""
+    now = ctx.now()
+    local = now.astimezone(ctx.settings.zone)
+    today = local.date()
+    sent: list[str] = []
+    lang = ctx.settings.general.default_language
+    async with ctx.sessions() as session:
+        chat_id = await hr_chat(session, ctx)
+    if chat_id is None:
+        return sent
+    fines = ctx.settings.fines
+    async with ctx.sessions() as session:
+        done = set(await session.scalars(select(JobRun.key).where(JobRun.key.in_(
+            [f"daily:{today.isoformat()}", f"monthly:{_last_month(today)}"]))))
+    if _is_report_day(ctx, today) and local.time() >= fines.daily_summary_at \
+            and f"daily:{today.isoformat()}" not in done:
+        text = await _summary_html(ctx, lang, today, now)
+
+        async def daily(session: AsyncSession) -> None:
+            queue_message(session, now, text, chat_id=chat_id)
+
+        if await _claim(ctx, f"daily:{today.isoformat()}", daily):
+            sent.append(f"daily:{today.isoformat()}")
+    last_month = _last_month(today)
+    if fines.monthly_report and _first_report_day_of_month(ctx, today) \
+            and local.time() >= ctx.settings.calendar.day_start \
+            and f"monthly:{last_month}" not in done:
+        listing = await Fines(ctx).listing_for_hr([last_month])
+        headings = render_headings(ctx.texts, lang, listing.period.key, None)
+        data = fines_workbook(listing.rows, headings)
+        caption = ctx.texts.html(lang, "fines.workbook_caption", listing=listing)
+
+        async def monthly(session: AsyncSession) -> None:
+            queue_document(session, now, chat_id, f"fines-{last_month}.xlsx", data, caption)
+
+        if await _claim(ctx, f"monthly:{last_month}", monthly):
+            sent.append(f"monthly:{last_month}")
+    return sent
+
+
+def _last_month(today: date) -> str:
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _first_report_day_of_month(ctx: AppContext, today: date) -> bool:
+    day = today.replace(day=1)
+    while not _is_report_day(ctx, day):
+        day += timedelta(days=1)
+    return day == today

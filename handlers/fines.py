@@ -1,0 +1,135 @@
+"""/fund, /fines, /fines_xlsx, /summary, and HR's 豁免 / 已繳 on a fine."""
+
+from __future__ import annotations
+
+import io
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services.context import Refused
+from bot.services.fines import Fines
+from bot.services.people import Person
+from bot.services.reporting import summary_text
+from bot.store.models import PendingInput
+from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+
+
+async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        totals = await Fines(ctx).fund(person.id)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "fines.fund", totals=totals))
+
+
+async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        found = await Fines(ctx).listing(person.id, list(context.args or []))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "fines.listing", listing=found))
+
+
+async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        filename, data, found = await Fines(ctx).workbook(person.id, list(context.args or []))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    message = update.effective_message
+    assert message is not None
+    await message.reply_document(io.BytesIO(data), filename=filename,
+                                 caption=ctx.texts.html(person.language, "fines.workbook_caption",
+                                                        listing=found))
+
+
+async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Today's summary now, on demand (HR and admins)."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        text = await summary_text(ctx, person.id)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, text)
+
+
+async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """fn:<fine>:waive | fn:<fine>:paid"""
+    query = update.callback_query
+    assert query is not None
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    parts = parse_callback(query.data, "fn")
+    fines = Fines(ctx)
+    try:
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise Refused("errors.stale_button")
+        fine_id = int(parts[0])
+        if parts[1] == "paid":
+            fine = await fines.mark_paid(person.id, fine_id)
+            text = ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
+                                  status=fine.status, money=fines.money(fine.amount_cents))
+        else:
+            await fines.ask_waive_reason(person.id, fine_id)
+            text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id)
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await query.answer()
+    await drop_keyboard(query)
+    await reply(update, text)
+
+
+async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                            pending: PendingInput, text: str) -> None:
+    ctx = app_ctx(context)
+    fines = Fines(ctx)
+    fine = await fines.waive(person.id, int(pending.ref_id or 0), text)
+    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
+                                       status=fine.status, money=fines.money(fine.amount_cents)))
+
+
+async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/waive <fine> <reason…>"""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = list(context.args or [])
+    fines = Fines(ctx)
+    try:
+        if len(args) < 2 or not args[0].isdigit():
+            raise Refused("errors.waive_usage")
+        fine = await fines.waive(person.id, int(args[0]), " ".join(args[1:]))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
+                                       status=fine.status, money=fines.money(fine.amount_cents)))
+
+
+async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/paid <fine>"""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = list(context.args or [])
+    fines = Fines(ctx)
+    try:
+        if len(args) != 1 or not args[0].isdigit():
+            raise Refused("errors.paid_usage")
+        fine = await fines.mark_paid(person.id, int(args[0]))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
+                                       status=fine.status, money=fines.money(fine.amount_cents)))
+

@@ -1,0 +1,126 @@
+"""Deadlines in action (issue 4): warnings, breaches, exactly one fine, HR told.
+
+Durations come from config in seconds; the calendar runs 24x7 so the tests need not wait
+for office hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import Runtime
+from bot.store.models import DeadlineEvent, Fine
+from tests.e2e.conftest import FORUM, Actor, StartBot, text_of
+from tests.e2e.flows import file_and_post
+from tests.e2e.test_handling import accept_and_publish, answer_product
+from tests.fakebot import FakeTelegram
+
+# A 2-hour answer shrunk to 6 s, warned 3 s before.
+FAST = {"calendar": {"mode": "24x7"}, "sweep_seconds": 1,
+        "deadlines": {"product": {"answer": {"minutes": 0.1, "warn_before": [0.05]}}}}
+
+
+async def fines(runtime: Runtime) -> list[Fine]:
+    async with runtime.ctx.sessions() as session:
+        return list(await session.scalars(select(Fine).order_by(Fine.id)))
+
+
+def count(messages: list[dict[str, Any]], needle: str) -> int:
+    return sum(needle in text_of(m) for m in messages)
+
+
+async def test_missed_answer_warns_breaches_and_fines_once(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    runtime = await start_bot(**FAST)
+    head, hr_head = people["prod_head"], people["hr_head"]
+    card = await file_and_post(fake, people)
+    thread = card["message_thread_id"]
+    await accept_and_publish(fake, people, card, ticks=[0])
+    await fake.wait_bot_message(FORUM, thread, contains="剩 0 分鐘".replace("剩 0 分鐘", "還剩"),
+                                timeout=10)
+    await head.next_message(0, "提醒", timeout=10)
+    await fake.wait_bot_message(FORUM, thread, contains="未在期限", timeout=15)
+    await fake.wait_bot_message(FORUM, thread, contains="罰款 50.00 CNY")
+    await head.next_message(0, "向你記罰款 50.00 CNY")
+    hr_notice = await hr_head.next_message(0, "逾期")
+    assert "已記罰款 50.00 CNY" in text_of(hr_notice) and "周生產" in text_of(hr_notice)
+    card_now = await fake.wait_edit(card, contains="逾期")
+    assert card_now
+    await fake.wait_idle(quiet=2.5)  # two more sweeps: nothing more happens
+    [fine] = await fines(runtime)
+    assert (fine.department_key, fine.head_name, fine.amount_cents, fine.status) == (
+        "production", "周生產", 5000, "levied")
+    in_thread = fake.bot_messages(FORUM, thread)
+    assert count(in_thread, "未在期限") == 1 and count(in_thread, "罰款 50.00") == 1
+    assert count(in_thread, "還剩") == 1
+
+
+async def test_two_departments_one_late(start_bot: StartBot, fake: FakeTelegram,
+                                        people: dict[str, Actor]) -> None:
+    runtime = await start_bot(**FAST)
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0, 1])
+    await answer_product(fake, people["prod"], card, "production", "原料問題", "退貨")
+    await fake.wait_bot_message(FORUM, card["message_thread_id"], contains="罰款 50.00", timeout=15)
+    await fake.wait_idle(quiet=1.5)
+    [fine] = await fines(runtime)
+    assert fine.department_key == "purchasing" and fine.head_name == "鄭採購"
+
+
+async def test_answer_one_second_before_the_deadline_is_not_fined(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    slow = {**FAST, "deadlines": {"product": {"answer": {"minutes": 0.2, "warn_before": [0.05]}}}}
+    runtime = await start_bot(**slow)
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    async with runtime.ctx.sessions() as session:
+        breach = await session.scalar(select(DeadlineEvent).where(DeadlineEvent.kind == "breach",
+                                                                  DeadlineEvent.step_id.is_not(None))
+                                      .order_by(DeadlineEvent.id.desc()))
+    assert breach is not None
+    await answer_product(fake, people["prod"], card, "production", "原料問題", "退貨")
+    await fake.wait_idle(quiet=13, timeout=30)  # well past the 12-second deadline
+    assert await fines(runtime) == []
+    assert count(fake.bot_messages(FORUM, card["message_thread_id"]), "未在期限") == 0
+
+
+async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    runtime = await start_bot(**FAST)
+    hr_head, prod_head = people["hr_head"], people["prod_head"]
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    notice = await hr_head.next_message(0, "已記罰款", timeout=15)
+    # Someone outside HR cannot waive it.
+    refused = await prod_head.say("/waive 1 不算", expect="只有人力資源部")
+    assert refused
+    await hr_head.press(notice, hr_head.button(notice, ":waive"), expect="原因")
+    since_head = prod_head.mark()
+    await hr_head.say("系統測試，不計", expect="已豁免")
+    await prod_head.next_message(since_head, "已豁免")
+    [fine] = await fines(runtime)
+    assert fine.status == "waived" and fine.reason == "系統測試，不計" and fine.changed_by == hr_head.id
+    fund = await hr_head.say("/fund", expect="水果基金")
+    assert "豁免 50.00 CNY" in text_of(fund) and "未繳 0.00 CNY" in text_of(fund)
+    listing = await hr_head.say("/fines month", expect="罰款記錄")
+    assert "周生產" in text_of(listing) and "已豁免" in text_of(listing)
+    await prod_head.say("/fines", expect="罰款記錄")  # a head sees their own department's
+    await prod_head.say("/fines today 採購部", expect="只能查看自己部門")
+
+    since = hr_head.mark()
+    fake.send_text(hr_head.id, hr_head.id, "/fines_xlsx month")
+    document = await hr_head.next_message(since, "罰款報表")
+    [stored] = [d for d in fake.documents(hr_head.id) if d["message_id"] == document["message_id"]]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(stored["data"]))
+    fines_sheet = book.worksheets[0]
+    values = [cell.value for cell in next(row for row in fines_sheet.iter_rows()
+                                          if row[0].value == fine.id)]
+    assert "生產部" in values and "周生產" in values and 50 in values and "已豁免" in values
+    summary = await hr_head.say("/summary", expect="每日投訴時效摘要")
+    assert "生產部：逾期 1 次，罰款 1 筆（50.00 CNY）" in text_of(summary)
