@@ -40,6 +40,7 @@ class DeadlineScheduler:
     async def start(self) -> None:
         """Fire what fell due while the bot was down (once, marked late), arm the window,
         and start the sweep."""
+        self.engine.started_at = self.ctx.now()
         await self.sweep()
         self.job_queue.run_repeating(self._sweep_job, interval=self.ctx.settings.sweep_seconds,
                                      first=self.ctx.settings.sweep_seconds, name="deadline-sweep")

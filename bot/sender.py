@@ -1,9 +1,34 @@
 """The outbox sender: the one place that delivers queued rows to Telegram.
 
-Rows go out in id order. Rate limits are PTB's AIORateLimiter's (set on the bot);
-here: a network error or 5xx leaves the row pending and retries with backoff, a
-recipient who never opened a chat with the bot is *held* until they do, and a
-request Telegram refuses outright is marked failed and logged, never retried forever.
+Services write `OutboxMessage` rows in their own transaction; this module sends them.
+The standard is "nothing lost, nothing twice", within Telegram's limits:
+
+- **Claims.** A row is claimed before it is sent, by a conditional UPDATE (pending →
+  sending, with a lease of `LEASE`). Two bot processes may share one SQLite file: the
+  one whose UPDATE matches sends the row, the other skips it. A row still 'sending' when
+  its lease has run out belongs to a process that died; it goes back to pending (at
+  start-up and in each drain) and is sent again. That is at-least-once, not exactly-once:
+  Telegram has no idempotency key, so a crash in the few milliseconds between Telegram's
+  answer and our commit sends that row twice. Nothing else can.
+- **Order.** Rows go out in id order per *lane*: one chat, or one complaint's thread. A
+  lane waits while its first row is claimed elsewhere or is waiting to be retried.
+- **Retries.** Network errors, timeouts and 5xx keep the row and back off (exponential,
+  capped). A 429 that AIORateLimiter's own retries did not absorb makes that chat wait
+  `retry_after`. A request Telegram refuses for good is marked failed, logged and
+  reported to the admins. Nothing is dropped silently.
+- **Recipients.** Someone who never opened a chat with the bot: their rows are *held*
+  until they do (`people.touch` releases them) and whoever waits on them is told
+  (`on_held`). Someone who blocked the bot: held too, `User.blocked_at` set, the admins
+  told once; nothing more is tried until they write to the bot again.
+- **Deleted topics.** A complaint whose topic is gone gets a new topic and its card again;
+  the complaint (and every later row about it) follows the new topic.
+- **Bursts.** Three or more *digestible* notices due together for one group (kind
+  "message", `to_thread`, `payload["digest"]["line"]`) go out as one digest in the group's
+  main chat, as many lines per message as fit. Plain private messages queued together
+  (within `MERGE_WINDOW` of each other) are joined into one message.
+
+Rows bound for groups and rows bound for private chats are worked by two loops, so a
+group's flood limit (about 20 messages a minute) never holds up private messages.
 """
 
 from __future__ import annotations
@@ -11,37 +36,85 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import enum
+import html
 import logging
-from typing import Any
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Result, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot import views
 from bot.clock import to_db
 from bot.domain.workflow import Status
 from bot.outbox import Keyboard, keyboard_payload, queue_message
-from bot.services.complaints import Complaints
+from bot.services.audit import record
+from bot.services.complaints import CardView, Complaints
 from bot.services.context import AppContext
-from bot.services.people import workgroup_chat_id
-from bot.services.threads import remember, remember_message
+from bot.services.people import person, workgroup_chat_id
+from bot.services.threads import remember
 from bot.store.models import Complaint, OutboxMessage, User
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0  # a safety net: a commit normally wakes the sender at once
+LEASE = timedelta(seconds=60)  # renewed every LEASE / 3 while a delivery is under way
+MIN_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
+PASS_SECONDS = 2.0  # a pass re-reads the queue at least this often, so new rows get in line
+MAX_UNEXPECTED_ATTEMPTS = 10  # a row that keeps raising our own errors fails after this
+REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported once in this
+TEXT_BUDGET = 4000  # Telegram takes 4096 characters after HTML parsing; keep a margin
+DIGEST_MIN = 3  # fewer digestible rows than this go to their threads one by one
+MERGE_WINDOW = timedelta(seconds=2)
+NOT_POSTED = "complaint not posted yet"  # held until its card is posted (see _post_card)
+
+T = TypeVar("T")
+Lane = tuple[str, int]
 
 
 class Held(Exception):
     """The row cannot go out until something changes (e.g. no workgroup is bound yet)."""
+
+
+class Blocked(Exception):
+    """The recipient blocked the bot and has not written to it since: not even tried."""
+
+
+class Side(enum.Enum):
+    GROUP = "group"
+    PRIVATE = "private"
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # settled: sent, held, failed, or back to pending to go alone
+    TAKEN = "taken"  # another sender has claimed it
+    WAIT = "wait"  # 429: the chat waits retry_after
+    BACKOFF = "backoff"  # network trouble: this pass ends after the back-off
+
+
+# --- small helpers -----------------------------------------------------------------------
 
 
 def markup(rows: list[list[dict[str, Any]]] | None) -> InlineKeyboardMarkup | None:
@@ -56,146 +129,630 @@ def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     return markup(keyboard_payload(keyboard))
 
 
+def wall_now() -> datetime:
+    """Leases and retry times are about real processes, so they use the real clock (naive
+    UTC, as stored), never the service clock that tests may move."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """What Telegram counts of an HTML text: tags dropped, entities decoded, UTF-16 units."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
+
+
+def rowcount(result: Result[Any]) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    delay = exc.retry_after
+    return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
+
+
+def _says(exc: BaseException, *needles: str) -> bool:
+    text = str(exc).lower()
+    return any(needle.lower() in text for needle in needles)
+
+
+def topic_lost(exc: BaseException) -> bool:
+    """The complaint's topic was deleted (or never existed)."""
+    return _says(exc, "message thread not found", "TOPIC_ID_INVALID", "TOPIC_DELETED")
+
+
+def not_modified(exc: BaseException) -> bool:
+    return _says(exc, "message is not modified", "TOPIC_NOT_MODIFIED")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a complaint's thread is: its topic, or (in a group without topics) its card."""
+
+    chat_id: int
+    thread_id: int | None
+    reply_to: int | None
+
+    @property
+    def reply(self) -> ReplyParameters | None:
+        if self.reply_to is None:
+            return None
+        return ReplyParameters(self.reply_to, allow_sending_without_reply=True)
+
+
+@dataclass
+class Item:
+    """A queued row as a pass sees it: a snapshot; claiming re-checks it in the database."""
+
+    id: int
+    kind: str
+    chat_id: int | None
+    complaint_id: int | None
+    payload: dict[str, Any]
+    status: str
+    lease_until: datetime | None  # 'sending': the lease; 'pending': not before (a retry)
+    created_at: datetime
+    group: int | None  # the complaint's chat, for rows in a complaint's thread
+
+    @property
+    def in_thread(self) -> bool:
+        return self.complaint_id is not None and (
+            self.kind != "message" or bool(self.payload.get("to_thread")))
+
+    @property
+    def lane(self) -> Lane:
+        if self.in_thread:
+            assert self.complaint_id is not None
+            return ("complaint", self.complaint_id)
+        return ("chat", self.chat_id or 0)
+
+    @property
+    def target(self) -> int:
+        """The Telegram chat it goes to (0: not known yet)."""
+        return (self.group if self.in_thread else self.chat_id) or 0
+
+    @property
+    def side(self) -> Side:
+        return Side.GROUP if self.in_thread or (self.chat_id or 0) < 0 else Side.PRIVATE
+
+    def due(self, now: datetime) -> bool:
+        return self.status == "pending" and (self.lease_until is None or self.lease_until <= now)
+
+    @property
+    def digest_line(self) -> str | None:
+        digest = self.payload.get("digest")
+        if (self.kind == "message" and self.payload.get("to_thread") and self.group is not None
+                and not self.payload.get("alone") and isinstance(digest, dict)
+                and isinstance(digest.get("line"), str)):
+            return str(digest["line"])
+        return None
+
+    @property
+    def mergeable(self) -> bool:
+        """A plain private message, which may be joined with its neighbours."""
+        return (self.kind == "message" and (self.chat_id or 0) > 0
+                and not self.payload.get("to_thread") and not self.payload.get("keyboard")
+                and not self.payload.get("alone") and isinstance(self.payload.get("text"), str))
+
+
+Deliver = Callable[[list[OutboxMessage]], Awaitable[bool]]  # True: it marked the rows sent
+
+
 class Sender:
     def __init__(self, ctx: AppContext, bot: Bot) -> None:
         self.ctx = ctx
         self.bot = bot
         self.complaints = Complaints(ctx)
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._wakes = {side: asyncio.Event() for side in Side}
+        self._stopped = asyncio.Event()
         self._forum: dict[int, bool] = {}
-        self._backoff = 0.0
+        self._backoff = dict.fromkeys(Side, 0.0)
+        self._cooling: dict[int, float] = {}  # chat → monotonic time its 429 wait ends
+        self._reported: dict[tuple[int, str], float] = {}
+
+    # --- running ---------------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._stopped.set()
+        self.wake()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopped.is_set()
 
     async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
+        try:
+            await self.release_expired()
+        except Exception:
+            log.exception("outbox: could not release the rows of a stopped sender")
+        await asyncio.gather(*(self._loop(side) for side in Side))
+
+    async def _loop(self, side: Side) -> None:
+        wake = self._wakes[side]
+        while not self.stopping:
+            wake.clear()
             try:
-                await self.drain()
-            except Exception:  # never let the sender die; the rows stay pending
-                log.exception("outbox sender failed; retrying")
-                await asyncio.sleep(1)
-            if self._stopping:
+                await self._drain(side)
+            except Exception:  # never let the sender die; the rows stay in the database
+                log.exception("outbox sender (%s) failed; retrying", side.value)
+                await self._pause(1.0)
+            if self.stopping:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                await asyncio.wait_for(wake.wait(), self._idle_timeout())
 
     async def drain(self) -> None:
-        while not self._stopping:
-            async with self.ctx.sessions() as session:
-                row = await session.scalar(select(OutboxMessage).where(
-                    OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(1))
-            if row is None:
-                return
-            if not await self._attempt(row):
-                return  # a transient failure: back off, keep the order
+        """Send everything that is due now, then return."""
+        await asyncio.gather(*(self._drain(side) for side in Side))
 
-    async def _attempt(self, row: OutboxMessage) -> bool:
+    async def _drain(self, side: Side) -> None:
+        await self.release_expired()
+        while not self.stopping and await self._pass(side):
+            pass
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the sender stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+
+    def _idle_timeout(self) -> float:
+        now = time.monotonic()
+        self._cooling = {chat: until for chat, until in self._cooling.items() if until > now}
+        soonest = min(self._cooling.values(), default=None)
+        if soonest is None:
+            return IDLE_POLL_SECONDS
+        return max(0.05, min(IDLE_POLL_SECONDS, soonest - now))
+
+    def _cools(self, chat: int) -> bool:
+        return self._cooling.get(chat, 0.0) > time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of the sender's own bookkeeping (queues nothing, wakes nobody)."""
+        async with self.ctx.sessions() as session, session.begin():
+            yield session
+
+    async def release_expired(self) -> int:
+        """Rows a crashed process left 'sending' go back to pending once their lease ends."""
+        async with self._tx() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending",
+                       or_(OutboxMessage.lease_until.is_(None),
+                           OutboxMessage.lease_until < wall_now()))
+                .values(status="pending", lease_until=None)
+                .execution_options(synchronize_session=False))
+        released = rowcount(result)
+        if released:
+            log.warning("outbox: %d row(s) left 'sending' by a stopped sender are pending again "
+                        "(one may reach Telegram twice)", released)
+        return released
+
+    # --- one pass over the queue -------------------------------------------------------
+
+    async def _snapshot(self, side: Side) -> list[Item]:
+        async with self.ctx.sessions() as session:
+            rows = list(await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "sending")))
+                .order_by(OutboxMessage.id)))
+            ids = {row.complaint_id for row in rows if row.complaint_id is not None}
+            groups: dict[int, int | None] = {}
+            if ids:
+                found = await session.execute(
+                    select(Complaint.id, Complaint.chat_id).where(Complaint.id.in_(ids)))
+                groups = {cid: chat for cid, chat in found.tuples()}
+        items = [Item(row.id, row.kind, row.chat_id, row.complaint_id, dict(row.payload or {}),
+                      row.status, row.lease_until, row.created_at,
+                      groups.get(row.complaint_id) if row.complaint_id is not None else None)
+                 for row in rows]
+        return [item for item in items if item.side is side]
+
+    async def _pass(self, side: Side) -> bool:
+        """Work through what is due, in id order, one lane after another. True if it did
+        something (then another pass follows)."""
+        items = await self._snapshot(side)
+        started, now = time.monotonic(), wall_now()
+        blocked: set[Lane] = set()  # lanes that must wait: their first row is not ours now
+        done: set[int] = set()
+        progressed = False
+        for item in items:
+            if self.stopping or time.monotonic() - started > PASS_SECONDS:
+                break
+            if item.id in done or item.lane in blocked:
+                continue
+            if not item.due(now) or self._cools(item.target):
+                blocked.add(item.lane)
+                continue
+            batch = self._digest_batch(items, item, blocked, done, now)
+            if batch:
+                assert item.group is not None
+                outcome, settled = await self._send_digest(item.group, batch)
+            else:
+                batch = self._merge_run(items, item, done, now)
+                outcome, settled = await self._job(batch, self._deliver, target=item.target,
+                                                   side=side, prefix=True)
+            done.update(i.id for i in batch)
+            blocked.update(i.lane for i in batch if i.id not in settled)
+            progressed = progressed or bool(settled)
+            if outcome is Outcome.BACKOFF:
+                return True  # after the back-off: read the queue again
+        return progressed
+
+    def _digest_batch(self, items: Sequence[Item], head: Item, blocked: set[Lane],
+                      done: set[int], now: datetime) -> list[Item] | None:
+        """The digestible rows for head's group that may go now (each the next of its lane),
+        if there are at least DIGEST_MIN of them."""
+        if head.digest_line is None:
+            return None
+        broken = set(blocked)
+        batch: list[Item] = []
+        for item in items:
+            if item.id in done or item.lane in broken:
+                continue
+            line = item.digest_line
+            if (item.group == head.group and line is not None and item.due(now)
+                    and visible_length(line) < TEXT_BUDGET // 2):
+                batch.append(item)
+            else:
+                broken.add(item.lane)  # later rows of that lane wait for this one
+        return batch if len(batch) >= DIGEST_MIN else None
+
+    @staticmethod
+    def _merge_run(items: Sequence[Item], head: Item, done: set[int],
+                   now: datetime) -> list[Item]:
+        """head, and the plain private rows after it in its chat queued along with it."""
+        run = [head]
+        if not head.mergeable:
+            return run
+        total = visible_length(head.payload["text"])
+        for item in items:
+            if item.id <= head.id or item.lane != head.lane or item.id in done:
+                continue
+            if (not item.mergeable or not item.due(now)
+                    or abs(item.created_at - run[-1].created_at) > MERGE_WINDOW):
+                break
+            size = visible_length(item.payload["text"]) + 2  # the blank line between
+            if total + size > TEXT_BUDGET:
+                break
+            run.append(item)
+            total += size
+        return run
+
+    # --- claiming, settling ------------------------------------------------------------
+
+    async def _claim(self, ids: Sequence[int], *, prefix: bool) -> list[int]:
+        """Claim rows still pending and due (conditional UPDATE: only one sender wins).
+        prefix: stop at the first row that is not ours (keeps a chat's order)."""
+        now = wall_now()
+        claimed: list[int] = []
+        async with self._tx() as session:
+            for row_id in ids:
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending",
+                           or_(OutboxMessage.lease_until.is_(None),
+                               OutboxMessage.lease_until <= now))
+                    .values(status="sending", lease_until=now + LEASE)
+                    .execution_options(synchronize_session=False))
+                if rowcount(result) == 1:
+                    claimed.append(row_id)
+                elif prefix:
+                    break
+        return claimed
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, ids: Sequence[int]) -> AsyncIterator[None]:
+        """Keep the lease while a delivery takes long (e.g. AIORateLimiter waiting)."""
+        task = asyncio.create_task(self._renew(ids))
         try:
-            await self._deliver(row)
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _renew(self, ids: Sequence[int]) -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            try:
+                async with self._tx() as session:
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+                        .values(lease_until=wall_now() + LEASE)
+                        .execution_options(synchronize_session=False))
+            except Exception:
+                log.exception("outbox: could not renew the lease of rows %s", list(ids))
+
+    async def _mark(self, session: AsyncSession, ids: Sequence[int], status: str,
+                    error: str | None = None, not_before: datetime | None = None) -> int:
+        """Settle rows this sender holds (status 'sending'); returns how many it still held."""
+        values: dict[str, Any] = {"status": status, "lease_until": not_before,
+                                  "last_error": error, "attempts": OutboxMessage.attempts + 1}
+        if status == "sent":
+            values["sent_at"] = to_db(self.ctx.now())
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+            .values(**values)
+            .execution_options(synchronize_session=False))
+        count = rowcount(result)
+        if count != len(ids):
+            log.warning("outbox rows %s: the lease ran out before they were marked %s; another "
+                        "sender may send them again", list(ids), status)
+        return count
+
+    async def _settle(self, ids: Sequence[int], status: str, error: str | None = None,
+                      not_before: datetime | None = None) -> None:
+        async with self._tx() as session:
+            await self._mark(session, ids, status, error, not_before)
+
+    # --- one delivery and what can go wrong --------------------------------------------
+
+    async def _job(self, items: Sequence[Item], deliver: Deliver, *, target: int, side: Side,
+                   prefix: bool) -> tuple[Outcome, set[int]]:
+        """Claim the rows, deliver them as one, settle them. Returns the outcome and the ids
+        settled (sent, held, failed, or pending again to go alone)."""
+        ids = await self._claim([item.id for item in items], prefix=prefix)
+        if not ids:
+            return Outcome.TAKEN, set()
+        async with self.ctx.sessions() as session:
+            rows = list(await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
+        try:
+            async with self._leased(ids):
+                marked = await deliver(rows)
         except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) \
-                else exc.retry_after.total_seconds()
-            await self._note(row, "pending", f"retry after {delay}s")
-            await asyncio.sleep(float(delay))
-            return True
+            delay = retry_seconds(exc)
+            self._cooling[target] = time.monotonic() + delay
+            await self._settle(ids, "pending", f"retry after {delay}s",
+                               wall_now() + timedelta(seconds=delay))
+            log.warning("outbox rows %s: Telegram asks to wait %ss (chat %s)", ids, delay, target)
+            return Outcome.WAIT, set()
+        except Blocked as exc:
+            await self._recipient_blocked(rows, str(exc))
         except Forbidden as exc:
-            await self._hold_for_recipient(row, str(exc))
-            return True
+            await self._forbidden(rows, exc)
         except Held as exc:
-            await self._note(row, "held", str(exc))
-            return True
+            await self._settle(ids, "held", str(exc))
+        except ChatMigrated as exc:  # the group became a supergroup: an admin must /bind it
+            await self._fail(rows, str(exc))
         except BadRequest as exc:
-            if "message is not modified" in str(exc):
-                await self._note(row, "sent", None)
-                return True
-            log.error("Telegram refused outbox row %s (%s): %s", row.id, row.kind, exc)
-            await self._note(row, "failed", str(exc))
-            return True
-        except (NetworkError, TelegramError) as exc:
-            # Network trouble or a 5xx: keep the row, wait, try again.
-            self._backoff = min(max(self._backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
-            await self._note(row, "pending", str(exc))
-            log.warning("outbox row %s: %s; retrying in %.1fs", row.id, exc, self._backoff)
-            await asyncio.sleep(self._backoff)
-            return False
-        self._backoff = 0.0
-        return True
+            if not_modified(exc):
+                await self._settle(ids, "sent")
+            elif len(rows) > 1:  # one of them is at fault: let each go alone
+                await self._go_alone(ids, str(exc))
+            elif _says(exc, "chat not found") and self._private(rows[0]):
+                # Telegram's answer for a user who never wrote to the bot at all.
+                await self._hold_for_recipient(rows, str(exc))
+            else:
+                await self._fail(rows, str(exc))
+        except (NetworkError, TelegramError) as exc:  # network trouble, timeouts, 5xx
+            await self._retry_later(side, ids, str(exc) or type(exc).__name__)
+            return Outcome.BACKOFF, set()
+        except Exception as exc:
+            log.exception("outbox rows %s: unexpected error", ids)
+            if rows[0].attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
+                await self._fail(rows, f"{type(exc).__name__}: {exc}")
+                return Outcome.DONE, set(ids)
+            await self._retry_later(side, ids, f"{type(exc).__name__}: {exc}")
+            return Outcome.BACKOFF, set()
+        else:
+            if not marked:
+                await self._settle(ids, "sent")
+            self._backoff[side] = 0.0
+        return Outcome.DONE, set(ids)
 
-    async def _note(self, row: OutboxMessage, status: str, error: str | None) -> None:
-        async with self.ctx.transaction() as session:
-            fresh = await session.get(OutboxMessage, row.id)
-            assert fresh is not None
-            fresh.status = status
-            fresh.attempts += 1
-            fresh.last_error = error
-            if status == "sent":
-                fresh.sent_at = to_db(self.ctx.now())
+    async def _retry_later(self, side: Side, ids: Sequence[int], error: str) -> None:
+        """Keep the rows, wait, try again: the back-off doubles up to MAX_BACKOFF_SECONDS.
+        The rows stay pending with a not-before time, so no other sender hurries them."""
+        delay = min(max(self._backoff[side] * 2, MIN_BACKOFF_SECONDS), MAX_BACKOFF_SECONDS)
+        self._backoff[side] = delay
+        await self._settle(ids, "pending", error, wall_now() + timedelta(seconds=delay))
+        log.warning("outbox rows %s: %s; retrying in %.1fs", list(ids), error, delay)
+        await self._pause(delay)
 
-    async def _hold_for_recipient(self, row: OutboxMessage, error: str) -> None:
-        """Telegram won't let us write to them yet: keep the message for when they /start,
-        and tell whoever is waiting on them."""
-        async with self.ctx.transaction() as session:
+    async def _go_alone(self, ids: Sequence[int], error: str) -> None:
+        """A digest or joined message was refused: send its rows one by one instead."""
+        async with self._tx() as session:
+            for row_id in ids:
+                row = await session.get(OutboxMessage, row_id)
+                if row is not None and row.status == "sending":
+                    row.payload = {**row.payload, "alone": True}
+                    row.status, row.lease_until, row.last_error = "pending", None, error
+                    row.attempts += 1
+        log.warning("outbox rows %s were refused together (%s); sending them one by one",
+                    list(ids), error)
+
+    @staticmethod
+    def _private(row: OutboxMessage) -> bool:
+        return not row.payload.get("to_thread") and (row.chat_id or 0) > 0
+
+    async def _forbidden(self, rows: list[OutboxMessage], exc: Forbidden) -> None:
+        if self._private(rows[0]) and _says(exc, "blocked by the user"):
+            await self._recipient_blocked(rows, str(exc))
+        elif self._private(rows[0]) and _says(exc, "initiate conversation"):
+            await self._hold_for_recipient(rows, str(exc))
+        else:  # e.g. the bot was removed from the group, or the account was deleted
+            await self._fail(rows, str(exc))
+
+    async def _hold(self, session: AsyncSession, rows: list[OutboxMessage], error: str) -> None:
+        """Keep the rows for when the recipient writes to the bot, and tell whoever waits."""
+        told: set[tuple[int, str]] = set()
+        for row in rows:
             fresh = await session.get(OutboxMessage, row.id)
-            assert fresh is not None
-            fresh.status, fresh.last_error = "held", error
+            if fresh is None or fresh.status != "sending":
+                continue
+            fresh.status, fresh.last_error, fresh.lease_until = "held", error, None
             fresh.attempts += 1
-            user = await session.get(User, fresh.chat_id) if fresh.chat_id else None
-            if user is not None:
-                user.reachable = False
             on_held = fresh.payload.get("on_held")
             if on_held and not fresh.payload.get("on_held_sent"):
                 fresh.payload = {**fresh.payload, "on_held_sent": True}
-                queue_message(session, self.ctx.now(), on_held["text"], chat_id=on_held["chat_id"])
+                key = (int(on_held["chat_id"]), str(on_held["text"]))
+                if key not in told:
+                    told.add(key)
+                    queue_message(session, self.ctx.now(), key[1], chat_id=key[0])
+        user = await session.get(User, rows[0].chat_id) if rows[0].chat_id else None
+        if user is not None:
+            user.reachable = False  # people.touch releases the rows when they write
 
-    # --- what each kind of row does ---------------------------------------------------
+    async def _hold_for_recipient(self, rows: list[OutboxMessage], error: str) -> None:
+        """Telegram won't let us write to them yet: keep the messages for when they /start."""
+        async with self.ctx.transaction() as session:
+            await self._hold(session, rows, error)
 
-    async def _deliver(self, row: OutboxMessage) -> None:
-        if row.kind == "message":
-            await self._send_message(row)
-        elif row.kind == "post_card":
-            await self._post_card(row)
-            return  # marked sent inside, with the complaint
-        elif row.kind == "refresh_card":
-            await self._refresh_card(row)
-        elif row.kind == "post_photos":
-            await self._post_photos(row)
-        elif row.kind == "refresh_topic":
-            await self._refresh_topic(row)
-        else:
+    async def _recipient_blocked(self, rows: list[OutboxMessage], error: str) -> None:
+        """They blocked the bot: keep their messages, and tell the admins (once)."""
+        user_id = rows[0].chat_id
+        assert user_id is not None
+        async with self.ctx.transaction() as session:
+            await self._hold(session, rows, error)
+            newly = await session.execute(
+                update(User).where(User.id == user_id, User.blocked_at.is_(None))
+                .values(blocked_at=to_db(self.ctx.now()))
+                .execution_options(synchronize_session=False))
+            if rowcount(newly) == 1:
+                who = await person(session, self.ctx, user_id)
+                await self._tell_admins(session, "sender.blocked", exclude=user_id,
+                                        name=who.display_name if who else str(user_id))
+                log.warning("user %s blocked the bot; their messages are held", user_id)
+
+    async def _fail(self, rows: list[OutboxMessage], error: str) -> None:
+        """Refused for good: marked failed with the error, logged, reported to the admins."""
+        first = rows[0]
+        ids = [row.id for row in rows]
+        log.error("Telegram refused outbox row(s) %s (%s): %s", ids, first.kind, error)
+        async with self.ctx.transaction() as session:
+            if not await self._mark(session, ids, "failed", error):
+                return
+            if all(row.payload.get("report") for row in rows):
+                return  # a report about a report would never end
+            target = -1 if first.payload.get("to_thread") else (first.chat_id or 0)
+            if not self._first_report(target, error):
+                return
+            complaint = await session.get(Complaint, first.complaint_id) \
+                if first.complaint_id is not None else None
+            who = await person(session, self.ctx, first.chat_id) if self._private(first) \
+                and first.chat_id is not None else None
+            await self._tell_admins(session, "sender.failed", exclude=None,
+                                    recipient=who.display_name if who else None,
+                                    number=complaint.number if complaint else None,
+                                    error=error[:300])
+
+    def _first_report(self, target: int, error: str) -> bool:
+        """The same refusal for the same chat is reported once in REPORT_QUIET_SECONDS."""
+        now = time.monotonic()
+        key = (target, error)
+        if self._reported.get(key, -REPORT_QUIET_SECONDS) > now - REPORT_QUIET_SECONDS:
+            return False
+        self._reported[key] = now
+        return True
+
+    async def _tell_admins(self, session: AsyncSession, template: str, *, exclude: int | None,
+                           **params: Any) -> None:
+        admins = list(await session.scalars(
+            select(User.id).where(User.is_admin.is_(True)).order_by(User.id)))
+        for admin_id in admins:
+            if admin_id == exclude:
+                continue
+            admin = await person(session, self.ctx, admin_id)
+            lang = admin.language if admin else self.ctx.settings.general.default_language
+            row = queue_message(session, self.ctx.now(), self.ctx.texts.html(lang, template, **params),
+                                chat_id=admin_id)
+            row.payload = {**row.payload, "report": True}
+
+    # --- what each kind of row does ----------------------------------------------------
+
+    async def _deliver(self, rows: list[OutboxMessage]) -> bool:
+        if len(rows) > 1:  # plain private messages queued together: one message
+            await self._send_plain(rows[0].chat_id, "\n\n".join(r.payload["text"] for r in rows))
+            return False
+        row = rows[0]
+        handlers: dict[str, Callable[[OutboxMessage], Awaitable[bool]]] = {
+            "message": self._send_message, "post_card": self._post_card,
+            "refresh_card": self._refresh_card, "refresh_topic": self._refresh_topic,
+            "post_photos": self._post_photos}
+        handler = handlers.get(row.kind)
+        if handler is None:
             raise BadRequest(f"unknown outbox kind {row.kind}")
-        await self._note(row, "sent", None)
+        return await handler(row)
 
-    async def _thread_target(self, complaint_id: int) -> tuple[int, int | None, int | None]:
-        """(chat, topic, message to reply to) for a complaint's thread."""
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, complaint_id)
-        if complaint is None or complaint.chat_id is None or complaint.card_message_id is None:
-            raise Held("complaint not posted yet")
-        if complaint.thread_id is not None:
-            return complaint.chat_id, complaint.thread_id, None
-        return complaint.chat_id, None, complaint.card_message_id
-
-    async def _send_message(self, row: OutboxMessage) -> None:
-        payload = row.payload
-        chat_id, thread_id, reply_to = row.chat_id, None, None
-        if payload.get("to_thread"):
-            assert row.complaint_id is not None
-            chat_id, thread_id, reply_to = await self._thread_target(row.complaint_id)
+    async def _send_plain(self, chat_id: int | None, text: str,
+                          reply_markup: InlineKeyboardMarkup | None = None) -> Message:
         assert chat_id is not None
-        sent = await self.bot.send_message(
-            chat_id, payload["text"], message_thread_id=thread_id,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if reply_to else None,
-            reply_markup=markup(payload.get("keyboard")))
-        if payload.get("to_thread") and row.complaint_id is not None:
-            await remember_message(self.ctx, chat_id, sent.message_id, row.complaint_id)
+        was_blocked = False
+        if chat_id > 0:
+            async with self.ctx.sessions() as session:
+                user = await session.get(User, chat_id)
+            if user is not None and user.blocked_at is not None:
+                if not user.reachable:
+                    raise Blocked("blocked the bot: kept until they write to it again")
+                was_blocked = True  # they wrote to the bot since: try again
+        sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
+        if was_blocked:
+            async with self._tx() as session:
+                await session.execute(update(User).where(User.id == chat_id)
+                                      .values(blocked_at=None)
+                                      .execution_options(synchronize_session=False))
+        return sent
+
+    async def _send_message(self, row: OutboxMessage) -> bool:
+        payload = row.payload
+        keyboard = markup(payload.get("keyboard"))
+        if not payload.get("to_thread"):
+            await self._send_plain(row.chat_id, payload["text"], keyboard)
+            return False
+        assert row.complaint_id is not None
+
+        async def send(target: Target) -> Message:
+            return await self.bot.send_message(
+                target.chat_id, payload["text"], message_thread_id=target.thread_id,
+                reply_parameters=target.reply, reply_markup=keyboard)
+
+        target, sent = await self._in_thread(row.complaint_id, send)
+        await self._remember(target.chat_id, [sent], row.complaint_id)
+        return False
+
+    async def _send_digest(self, group: int, items: list[Item]) -> tuple[Outcome, set[int]]:
+        """Several notices for one group at once: one message per TEXT_BUDGET characters,
+        in the group's main chat; each message's rows marked sent together."""
+        lang = self.ctx.settings.general.default_language
+
+        def heading(count: int) -> str:
+            return self.ctx.texts.html(lang, "sender.digest_heading", count=count)
+
+        room = TEXT_BUDGET - visible_length(heading(len(items))) - 1
+        chunks: list[list[Item]] = [[]]
+        used = 0
+        for item in items:
+            size = visible_length(item.digest_line or "") + 1
+            if chunks[-1] and used + size > room:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(item)
+            used += size
+
+        async def deliver(rows: list[OutboxMessage]) -> bool:
+            lines = [row.payload["digest"]["line"] for row in rows]
+            await self.bot.send_message(group, "\n".join([heading(len(rows)), *lines]))
+            return False
+
+        settled: set[int] = set()
+        for chunk in chunks:
+            outcome, ids = await self._job(chunk, deliver, target=group, side=Side.GROUP,
+                                           prefix=False)
+            settled |= ids
+            if outcome is not Outcome.DONE:
+                return outcome, settled
+        log.info("outbox: %d notices for group %s sent as %d digest message(s)",
+                 len(settled), group, len(chunks))
+        return Outcome.DONE, settled
 
     async def is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:
@@ -203,7 +760,98 @@ class Sender:
             self._forum[chat_id] = bool(chat.is_forum)
         return self._forum[chat_id]
 
-    async def _post_card(self, row: OutboxMessage) -> None:
+    async def _complaint(self, complaint_id: int) -> tuple[Complaint, CardView]:
+        async with self.ctx.sessions() as session:
+            complaint = await session.get(Complaint, complaint_id)
+            if complaint is None:
+                raise Held(f"no complaint {complaint_id}")
+            return complaint, await self.complaints.card(session, complaint)
+
+    async def _remember(self, chat_id: int, messages: Sequence[Message], complaint_id: int) -> None:
+        async with self._tx() as session:
+            for message in messages:
+                await remember(session, chat_id, message.message_id, complaint_id)
+
+    # --- a complaint's thread (its topic, or replies to its card) ------------------------
+
+    async def _in_thread(self, complaint_id: int,
+                         send: Callable[[Target], Awaitable[T]]) -> tuple[Target, T]:
+        """Send into the complaint's thread; if its topic was deleted, make a new one (with
+        the card) and send there."""
+        for attempt in range(2):
+            target = await self._ensure_card(complaint_id)
+            try:
+                return target, await send(target)
+            except BadRequest as exc:
+                if attempt or target.thread_id is None or not topic_lost(exc):
+                    raise
+                await self._recreate_topic(complaint_id, target.thread_id)
+        raise AssertionError("unreachable")
+
+    async def _ensure_card(self, complaint_id: int) -> Target:
+        """The complaint's thread, with its card in it: posted again if it was lost."""
+        for attempt in range(2):
+            complaint, view = await self._complaint(complaint_id)
+            if complaint.chat_id is None or (complaint.card_message_id is None
+                                             and complaint.posted_at is None):
+                raise Held(NOT_POSTED)
+            card_id = complaint.card_message_id
+            if card_id is None:
+                try:
+                    card_id = await self._post_card_message(complaint, view)
+                except BadRequest as exc:
+                    if attempt or complaint.thread_id is None or not topic_lost(exc):
+                        raise
+                    await self._recreate_topic(complaint_id, complaint.thread_id)
+                    continue
+            if complaint.thread_id is not None:
+                return Target(complaint.chat_id, complaint.thread_id, None)
+            return Target(complaint.chat_id, None, card_id)
+        raise AssertionError("unreachable")
+
+    async def _post_card_message(self, complaint: Complaint, view: CardView) -> int:
+        """Post the card again (its message or its topic was deleted) and remember it."""
+        assert complaint.chat_id is not None
+        lang = self.ctx.settings.general.default_language
+        message = await self.bot.send_message(
+            complaint.chat_id, views.card(self.ctx.texts, lang, view),
+            message_thread_id=complaint.thread_id,
+            reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view, complaint.id)))
+        async with self._tx() as session:
+            fresh = await session.get(Complaint, complaint.id)
+            assert fresh is not None
+            fresh.card_message_id = message.message_id
+            await remember(session, complaint.chat_id, message.message_id, complaint.id)
+        log.info("complaint %s: card posted again as message %s", complaint.id, message.message_id)
+        return message.message_id
+
+    async def _new_topic(self, chat_id: int, view: CardView) -> int:
+        lang = self.ctx.settings.general.default_language
+        topic = await self.bot.create_forum_topic(
+            chat_id, views.topic_name(self.ctx.texts, lang, view))
+        return topic.message_thread_id
+
+    async def _recreate_topic(self, complaint_id: int, lost_thread_id: int) -> None:
+        """The complaint's topic is gone: create it again (same name scheme) and link the
+        complaint to it; its card is posted there next (its card_message_id is cleared)."""
+        complaint, view = await self._complaint(complaint_id)
+        chat_id = complaint.chat_id
+        if chat_id is None or complaint.thread_id != lost_thread_id:
+            return  # already moved on
+        self._forum.pop(chat_id, None)  # topics may have been switched off
+        thread_id = await self._new_topic(chat_id, view) if await self.is_forum(chat_id) else None
+        async with self._tx() as session:
+            fresh = await session.get(Complaint, complaint_id)
+            assert fresh is not None
+            if fresh.thread_id != lost_thread_id:
+                return
+            fresh.thread_id, fresh.card_message_id = thread_id, None
+            record(session, self.ctx.now(), complaint_id, None, "topic_recreated",
+                   chat_id=chat_id, lost_thread_id=lost_thread_id, thread_id=thread_id)
+        log.warning("complaint %s: topic %s of chat %s is gone; new topic %s", complaint_id,
+                    lost_thread_id, chat_id, thread_id)
+
+    async def _post_card(self, row: OutboxMessage) -> bool:
         assert row.complaint_id is not None
         lang = self.ctx.settings.general.default_language
         async with self.ctx.sessions() as session:
@@ -211,81 +859,126 @@ class Sender:
             assert complaint is not None
             group = await workgroup_chat_id(session, self.ctx)
             view = await self.complaints.card(session, complaint)
-        if group is None:
-            raise Held("no workgroup bound: an admin sends /bind in the group")
+        if complaint.posted_at is not None:
+            return False  # posted already
         chat_id, thread_id = complaint.chat_id, complaint.thread_id
         if chat_id is None:
+            if group is None:
+                raise Held("no workgroup bound: an admin sends /bind in the group")
             chat_id = group
             if await self.is_forum(group):
-                topic = await self.bot.create_forum_topic(group, views.topic_name(
-                    self.ctx.texts, lang, view))
-                thread_id = topic.message_thread_id
+                thread_id = await self._new_topic(group, view)
             # Remember the topic at once, so a retry posts into it instead of making another.
-            async with self.ctx.transaction() as session:
-                fresh = await session.get(Complaint, row.complaint_id)
-                assert fresh is not None
-                fresh.chat_id, fresh.thread_id = chat_id, thread_id
+            await self._place(row.complaint_id, chat_id, thread_id)
         # The card is rendered as it will look once posted.
         view = dataclasses.replace(view, status=Status.OPEN)
-        message = await self.bot.send_message(
-            chat_id, views.card(self.ctx.texts, lang, view), message_thread_id=thread_id,
-            reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
-                                                       row.complaint_id)))
+        text = views.card(self.ctx.texts, lang, view)
+        keyboard = to_markup(views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id))
+        try:
+            message = await self.bot.send_message(chat_id, text, message_thread_id=thread_id,
+                                                  reply_markup=keyboard)
+        except BadRequest as exc:
+            if thread_id is None or not topic_lost(exc):
+                raise
+            thread_id = await self._new_topic(chat_id, view)  # deleted before the card came
+            await self._place(row.complaint_id, chat_id, thread_id)
+            message = await self.bot.send_message(chat_id, text, message_thread_id=thread_id,
+                                                  reply_markup=keyboard)
         async with self.ctx.transaction() as session:
             fresh = await session.get(Complaint, row.complaint_id)
             assert fresh is not None
             await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
                                               message.message_id)
             await remember(session, chat_id, message.message_id, fresh.id)
-            out = await session.get(OutboxMessage, row.id)
-            assert out is not None
-            out.status, out.sent_at = "sent", to_db(self.ctx.now())
-            out.attempts += 1
+            await self._mark(session, [row.id], "sent")
+            # What was said about it before its card existed can go now.
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.complaint_id == fresh.id, OutboxMessage.status == "held",
+                       OutboxMessage.last_error == NOT_POSTED)
+                .values(status="pending", last_error=None)
+                .execution_options(synchronize_session=False))
+        return True
 
-    async def _refresh_card(self, row: OutboxMessage) -> None:
+    async def _place(self, complaint_id: int, chat_id: int, thread_id: int | None) -> None:
+        async with self._tx() as session:
+            fresh = await session.get(Complaint, complaint_id)
+            assert fresh is not None
+            fresh.chat_id, fresh.thread_id = chat_id, thread_id
+
+    async def _refresh_card(self, row: OutboxMessage) -> bool:
         assert row.complaint_id is not None
         lang = self.ctx.settings.general.default_language
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, row.complaint_id)
-            assert complaint is not None
-            view = await self.complaints.card(session, complaint)
-        if complaint.chat_id is None or complaint.card_message_id is None:
-            raise Held("complaint not posted yet")
-        await self.bot.edit_message_text(
-            views.card(self.ctx.texts, lang, view), chat_id=complaint.chat_id,
-            message_id=complaint.card_message_id,
-            reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
-                                                       row.complaint_id)))
+        complaint, view = await self._complaint(row.complaint_id)
+        if complaint.chat_id is None or complaint.posted_at is None:
+            raise Held(NOT_POSTED)
+        if complaint.card_message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    views.card(self.ctx.texts, lang, view), chat_id=complaint.chat_id,
+                    message_id=complaint.card_message_id,
+                    reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
+                                                               row.complaint_id)))
+                return False
+            except BadRequest as exc:
+                if not _says(exc, "message to edit not found"):
+                    raise
+            log.warning("complaint %s: its card was deleted; posting it again", row.complaint_id)
+            async with self._tx() as session:
+                fresh = await session.get(Complaint, row.complaint_id)
+                assert fresh is not None
+                if fresh.card_message_id == complaint.card_message_id:
+                    fresh.card_message_id = None
+        await self._ensure_card(row.complaint_id)  # a new card is rendered as it is now
+        return False
 
-    async def _refresh_topic(self, row: OutboxMessage) -> None:
+    async def _refresh_topic(self, row: OutboxMessage) -> bool:
         """The topic's title carries the status; a closed complaint's topic is closed."""
         assert row.complaint_id is not None
         lang = self.ctx.settings.general.default_language
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, row.complaint_id)
-            assert complaint is not None
-            view = await self.complaints.card(session, complaint)
-        if complaint.chat_id is None or complaint.thread_id is None:
-            return  # a plain group has no topic
-        await self.bot.edit_forum_topic(complaint.chat_id, complaint.thread_id,
-                                        name=views.topic_name(self.ctx.texts, lang, view))
-        if view.status is Status.CLOSED:
-            await self.bot.close_forum_topic(complaint.chat_id, complaint.thread_id)
+        for attempt in range(2):
+            complaint, view = await self._complaint(row.complaint_id)
+            if complaint.chat_id is None or complaint.thread_id is None:
+                return False  # a plain group has no topic
+            try:
+                await self._unless_unchanged(self.bot.edit_forum_topic(
+                    complaint.chat_id, complaint.thread_id,
+                    name=views.topic_name(self.ctx.texts, lang, view)))
+                if view.status is Status.CLOSED:
+                    await self._unless_unchanged(self.bot.close_forum_topic(
+                        complaint.chat_id, complaint.thread_id))
+                return False
+            except BadRequest as exc:
+                if attempt or not topic_lost(exc):
+                    raise
+                await self._recreate_topic(row.complaint_id, complaint.thread_id)
+                await self._ensure_card(row.complaint_id)
+        raise AssertionError("unreachable")
 
-    async def _post_photos(self, row: OutboxMessage) -> None:
+    @staticmethod
+    async def _unless_unchanged(call: Awaitable[Any]) -> None:
+        try:
+            await call
+        except BadRequest as exc:
+            if not not_modified(exc):
+                raise
+
+    async def _post_photos(self, row: OutboxMessage) -> bool:
         assert row.complaint_id is not None
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, row.complaint_id)
-            assert complaint is not None
-        chat_id, thread_id, reply_to = await self._thread_target(row.complaint_id)
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        complaint, _view = await self._complaint(row.complaint_id)
         photos = list(complaint.photos)[:10]
-        if len(photos) == 1:
-            sent = [await self.bot.send_photo(chat_id, photos[0], message_thread_id=thread_id,
-                                              reply_parameters=reply)]
-        else:
-            sent = list(await self.bot.send_media_group(
-                chat_id, [InputMediaPhoto(p) for p in photos], message_thread_id=thread_id,
-                reply_parameters=reply))
-        for message in sent:
-            await remember_message(self.ctx, chat_id, message.message_id, row.complaint_id)
+        if not photos:
+            return False
+
+        async def send(target: Target) -> list[Message]:
+            if len(photos) == 1:
+                return [await self.bot.send_photo(
+                    target.chat_id, photos[0], message_thread_id=target.thread_id,
+                    reply_parameters=target.reply)]
+            return list(await self.bot.send_media_group(
+                target.chat_id, [InputMediaPhoto(p) for p in photos],
+                message_thread_id=target.thread_id, reply_parameters=target.reply))
+
+        target, sent = await self._in_thread(row.complaint_id, send)
+        await self._remember(target.chat_id, sent, row.complaint_id)
+        return False

@@ -24,7 +24,7 @@ from bot.services.context import AppContext
 from bot.services.people import person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
-# A notice more than this late (the bot was down) says so.
+# A notice this much later than its moment says so (it fell due while the bot was down).
 LATE_AFTER = timedelta(minutes=1)
 
 
@@ -62,6 +62,8 @@ class Fired:
 class DeadlineEngine:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        # When this process started: what fell due before it, fell due while the bot was down.
+        self.started_at: datetime | None = None
 
     async def fire(self, event_id: int) -> Fired | None:
         """Act on one warning or breach, once. None if it was already done or cancelled."""
@@ -82,7 +84,8 @@ class DeadlineEngine:
             if step.done_at is not None:  # met in the meantime: nothing to say
                 event.cancelled_at = to_db(now)
                 return None
-            late = now - from_db(event.due_at) > LATE_AFTER
+            due = from_db(event.due_at)
+            late = now - due > LATE_AFTER or (self.started_at is not None and due < self.started_at)
             fine_id = None
             if event.kind == "warning":
                 await self._warn(session, complaint, step, event, now, late)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -31,8 +32,8 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
-def write_config(fake: FakeTelegram, tmp_path: Path) -> Path:
-    data = config_data(f"sqlite+aiosqlite:///{tmp_path / 'complaints.db'}", FORUM)
+def write_config(fake: FakeTelegram, tmp_path: Path, **extra: Any) -> Path:
+    data = {**config_data(f"sqlite+aiosqlite:///{tmp_path / 'complaints.db'}", FORUM), **extra}
     data["telegram"].update(base_url=fake.base_url, base_file_url=fake.base_file_url)
     path = tmp_path / "config.toml"
     path.write_bytes(tomli_w.dumps(data).encode())
@@ -130,3 +131,92 @@ async def test_service_path_survives_a_restart_between_every_two_steps(
     for once in ("已批准你的投訴", "已發佈到工作群", "已由 人力資源部 受理", "有答覆了", "已結案"):
         assert sum(once in text for text in private) == 1, (once, private)
     assert len(fake.topics(FORUM)) == 1
+
+
+# A 2-hour answer shrunk to 9 s, warned 6 s before (so 3 s after assignment).
+DEADLINES = {"calendar": {"mode": "24x7"}, "sweep_seconds": 1,
+             "deadlines": {"product": {"answer": {"minutes": 0.15, "warn_before": [0.1]}}}}
+
+
+def deadline_notices(fake: FakeTelegram, thread: int) -> dict[str, list[str]]:
+    texts = [text_of(m) for m in fake.bot_messages(FORUM, thread)]
+    return {"warning": [t for t in texts if "還剩" in t],
+            "breach": [t for t in texts if "未在期限" in t],
+            "fine": [t for t in texts if "罰款 50.00" in t]}
+
+
+async def assign_production(fake: FakeTelegram, people: dict[str, Actor]) -> dict[str, Any]:
+    from tests.e2e.flows import file_and_post
+    from tests.e2e.test_handling import accept_and_publish
+
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    await fake.wait_idle(quiet=0.3)
+    return card
+
+
+async def test_deadlines_that_pass_while_the_bot_is_down_fire_once_late(
+        fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
+    config = write_config(fake, tmp_path, **DEADLINES)
+    process = await start_process(fake, config)
+    try:
+        card = await assign_production(fake, people)
+        await kill(process)  # deadlines pending: warning in ~3 s, breach in ~9 s
+        await asyncio.sleep(10)
+        process = await start_process(fake, config)
+        thread = card["message_thread_id"]
+        await fake.wait_for(lambda: len(deadline_notices(fake, thread)["fine"]) == 1, timeout=15)
+        await fake.wait_idle(quiet=1.5)
+        await kill(process)
+        process = await start_process(fake, config)  # and once more: nothing repeats
+        await fake.wait_idle(quiet=2.5)
+    finally:
+        await kill(process)
+    notices = deadline_notices(fake, thread)
+    assert [len(v) for v in notices.values()] == [1, 1, 1], notices
+    assert "遲發" in notices["warning"][0] and "遲發" in notices["breach"][0]
+    head_inbox = [text_of(m) for m in people["prod_head"].inbox()]
+    assert sum("向你記罰款" in t for t in head_inbox) == 1
+    assert sum("已記罰款" in text_of(m) for m in people["hr_head"].inbox()) == 1
+
+
+async def test_sigkill_while_deadlines_fire_and_the_sender_works(
+        fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
+    """Kill the process again and again around the moments the deadlines fire."""
+    config = write_config(fake, tmp_path, **DEADLINES)
+    process = await start_process(fake, config)
+    try:
+        card = await assign_production(fake, people)
+        thread = card["message_thread_id"]
+        for pause in (2.5, 0.7, 1.3, 2.9, 0.4, 2.2, 1.1):  # across the 3 s and 9 s marks
+            await asyncio.sleep(pause)
+            await kill(process)
+            process = await start_process(fake, config)
+        await fake.wait_for(lambda: len(deadline_notices(fake, thread)["fine"]) >= 1, timeout=20)
+        await fake.wait_idle(quiet=2.0)
+    finally:
+        await kill(process)
+    notices = deadline_notices(fake, thread)
+    assert [len(v) for v in notices.values()] == [1, 1, 1], notices
+
+
+async def test_two_processes_on_one_database_fire_each_deadline_once(
+        fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
+    config = write_config(fake, tmp_path, **DEADLINES)
+    first = await start_process(fake, config)
+    second = None
+    try:
+        card = await assign_production(fake, people)
+        env = {**os.environ, "COMPLAINT_BOT_TOKEN": fake.token, "LOG_LEVEL": "WARNING"}
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--config", str(config), cwd=ROOT, env=env)
+        thread = card["message_thread_id"]
+        await fake.wait_for(lambda: len(deadline_notices(fake, thread)["fine"]) >= 1, timeout=20)
+        await fake.wait_idle(quiet=2.5)
+    finally:
+        await kill(first)
+        if second is not None:
+            await kill(second)
+    notices = deadline_notices(fake, thread)
+    assert [len(v) for v in notices.values()] == [1, 1, 1], notices
+    assert sum("向你記罰款" in text_of(m) for m in people["prod_head"].inbox()) == 1
