@@ -148,6 +148,11 @@ def rowcount(result: Result[Any]) -> int:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
+    # PTB >= 22.2 keeps a timedelta in _retry_after (its AIORateLimiter reads it there); the
+    # public attribute warns until it becomes a timedelta too.
+    private = getattr(exc, "_retry_after", None)
+    if isinstance(private, timedelta):
+        return private.total_seconds()
     delay = exc.retry_after
     return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
 
@@ -346,7 +351,7 @@ class Sender:
             if ids:
                 found = await session.execute(
                     select(Complaint.id, Complaint.chat_id).where(Complaint.id.in_(ids)))
-                groups = {cid: chat for cid, chat in found.tuples()}
+                groups = {cid: chat for cid, chat in found.all()}
         items = [Item(row.id, row.kind, row.chat_id, row.complaint_id, dict(row.payload or {}),
                       row.status, row.lease_until, row.created_at,
                       groups.get(row.complaint_id) if row.complaint_id is not None else None)
@@ -534,7 +539,7 @@ class Sender:
             else:
                 await self._fail(rows, str(exc))
         except (NetworkError, TelegramError) as exc:  # network trouble, timeouts, 5xx
-            await self._retry_later(side, ids, str(exc) or type(exc).__name__)
+            await self._retry_later(side, ids, (str(exc) or type(exc).__name__)[:200])
             return Outcome.BACKOFF, set()
         except Exception as exc:
             log.exception("outbox rows %s: unexpected error", ids)

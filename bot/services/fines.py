@@ -185,7 +185,8 @@ class Fines:
             everything = Period(datetime(2000, 1, 1, tzinfo=self.ctx.settings.zone),
                                 self.ctx.now() + timedelta(days=1), "all")
             rows = await self._rows(session, everything, scope.department_key)
-        return sum_totals(fines_totals(rows))
+        totals = fines_totals(rows)
+        return [*totals, *sum_totals(totals)]  # per department and head, then the whole fund
 
     async def workbook(self, actor_id: int, args: list[str]) -> tuple[str, bytes, Listing]:
         listing = await self.listing(actor_id, args or ["month"])
@@ -224,7 +225,8 @@ class Fines:
                        StepRecord.due_at <= to_db(horizon),
                        Complaint.status.in_(["open", "escalated"]))
                 .order_by(StepRecord.due_at).limit(30)))
-            at_risk = [{"number": complaint.number, "department": names.get(step.department_key),
+            at_risk = [{"number": complaint.number,
+                        "department": names.get(step.department_key, step.department_key),
                         "step": step_of(ComplaintKind(complaint.kind), step.step_key).label,
                         "due": self._local(step.due_at),
                         "overdue": from_db(step.due_at) < now}

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -22,11 +23,15 @@ from jinja2 import Environment, FileSystemLoader, nodes
 from jinja2.runtime import Macro
 from markupsafe import escape
 
-from bot.commands import GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
+from bot.commands import FINES_HR, GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
 from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
+from bot.domain.periods import Period
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
+from bot.reports import FineRow, TotalRow, fines_totals, sum_totals
+from bot.sender import TEXT_BUDGET, visible_length
 from bot.services.complaints import CardView, HistoryItem, StepView
+from bot.services.fines import Listing
 from bot.services.forms import FormScreen, asked_fields
 from bot.services.lists import Line
 from bot.services.people import Person
@@ -282,6 +287,82 @@ FILES_ONLY_ITEMS = [
     {"step": "notify", "parts": {"text": "已致電客戶"}, "department": "人力資源部", "who": "李小明"},
 ]
 
+# --- deadlines (rules 一.2, 一.3, 一.5) and the fruit fund ---------------------------------
+
+# The card is drawn at NOW (local time); steps fall due around it.
+NOW = FILED_AT + timedelta(hours=1, minutes=30)  # 11-20 10:35
+DUE_SOON = NOW + timedelta(minutes=30)  # 11-20 11:05: 30 minutes left
+DUE_PAST = NOW - timedelta(minutes=1)  # 11-20 10:34: overdue
+
+
+def timed(steps: list[StepView], due: datetime) -> list[StepView]:
+    """The same steps, those not done yet due at `due`."""
+    return [s if s.done_at else replace(s, due_at=due) for s in steps]
+
+
+# What DeadlineEngine passes every deadlines.* macro (bot/services/deadlines.py, _facts).
+DEADLINE_FACTS = {"number": "P-2026-0007", "step": "answer", "step_label": "質量鑒定結果和處理意見",
+                  "department": HOSTILE, "due": DUE_SOON}
+FINE_FACTS = {**DEADLINE_FACTS, "due": DUE_PAST, "money": "50.00 CNY", "fine_id": 17}
+
+PERIOD = Period(datetime(2026, 11, 1, tzinfo=HKT), datetime(2026, 12, 1, tzinfo=HKT), "2026-11")
+
+
+def fine_row(i: int, **changes: Any) -> FineRow:
+    base = FineRow(id=100 + i, number=f"P-2026-{i:04d}", step="質量鑒定結果和處理意見",
+                   department="生產部", head="陳大文", amount=Decimal("50.00"), currency="CNY",
+                   status="已記錄", status_code="levied", levied_at=FILED_AT + timedelta(hours=i),
+                   changed_at=None, reason="", link=None)
+    return replace(base, **changes)
+
+
+FINE_ROWS = [
+    fine_row(1, department=HOSTILE, head=HOSTILE, link=LINK),
+    fine_row(2, status="已豁免", status_code="waived", reason=HOSTILE,
+             changed_at=FILED_AT + timedelta(days=1)),
+    fine_row(3, department="採購部", head="", status="已繳", status_code="paid",
+             amount=Decimal("1234.5"), changed_at=FILED_AT + timedelta(days=2)),
+    fine_row(4, department="物流部", reason="客戶原因\n<i>經理批准</i> & 不計"),
+]
+# A head's fines in two currencies, then the grand totals (as /fund shows them).
+FUND = [
+    TotalRow(HOSTILE, HOSTILE, "CNY", count=3, levied=Decimal("150"), waived=Decimal("50"),
+             paid=Decimal("30")),
+    TotalRow("採購部", "", "HKD", count=1, levied=Decimal("1234.5"), waived=Decimal(0),
+             paid=Decimal(0)),
+    TotalRow("物流部", "李小明", "CNY", count=2, levied=Decimal("100"), waived=Decimal("100"),
+             paid=Decimal(0)),
+]
+FUND_TOTALS = [*FUND, *sum_totals(FUND)]
+
+
+def listing(rows: list[FineRow], department: str | None = None, period: Period = PERIOD) -> Listing:
+    return Listing(period, department, rows, fines_totals(rows))
+
+
+def many_fines(count: int) -> list[FineRow]:
+    return [fine_row(i, department="生產部物流組", head="陳大文",
+                     status="已豁免" if i % 3 == 0 else "已記錄",
+                     status_code="waived" if i % 3 == 0 else "levied",
+                     reason="客戶原因，經理批准" if i % 3 == 0 else "")
+            for i in range(1, count + 1)]
+
+
+# What Fines.daily_summary returns (bot/services/fines.py).
+SUMMARY: dict[str, Any] = {
+    "day": date(2026, 11, 20),
+    "departments": [
+        {"name": HOSTILE, "breaches": 2, "fines": 1, "cents": 5000, "money": "50.00 CNY"},
+        {"name": "採購部", "breaches": 1, "fines": 0, "cents": 0, "money": "0.00 CNY"},
+    ],
+    "at_risk": [
+        {"number": "P-2026-0007", "department": HOSTILE, "step": "質量鑒定結果和處理意見",
+         "due": DUE_PAST, "overdue": True},
+        {"number": "S-2026-0002", "department": "物流部", "step": "處理方案", "due": DUE_SOON,
+         "overdue": False},
+    ],
+}
+
 
 @dataclass(frozen=True)
 class Case:
@@ -320,7 +401,8 @@ def build_cases() -> list[Case]:
     # buttons.txt.j2
     for name in ("kind_product", "kind_service", "next", "back", "cancel", "submit", "approve",
                  "reject", "edit_resubmit", "confirm_departments", "verdict_accept",
-                 "verdict_appeal", "join_approve", "join_refuse", "open_private"):
+                 "verdict_appeal", "join_approve", "join_refuse", "open_private", "fine_waive",
+                 "fine_paid"):
         add(f"buttons.{name}")
     for step in STEP_KEYS:
         # The card's buttons: one per department that owes a step; the department is named
@@ -374,6 +456,27 @@ def build_cases() -> list[Case]:
     add("card.card", True, "no-photos-no-crx-no-dept",
         card=card_view(P, photo_count=0, is_crx=False, department_name=None, answers={}))
     add("card.card", True, "one-photo", card=card_view(P, photo_count=1))
+    add("card.card", True, "due-soon", card=card_view(
+        P, now=NOW, steps=timed(product_answering([True, False, False]), DUE_SOON)))
+    add("card.card", True, "overdue", card=card_view(
+        P, now=NOW, steps=timed(product_answering([True, False, False]), DUE_PAST)))
+    add("card.card", True, "due-now", card=card_view(
+        P, now=NOW, steps=timed(product_answering([False]), NOW)))
+    add("card.card", True, "one-overdue-one-not", card=card_view(
+        P, now=NOW, steps=[*product_answering([True]),
+                           *timed(answering([False, False, False])[1:2], DUE_PAST),
+                           *timed(answering([False, False, False])[2:], DUE_SOON)]))
+    add("card.card", True, "due-not-yet-assigned", card=card_view(
+        S, number="S-2026-0001", now=NOW,
+        steps=[*timed(step_views(S, 2)[:3], DUE_SOON), *step_views(S, 2)[3:]]))
+    add("card.card", True, "appeal-overdue", card=card_view(
+        P, Status.ESCALATED, round=1, now=NOW,
+        steps=[*product_answering([True]), replace(escalation(1), due_at=DUE_PAST)]))
+    add("card.card", True, "due-no-now", card=card_view(
+        P, steps=timed(product_answering([True, False]), DUE_SOON)))
+    add("card.card", True, "closed-with-due-times", card=card_view(
+        S, Status.CLOSED, number="S-2026-0001", now=NOW,
+        steps=[replace(s, due_at=DUE_PAST) for s in step_views(S, len(steps_of(S)))]))
     add("card.history", False, "empty", card=card_view(), items=[])
     add("card.when", moment=FILED_AT)
     for action in ("submitted", "approved", "rejected", "posted", "accepted", "step_done",
@@ -393,13 +496,15 @@ def build_cases() -> list[Case]:
         add("card.status_prefix", False, status.value, status=status)
 
     # commands.txt.j2
-    for name in sorted({*PRIVATE_ANYONE, *PRIVATE_MEMBER, *GROUP_ADMIN}):
+    for name in sorted({*PRIVATE_ANYONE, *PRIVATE_MEMBER, *GROUP_ADMIN, *FINES_HR}):
         add(f"commands.{name}")
 
     # errors.txt.j2
     for name in ("admins_only", "stale_button", "no_form", "kind_not_available", "already_decided",
                  "step_done", "reason_empty", "bad_name", "show_usage", "private_only",
-                 "group_only", "internal", "answer_empty", "choose_one", "answer_where"):
+                 "group_only", "internal", "answer_empty", "choose_one", "answer_where",
+                 "fines_not_allowed", "fines_hr_only", "fines_usage", "fines_own_department",
+                 "waive_usage", "paid_usage"):
         add(f"errors.{name}")
     add("errors.step_not_open", number="P-2026-0001")
     add("errors.only_departments", True, "several", departments=[HOSTILE, "採購部", "物流部"])
@@ -413,6 +518,10 @@ def build_cases() -> list[Case]:
     add("errors.too_long", max=1000, length=1234)
     add("errors.no_such_complaint", True, number=HOSTILE)
     add("errors.not_allowed_to_see", number="P-2026-0001")
+    add("errors.no_such_fine", fine_id=17)
+    for code in ("waived", "paid"):
+        add("errors.fine_already", False, code, fine_id=17, status=code)
+    add("errors.no_such_department", True, name=HOSTILE)
 
     # form.html.j2
     for kind in (P, S):
@@ -517,6 +626,103 @@ def build_cases() -> list[Case]:
         add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE)
     add("steps.plan_arrived_head", number="S-2026-0001")
 
+    # deadlines.html.j2 (called by bot.services.deadlines.DeadlineEngine)
+    add("deadlines.minutes", False, "30", delta=timedelta(minutes=30))
+    add("deadlines.minutes", False, "2h", delta=timedelta(hours=2))
+    add("deadlines.minutes", False, "0", delta=timedelta(seconds=20))
+    add("deadlines.due_text", False, "due", due=DUE_SOON)
+    add("deadlines.due_text", False, "none", due=None)
+    for late in (False, True):
+        add("deadlines.late_note", False, f"late={late}", late=late)
+    for late in (False, True):
+        for left in (timedelta(minutes=30), timedelta(minutes=5)):
+            for name in ("thread_warning", "thread_warning_line", "head_warning"):
+                add(f"deadlines.{name}", True, f"late={late}-{left}", **DEADLINE_FACTS,
+                    left=left, late=late)
+        for name in ("thread_breach", "thread_breach_line", "head_breach"):
+            add(f"deadlines.{name}", True, f"late={late}", **DEADLINE_FACTS, late=late)
+        add("deadlines.hr_breach", True, f"no fine-late={late}", **DEADLINE_FACTS, late=late,
+            fine=None, head=None)
+        add("deadlines.hr_breach", True, f"fine-late={late}", **DEADLINE_FACTS, late=late,
+            fine="50.00 CNY", head=HOSTILE)
+    add("deadlines.hr_breach", True, "fine-no head", **DEADLINE_FACTS, late=False,
+        fine="50.00 CNY", head=None)
+    add("deadlines.hr_breach", False, "service", **{**DEADLINE_FACTS, "department": "物流部"},
+        late=False, fine="1,050.00 CNY", head="李小明")
+    for name in ("thread_warning", "thread_warning_line", "head_warning"):
+        add(f"deadlines.{name}", True, "no due", **{**DEADLINE_FACTS, "due": None},
+            left=timedelta(minutes=30), late=False)
+    for name in ("thread_breach", "thread_breach_line", "head_breach"):
+        add(f"deadlines.{name}", True, "no due", **{**DEADLINE_FACTS, "due": None}, late=False)
+    for head in (HOSTILE, None):
+        for name in ("thread_fine", "thread_fine_line"):
+            add(f"deadlines.{name}", True, f"head={head is not None}", **FINE_FACTS, head=head)
+    add("deadlines.head_fine", True, **FINE_FACTS)
+
+    # fines.html.j2
+    for code in ("levied", "waived", "paid", "some_new_status"):
+        add("fines.status_name", False, code, status=code)
+    add("fines.amount", False, "50", value=Decimal("50"), currency="CNY")
+    add("fines.amount", False, "1234.5", value=Decimal("1234.5"), currency="HKD")
+    add("fines.amount", False, "0", value=Decimal(0), currency="CNY")
+    add("fines.fund", True, "departments and totals", totals=FUND_TOTALS)
+    add("fines.fund", False, "totals only", totals=sum_totals(fines_totals(FINE_ROWS)))
+    add("fines.fund", True, "one department", totals=fines_totals(FINE_ROWS[:1]))
+    add("fines.fund", False, "none", totals=[])
+    add("fines.listing", True, "all departments", listing=listing(FINE_ROWS))
+    add("fines.listing", True, "one department", listing=listing(FINE_ROWS[:1], HOSTILE))
+    add("fines.listing", True, "empty, department", listing=listing([], HOSTILE))
+    add("fines.listing", False, "empty", listing=listing([]))
+    add("fines.listing", False, "40", listing=listing(many_fines(40)))
+    add("fines.listing", False, "45", listing=listing(many_fines(45), "生產部"))
+    for key in ("today", "week", "month", "2026-11-01..2026-11-15"):
+        add("fines.listing", False, key, listing=listing(FINE_ROWS[2:], period=replace(PERIOD, key=key)))
+        add("fines.workbook_caption", False, key, listing=listing(FINE_ROWS[2:],
+                                                                period=replace(PERIOD, key=key)))
+    add("fines.workbook_caption", True, "department", listing=listing(FINE_ROWS, HOSTILE))
+    add("fines.workbook_caption", False, "empty", listing=listing([]))
+    add("fines.ask_waive_reason", fine_id=17)
+    for code in ("waived", "paid"):
+        add("fines.changed", False, code, fine_id=17, status=code, money="50.00 CNY")
+    add("fines.head_changed", True, "waived", fine_id=17, status="waived", reason=HOSTILE,
+        who=HOSTILE, money="50.00 CNY")
+    add("fines.head_changed", True, "waived multiline", fine_id=17, status="waived",
+        reason="客戶原因\n經理批准 & <不計>", who=HOSTILE, money="1,050.00 CNY")
+    add("fines.head_changed", True, "paid", fine_id=17, status="paid", reason=None, who=HOSTILE,
+        money="50.00 CNY")
+    add("fines.daily_summary", True, "busy day", summary=SUMMARY)
+    add("fines.daily_summary", False, "quiet day", summary={**SUMMARY, "departments": [],
+                                                            "at_risk": []})
+    add("fines.daily_summary", True, "breaches only", summary={**SUMMARY, "at_risk": []})
+    add("fines.daily_summary", True, "at risk only", summary={**SUMMARY, "departments": []})
+    add("fines.daily_summary", False, "due soon only", summary={
+        **SUMMARY, "departments": [], "at_risk": SUMMARY["at_risk"][1:]})
+
+    # reports.txt.j2 (plain text: the XLSX report's headings)
+    for name in ("fines_sheet", "totals_sheet", "fine_columns", "totals_columns", "total"):
+        add(f"reports.{name}")
+    for key in ("today", "week", "month", "2026-11", "2026-11-01..2026-11-15", "2026-11-26..2026-11-26"):
+        add("reports.period", False, key, key=key)
+    add("reports.title", True, "department", period="2026-11", department=HOSTILE)
+    add("reports.title", False, "all", period="week", department=None)
+    for code in ("levied", "waived", "paid"):
+        add("reports.status", False, code, status=code)
+
+    # sender.html.j2 (bot.sender: digests, delivery problems told to the admins)
+    for count in (3, 12):
+        add("sender.digest_heading", False, str(count), count=count)
+    add("sender.blocked", True, name=HOSTILE)
+    add("sender.blocked", False, "user id", name="123456789")
+    add("sender.failed", True, "all", recipient=HOSTILE, number="P-2026-0001",
+        error="Bad Request: can't parse entities: unsupported start tag \"x&y\" at byte offset 3 "
+              + HOSTILE)
+    add("sender.failed", False, "group", recipient=None, number="P-2026-0001",
+        error="Bad Request: message thread not found")
+    add("sender.failed", True, "no complaint", recipient=HOSTILE, number=None,
+        error="Bad Request: chat not found")
+    add("sender.failed", False, "neither", recipient=None, number=None,
+        error="Forbidden: bot was kicked from the supergroup chat")
+
     # membership.html.j2
     add("membership.whoami", True, "head admin", user_id=1001, person=person(is_head=True, is_admin=True))
     add("membership.whoami", True, "member no name", user_id=1001, person=person(name=None))
@@ -539,7 +745,7 @@ def build_cases() -> list[Case]:
 
 CASES = build_cases()
 # Pieces of other texts rather than texts of their own: empty output is fine.
-MAY_BE_EMPTY = {"card.status_prefix"}
+MAY_BE_EMPTY = {"card.status_prefix", "deadlines.late_note", "deadlines.due_text"}
 # Known faults in the zh-Hant templates, by case id: the test is expected to fail (strictly:
 # once the template is fixed, the entry must go).
 ZH_HANT_KNOWN_FAULTS: dict[str, str] = {}
@@ -668,6 +874,8 @@ def test_renders(locale: str, case: Case, request: pytest.FixtureRequest) -> Non
         request.applymarker(pytest.mark.xfail(reason=ZH_HANT_KNOWN_FAULTS[case.id], strict=True))
     file, text = render(locale, case)
     if file.endswith(".html.j2"):
+        if case.name in MAY_BE_EMPTY:
+            text = text or "(empty)"
         assert text, f"{case.id}: empty message"
         assert telegram_html_problems(text) == [], text
         assert "<b>x</b>" not in text, f"{case.id}: user text not escaped:\n{text}"
@@ -825,3 +1033,172 @@ def test_outcome_shows_both_parts_of_an_assessment(locale: str) -> None:
         assert str(escape(item["parts"]["assessment"])) in text
         assert str(escape(item["parts"]["opinion"])) in text
         assert str(escape(item["department"])) in text
+
+
+# --- deadlines and the fruit fund -------------------------------------------------------
+
+LEFT_30 = {"zh-Hant": "剩 30 分鐘", "en": "30 min left"}
+OVERDUE = {"zh-Hant": "已逾期", "en": "overdue"}
+OUTSTANDING = {"zh-Hant": "未繳", "en": "outstanding"}
+
+
+def step_lines(text: str, department: str) -> list[str]:
+    """The card's progress lines for `department`'s steps (not the 👉 line)."""
+    return [line for line in text.split("\n")
+            if f"— {department}" in line and not line.startswith("👉")]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_shows_due_time_and_time_left_of_an_open_step(locale: str) -> None:
+    view = card_view(now=NOW, steps=timed(product_answering([True, False, False]), DUE_SOON))
+    text = Texts(locale).html(locale, "card.card", card=view)
+    for department in ("採購部", "物流部"):
+        [line] = step_lines(text, department)
+        assert line.startswith("⏳"), line
+        assert "11-20 11:05" in line and LEFT_30[locale] in line, line
+        assert OVERDUE[locale] not in line, line
+    [done] = step_lines(text, HOSTILE_HTML)  # done already: no deadline shown
+    assert done.startswith("✅") and "11:05" not in done and LEFT_30[locale] not in done, done
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_marks_a_step_overdue_once_past_due(locale: str) -> None:
+    steps = [*product_answering([True]), *timed(answering([False, False, False])[1:2], DUE_PAST),
+             *timed(answering([False, False, False])[2:], DUE_SOON)]
+    text = Texts(locale).html(locale, "card.card", card=card_view(now=NOW, steps=steps))
+    [late] = step_lines(text, "採購部")
+    assert late.startswith("🚨") and OVERDUE[locale] in late and "11-20 10:34" in late, late
+    assert LEFT_30[locale] not in late, late
+    [open_] = step_lines(text, "物流部")
+    assert open_.startswith("⏳") and LEFT_30[locale] in open_ and OVERDUE[locale] not in open_
+    # The same step a minute before its due time is not overdue yet.
+    before = card_view(now=DUE_PAST - timedelta(minutes=1), steps=steps)
+    [line] = step_lines(Texts(locale).html(locale, "card.card", card=before), "採購部")
+    assert line.startswith("⏳") and OVERDUE[locale] not in line, line
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_shows_no_deadline_without_a_clock(locale: str) -> None:
+    """No due time, or no `now` to count from, or the step done: no deadline, no marker."""
+    texts = Texts(locale)
+    for view in (card_view(now=NOW, steps=product_answering([True, False])),
+                 card_view(steps=timed(product_answering([True, False]), DUE_PAST)),
+                 card_view(now=NOW, steps=[replace(s, due_at=DUE_PAST)
+                                           for s in product_answering([True, True])])):
+        text = texts.html(locale, "card.card", card=view)
+        assert "🚨" not in text and OVERDUE[locale] not in text
+        assert "10:34" not in text and "11:05" not in text
+
+
+LINE_CASES = [case for case in CASES if case.name.startswith("deadlines.thread_")
+              and not case.name.endswith("_line")]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("case", LINE_CASES, ids=[c.id for c in LINE_CASES])
+def test_deadline_digest_lines_are_one_line(locale: str, case: Case) -> None:
+    """The sender merges a burst of thread notices into one digest, a `_line` each
+    (bot.services.deadlines: same parameters as the full notice)."""
+    line = Texts(locale).html(locale, case.name + "_line", **case.params)
+    assert line and "\n" not in line, line
+    assert telegram_html_problems(line) == [], line
+    assert f"#{case.params['number']}" in line and HOSTILE_HTML in line, line
+    assert visible_length(line) < TEXT_BUDGET // 2  # else the sender sends it alone
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_late_notices_say_so(locale: str) -> None:
+    texts = Texts(locale)
+    note = texts.html(locale, "deadlines.late_note", late=True)
+    assert note and texts.html(locale, "deadlines.late_note", late=False) == ""
+    for name, extra in (("thread_warning", {"left": timedelta(minutes=30)}),
+                        ("head_warning", {"left": timedelta(minutes=30)}),
+                        ("thread_breach", {}), ("head_breach", {}),
+                        ("hr_breach", {"fine": "50.00 CNY", "head": HOSTILE})):
+        for late in (False, True):
+            text = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, **extra, late=late)
+            assert (note in text) is late, text
+            assert "11-20 11:05" in text, text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_hr_breach_names_the_fine_only_when_there_is_one(locale: str) -> None:
+    texts = Texts(locale)
+    fined = texts.html(locale, "deadlines.hr_breach", **DEADLINE_FACTS, late=False,
+                       fine="50.00 CNY", head="陳大文")
+    unfined = texts.html(locale, "deadlines.hr_breach", **DEADLINE_FACTS, late=False,
+                         fine=None, head=None)
+    assert "50.00 CNY" in fined and "陳大文" in fined
+    assert "CNY" not in unfined
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_fund_shows_what_is_outstanding(locale: str) -> None:
+    text = Texts(locale).html(locale, "fines.fund", totals=FUND_TOTALS)
+    lines = text.split("\n")
+    # Each department and each currency's total, levied - waived - paid.
+    for total in FUND_TOTALS:
+        assert total.outstanding == total.levied - total.waived - total.paid
+    [hostile] = [line for line in lines if line.startswith(f"• {HOSTILE_HTML}")]
+    assert "<b>70.00 CNY</b>" in hostile and OUTSTANDING[locale] in hostile, hostile
+    [logistics] = [line for line in lines if line.startswith("• 物流部")]
+    assert "<b>0.00 CNY</b>" in logistics, logistics
+    totals = [line for line in lines if not line.startswith("•") and OUTSTANDING[locale] in line]
+    assert len(totals) == 2, totals  # one per currency
+    assert "<b>70.00 CNY</b>" in totals[0] and "<b>1,234.50 HKD</b>" in totals[1], totals
+
+
+def listing_rows(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.startswith("• #")]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_listing_caps_at_20_rows(locale: str) -> None:
+    texts = Texts(locale)
+    text = texts.html(locale, "fines.listing", listing=listing(many_fines(45)))
+    rows = listing_rows(text)
+    assert len(rows) == 20
+    assert rows[0].startswith("• #101 ") and rows[-1].startswith("• #120 ")
+    assert "#121" not in text
+    note = text.split("\n")[-1]
+    assert "/fines_xlsx" in note and "45" in note, note
+    full = texts.html(locale, "fines.listing", listing=listing(many_fines(20)))
+    assert len(listing_rows(full)) == 20 and "/fines_xlsx" not in full
+    assert "/fines_xlsx" not in texts.html(locale, "fines.listing", listing=listing([]))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_listing_shows_each_fine(locale: str) -> None:
+    text = Texts(locale).html(locale, "fines.listing", listing=listing(FINE_ROWS[:3], HOSTILE))
+    rows = listing_rows(text)
+    assert len(rows) == 3
+    assert HOSTILE_HTML in text.split("\n")[0]  # the department asked for
+    assert "P-2026-0001" in rows[0] and "50.00 CNY" in rows[0] and HOSTILE_HTML in rows[0]
+    assert HOSTILE_HTML in rows[1]  # the reason it was waived
+    assert "1,234.50 CNY" in rows[2] and "已繳" in rows[2]
+
+
+LONG_REASON = "客戶原因，經理批准。" * 50  # Fines.waive keeps 500 characters
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("reason", [
+    "",
+    "客戶原因，經理批准",
+    LONG_REASON,
+], ids=["no reason", "short reason", "500-character reasons"])
+def test_listing_fits_one_message(locale: str, reason: str) -> None:
+    rows = [replace(row, department="品質管理及客戶服務部", head="歐陽大文", reason=reason)
+            for row in many_fines(45)]
+    text = Texts(locale).html(locale, "fines.listing", listing=listing(rows, "品質管理及客戶服務部"))
+    assert visible_length(text) <= TEXT_BUDGET
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_daily_summary_tells_overdue_from_due_soon(locale: str) -> None:
+    text = Texts(locale).html(locale, "fines.daily_summary", summary=SUMMARY)
+    [late] = [line for line in text.split("\n") if "P-2026-0007" in line]
+    [soon] = [line for line in text.split("\n") if "S-2026-0002" in line]
+    assert OVERDUE[locale] in late and "11-20 10:34" in late, late
+    assert OVERDUE[locale] not in soon and "11-20 11:05" in soon, soon
+    assert "50.00 CNY" in text and "2026-11-20" in text
