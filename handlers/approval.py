@@ -9,21 +9,15 @@ from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
 
 
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ap:<complaint>:y|n"""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "ap")
+    query, ctx, person, parts = await pressed(update, context, "ap")
     complaints = Complaints(ctx)
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        complaint_id = int(parts[0])
+        complaint_id = id_at(parts, 0, count=2)
         if parts[1] == "y":
             number = await complaints.approve(person.id, complaint_id)
             text = ctx.texts.html(person.language, "approval.decided_approved", number=number)
@@ -33,9 +27,7 @@ async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(update, text)
+    await settle(update, query, text)
 
 
 async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,

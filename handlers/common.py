@@ -67,3 +67,27 @@ def parse_callback(data: str | None, prefix: str) -> list[str]:
     if not parts or parts[0] != prefix:
         return []
     return parts[1:]
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                  prefix: str) -> tuple[CallbackQuery, AppContext, Person, list[str]]:
+    """A button press: the query, the app, who pressed (from the database), and the ids in
+    the callback data after `prefix`."""
+    query = update.callback_query
+    assert query is not None
+    return query, app_ctx(context), await sender_of(update, context), parse_callback(query.data, prefix)
+
+
+def id_at(parts: list[str], index: int = 0, count: int | None = None) -> int:
+    """The numeric id at `index` of the callback data; a malformed one is a stale button."""
+    if (count is not None and len(parts) != count) or len(parts) <= index \
+            or not parts[index].isdigit():
+        raise Refused("errors.stale_button")
+    return int(parts[index])
+
+
+async def settle(update: Update, query: CallbackQuery, text: str) -> None:
+    """Close a handled press: answer it, take its buttons away, say what happened."""
+    await query.answer()
+    await drop_keyboard(query)
+    await reply(update, text)

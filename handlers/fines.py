@@ -12,7 +12,7 @@ from bot.services.fines import Fines
 from bot.services.people import Person
 from bot.services.reporting import summary_text
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, sender_of, settle
 
 
 async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,16 +66,10 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """fn:<fine>:waive | fn:<fine>:paid"""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "fn")
+    query, ctx, person, parts = await pressed(update, context, "fn")
     fines = Fines(ctx)
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        fine_id = int(parts[0])
+        fine_id = id_at(parts, 0, count=2)
         if parts[1] == "paid":
             fine = await fines.mark_paid(person.id, fine_id)
             text = ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
@@ -86,9 +80,7 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(update, text)
+    await settle(update, query, text)
 
 
 async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,

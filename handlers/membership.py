@@ -15,15 +15,7 @@ from bot.services.people import (
     submit_join,
 )
 from bot.store.models import PendingInput
-from handlers.common import (
-    app_ctx,
-    drop_keyboard,
-    is_private,
-    parse_callback,
-    refuse,
-    reply,
-    sender_of,
-)
+from handlers.common import app_ctx, id_at, is_private, pressed, refuse, reply, sender_of, settle
 
 
 async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,11 +49,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jd:<department key>"""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "jd")
+    query, ctx, person, parts = await pressed(update, context, "jd")
     try:
         if person.is_member:
             raise Refused("errors.already_decided")
@@ -69,11 +57,8 @@ async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(
-        update, ctx.texts.html(person.language, "membership.ask_name", department=dept.name)
-    )
+    await settle(update, query, ctx.texts.html(person.language, "membership.ask_name",
+                                               department=dept.name))
 
 
 async def take_join_name(
@@ -92,27 +77,13 @@ async def take_join_name(
 
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "jr")
+    query, ctx, person, parts = await pressed(update, context, "jr")
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        decision = await decide_join(ctx, person.id, int(parts[0]), approve=parts[1] == "y")
+        decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
+                                     approve=parts[1] == "y")
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(
-        update,
-        ctx.texts.html(
-            person.language,
-            "membership.decided",
-            approved=decision.approved,
-            name=decision.name,
-            department=decision.department_name,
-        ),
-    )
+    await settle(update, query, ctx.texts.html(person.language, "membership.decided",
+                                               approved=decision.approved, name=decision.name,
+                                               department=decision.department_name))

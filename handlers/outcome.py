@@ -10,32 +10,25 @@ from bot.services.context import Refused
 from bot.services.outcome import Outcome
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
 
 
 async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """vd:<complaint>:ok | vd:<complaint>:ap"""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "vd")
+    query, ctx, person, parts = await pressed(update, context, "vd")
     outcome = Outcome(ctx)
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
+        complaint_id = id_at(parts, 0, count=2)
         if parts[1] == "ok":
-            number = await outcome.accept(person.id, int(parts[0]))
+            number = await outcome.accept(person.id, complaint_id)
             text = ctx.texts.html(person.language, "outcome.closed_private", number=number)
         else:
-            number = await outcome.ask_reason(person.id, int(parts[0]))
+            number = await outcome.ask_reason(person.id, complaint_id)
             text = ctx.texts.html(person.language, "outcome.ask_reason", number=number)
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(update, text)
+    await settle(update, query, text)
 
 
 async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -49,18 +42,11 @@ async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 async def body_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """eb:<complaint>:<department>"""
-    query = update.callback_query
-    assert query is not None
-    ctx = app_ctx(context)
-    person = await sender_of(update, context)
-    parts = parse_callback(query.data, "eb")
+    query, ctx, person, parts = await pressed(update, context, "eb")
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        body = await Outcome(ctx).escalate(person.id, int(parts[0]), parts[1])
+        body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(update, ctx.texts.html(person.language, "outcome.escalated_private", body=body))
+    await settle(update, query, ctx.texts.html(person.language, "outcome.escalated_private",
+                                               body=body))

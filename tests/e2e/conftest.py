@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.app import Runtime
+from bot.clock import Clock
 from bot.config import Settings, parse_settings
 from tests.fakebot import FakeTelegram
 
@@ -139,9 +140,11 @@ StartBot = Callable[..., Awaitable[Runtime]]
 async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[StartBot]:
     runtimes: list[Runtime] = []
 
-    async def start(workgroup: int | None = FORUM, **extra: Any) -> Runtime:
+    async def start(workgroup: int | None = FORUM, clock: Clock | None = None,
+                    **extra: Any) -> Runtime:
         """Start the bot; `extra` replaces top-level config sections (e.g. deadlines)."""
-        runtime = Runtime(settings_for(fake, tmp_path / "complaints.db", workgroup, **extra))
+        runtime = Runtime(settings_for(fake, tmp_path / "complaints.db", workgroup, **extra),
+                          clock=clock)
         await runtime.start()
         runtimes.append(runtime)
         return runtime

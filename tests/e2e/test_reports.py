@@ -1,0 +1,80 @@
+"""HR's scheduled reports: the daily summary and the monthly XLSX, each sent once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from bot.clock import to_db
+from bot.store.db import migrate
+from bot.store.models import Complaint, Department, Fine, StepRecord
+from tests.e2e.conftest import HR_HEAD, PROD_HEAD, SALES, Actor, StartBot, text_of
+from tests.fakebot import FakeTelegram
+
+
+class FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def test_daily_summary_goes_to_hr_once(start_bot: StartBot, fake: FakeTelegram,
+                                             people: dict[str, Actor]) -> None:
+    reports = {"calendar": {"mode": "24x7"}, "sweep_seconds": 0.5,
+               "fines": {"daily_summary_at": "00:00", "monthly_report": False}}
+    runtime = await start_bot(**reports)
+    hr = people["hr_head"]
+    await hr.next_message(0, "每日投訴時效摘要")
+    await runtime.stop()
+    await start_bot(**reports)  # a restart on the same day: not again
+    await fake.wait_idle(quiet=1.5)
+    assert sum("每日投訴時效摘要" in text_of(m) for m in hr.inbox()) == 1
+
+
+async def test_monthly_xlsx_on_the_first_working_day(start_bot: StartBot, fake: FakeTelegram,
+                                                     tmp_path: Path, people: dict[str, Actor]) -> None:
+    # A fine levied in November, seeded before the bot starts on Tuesday 1 December, 10:00.
+    await migrate(f"sqlite+aiosqlite:///{tmp_path / 'complaints.db'}")
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    levied = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    with sqlalchemy.orm.Session(engine) as session, session.begin():
+        session.add(Department(key="production", name="生產部", head_user_id=PROD_HEAD))
+        session.flush()
+        from bot.store.models import User
+
+        session.add(User(id=SALES, name="王小明", created_at=to_db(levied), is_admin=False,
+                         reachable=True))
+        session.flush()
+        complaint = Complaint(number="P-2026-0007", kind="product", status="open",
+                              complainant_id=SALES, answers={}, photos=[], filed_at=to_db(levied))
+        session.add(complaint)
+        session.flush()
+        step = StepRecord(complaint_id=complaint.id, step_key="answer", department_key="production",
+                          started_at=to_db(levied), due_at=to_db(levied))
+        session.add(step)
+        session.flush()
+        session.add(Fine(complaint_id=complaint.id, step_id=step.id, department_key="production",
+                         head_user_id=PROD_HEAD, head_name="周生產", amount_cents=5000,
+                         currency="CNY", status="levied", levied_at=to_db(levied)))
+    engine.dispose()
+    clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+    await start_bot(clock=clock, sweep_seconds=0.5)
+    hr = Actor(fake, HR_HEAD)
+    report = await hr.next_message(0, "罰款報表")
+    [document] = [d for d in fake.documents(HR_HEAD) if d["message_id"] == report["message_id"]]
+    assert document["filename"] == "fines-2026-11.xlsx"
+    book = load_workbook(BytesIO(document["data"]))
+    rows = [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
+    [fine_row] = [row for row in rows if "P-2026-0007" in row]
+    assert "生產部" in fine_row and "周生產" in fine_row and 50 in fine_row
+    totals = [[cell.value for cell in row] for row in book.worksheets[1].iter_rows()]
+    assert any("生產部" in row and 50 in row for row in totals)
+    await fake.wait_idle(quiet=1.5)
+    assert len([d for d in fake.documents(HR_HEAD) if d["filename"] == "fines-2026-11.xlsx"]) == 1
