@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck check migrate check-config clean
+.PHONY: run test lint typecheck check migrate check-config clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ check-config: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Deadline-engine benchmark (figures in docs/PERFORMANCE.md); BENCH_ARGS="--complaints 10000" is quick.
+bench: $(STAMP)
+	$(BIN)/python -m bench.deadlines $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

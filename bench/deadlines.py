@@ -64,9 +64,7 @@ from bench.bare_ptb import READY as BARE_READY  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     DESK_HEAD,
     FORUM,
-    HR_HEAD,
     NAMES,
-    PROD_HEAD,
     SALES,
     SALES_HEAD,
     TOKEN,
@@ -119,14 +117,38 @@ def max_in_window(times: Sequence[float], width: float) -> int:
 
 
 def proc_status(pid: int) -> dict[str, int]:
-    """VmRSS / VmHWM in bytes, from /proc (psutil is not installed)."""
+    """VmRSS / VmHWM in bytes and Threads, from /proc (psutil is not installed)."""
     out: dict[str, int] = {}
     with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
         for line in f:
             key, _, rest = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
                 out[key] = int(rest.split()[0]) * 1024
+            elif key == "Threads":
+                out[key] = int(rest.split()[0])
     return out
+
+
+def rss_by_mapping(pid: int) -> dict[str, int]:
+    """Resident bytes by kind of mapping (/proc/<pid>/smaps): the C heap and anonymous memory
+    (Python objects, SQLite caches, thread arenas), shared libraries, the database files."""
+    out: Counter[str] = Counter()
+    kind = "anonymous"
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                first = line.split(None, 6)
+                if len(first) >= 5 and "-" in first[0] and ":" in first[3]:  # a mapping header
+                    path = first[5].strip() if len(first) > 5 else ""
+                    kind = ("heap" if path == "[heap]" else "anonymous" if not path
+                            else "stack" if path.startswith("[stack") else "other"
+                            if path.startswith("[") else "database" if ".db" in path
+                            else "libraries" if ".so" in path or "python" in path else "files")
+                elif line.startswith("Rss:"):
+                    out[kind] += int(line.split()[1]) * 1024
+    except OSError:
+        return {}
+    return dict(out)
 
 
 def proc_cpu(pid: int) -> float | None:
@@ -425,12 +447,13 @@ class Child:
             await asyncio.sleep(0.002)
         return None
 
-    async def stop(self) -> int | None:
+    async def stop(self, grace: float = 90.0) -> int | None:
+        """SIGTERM, then SIGKILL after `grace` seconds (systemd's default stop timeout)."""
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.proc.wait(), 30)
+                await asyncio.wait_for(self.proc.wait(), grace)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     self.proc.kill()
@@ -475,11 +498,13 @@ def _chat(call: Any) -> int | None:
         return None
 
 
-async def sample_rss(pid: int, samples: list[tuple[float, int]], stop: asyncio.Event) -> None:
+async def sample_rss(pid: int, samples: list[tuple[float, int]], threads: list[int],
+                     stop: asyncio.Event) -> None:
     while not stop.is_set():
-        rss = proc_status(pid).get("VmRSS")
-        if rss:
-            samples.append((time.monotonic(), rss))
+        status = proc_status(pid)
+        if status.get("VmRSS"):
+            samples.append((time.monotonic(), status["VmRSS"]))
+            threads.append(status.get("Threads", 0))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.25)
 
@@ -522,12 +547,15 @@ async def run_bot(args: argparse.Namespace, work: Path, seeded: Seeded) -> dict[
     live = live_complaints(db_path, horizon)
     place_in_fake(db_path, fake, live)
     offset = time.time() - time.monotonic()  # wall = monotonic + offset (same clock for both)
-    child = await Child.spawn([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                              work / "bot.log", child_env())
+    command = [sys.executable, "-m", "bot", "run", "--config", str(config)]
+    if args.profile:  # diagnosis only: cProfile slows the bot down
+        command[1:1] = ["-m", "cProfile", "-o", str(work / "bot.prof")]
+    child = await Child.spawn(command, work / "bot.log", child_env())
     pid = child.proc.pid
     rss: list[tuple[float, int]] = []
+    threads: list[int] = []
     stop_sampling = asyncio.Event()
-    sampler = asyncio.create_task(sample_rss(pid, rss, stop_sampling))
+    sampler = asyncio.create_task(sample_rss(pid, rss, threads, stop_sampling))
     polled_task = asyncio.create_task(first_poll(fake, 120))
     ready = await child.wait_line(BOT_READY, 120)
     polled = await polled_task
@@ -543,6 +571,7 @@ async def run_bot(args: argparse.Namespace, work: Path, seeded: Seeded) -> dict[
     result["startup_ready_s"] = ready - child.spawned
     await asyncio.sleep(0.5)
     result["rss_ready"] = proc_status(pid).get("VmRSS")
+    result["rss_mappings_ready"] = rss_by_mapping(pid)
     burst_start = first_due.timestamp() - offset  # monotonic
     burst_end = burst_start + args.burst_seconds
     result["burst_after_ready_s"] = burst_start - ready
@@ -563,7 +592,9 @@ async def run_bot(args: argparse.Namespace, work: Path, seeded: Seeded) -> dict[
     cpu_after = proc_cpu(pid)
     result["rss_after_burst"] = proc_status(pid).get("VmRSS")
     await asyncio.sleep(args.drain_seconds)
+    drain_end = time.monotonic()
     status = proc_status(pid)
+    result["rss_mappings"] = rss_by_mapping(pid)
     result["rss_end"] = status.get("VmRSS")
     result["rss_peak"] = status.get("VmHWM")
     result["cpu_burst_s"] = (cpu_after - cpu_before) if cpu_after is not None and \
@@ -575,10 +606,15 @@ async def run_bot(args: argparse.Namespace, work: Path, seeded: Seeded) -> dict[
     await sampler
     await fake.stop()
     result["rss_max_sampled"] = max((r for _, r in rss), default=None)
+    result["threads_max"] = max(threads, default=None)
+    result["rss_timeline"] = [(round(at - child.spawned, 1), r) for at, r in rss[::8]]
+    result["rss_at"] = {name: rss_at(rss, at) for name, at in (
+        ("ready", ready), ("burst start", burst_start), ("burst end", burst_end),
+        ("drain end", drain_end))}
     result["latency_idle"] = idle
     result["latency_burst"] = busy
     result.update(analyse(db_path, fake, seeded, due_of, offset, burst_start, burst_end,
-                          child.spawned))
+                          child.spawned, ready, drain_end))
     levels = Counter(text.split(" ", 3)[2] for _, text in child.lines
                      if len(text.split(" ", 3)) > 3)
     result["log_warnings"] = levels.get("WARNING", 0)
@@ -592,9 +628,15 @@ async def run_bot(args: argparse.Namespace, work: Path, seeded: Seeded) -> dict[
 # --- 4. what happened ------------------------------------------------------------------
 
 
+def rss_at(samples: list[tuple[float, int]], at: float) -> int | None:
+    """The last RSS sample taken at or before `at`."""
+    before = [r for t, r in samples if t <= at]
+    return before[-1] if before else None
+
+
 def analyse(db_path: Path, fake: FakeTelegram, seeded: Seeded, due_of: dict[int, datetime],
-            offset: float, burst_start: float, burst_end: float, spawned: float
-            ) -> dict[str, Any]:
+            offset: float, burst_start: float, burst_end: float, spawned: float, ready: float,
+            drain_end: float) -> dict[str, Any]:
     conn = sqlite3.connect(db_path)
     first_burst = min(seeded.burst_ids, default=seeded.complaints + 1)
     numbers = dict(conn.execute("SELECT id, number FROM complaints WHERE id >= ?",
@@ -605,11 +647,17 @@ def analyse(db_path: Path, fake: FakeTelegram, seeded: Seeded, due_of: dict[int,
         (first_burst,)).fetchall()
     lateness = [(from_db(f) - from_db(d)).total_seconds() for _, d, f, _c in burst_rows if f]
     unfired = sum(1 for _, _d, f, c in burst_rows if f is None and c is None)
-    spawned_wall = datetime.fromtimestamp(spawned + offset, UTC)
+    # The other complaints' deadlines that fell due while the bot ran (not those that fell
+    # due between the seeding and the start-up: they were caught up at start-up, marked late).
+    ready_wall = datetime.fromtimestamp(ready + offset, UTC)
     others = conn.execute(
         "SELECT kind, due_at, fired_at FROM deadline_events WHERE complaint_id < ? "
-        "AND fired_at >= ?", (first_burst, db_time(spawned_wall))).fetchall()
+        "AND fired_at IS NOT NULL AND due_at >= ?", (first_burst, db_time(ready_wall))).fetchall()
     other_late = [(from_db(f) - from_db(d)).total_seconds() for _, d, f in others]
+    caught_up = conn.execute(
+        "SELECT count(*) FROM deadline_events WHERE complaint_id < ? AND fired_at >= ? "
+        "AND due_at < ?", (first_burst, db_time(datetime.fromtimestamp(spawned + offset, UTC)),
+                           db_time(ready_wall))).fetchone()[0]
     outbox = conn.execute("SELECT status, kind, count(*) FROM outbox GROUP BY status, kind "
                           "ORDER BY status, kind").fetchall()
     # The thread notices of the burst breaches still in the outbox, and their status.
@@ -665,8 +713,9 @@ def analyse(db_path: Path, fake: FakeTelegram, seeded: Seeded, due_of: dict[int,
                         fine_seen.setdefault(number, call.at)
         if found:
             lines_per_message.append(found)
-    delivery = [breach_seen[n] + offset - due_by_number[n].timestamp()
-                for n in breach_seen if n in due_by_number]
+    in_time = {n: t for n, t in breach_seen.items() if t < drain_end}
+    delivery = [in_time[n] + offset - due_by_number[n].timestamp()
+                for n in in_time if n in due_by_number]
     in_minute_sends = [t for t in group_sends if burst_start <= t < burst_end]
     delivered_in_minute = sum(1 for t in breach_seen.values() if t < burst_end)
     return {
@@ -674,7 +723,7 @@ def analyse(db_path: Path, fake: FakeTelegram, seeded: Seeded, due_of: dict[int,
         "burst_unfired": unfired, "fines_levied": fines,
         "lateness_p50": percentile(lateness, 50), "lateness_p99": percentile(lateness, 99),
         "lateness_max": max(lateness, default=None),
-        "background_fired": len(other_late),
+        "background_fired": len(other_late), "caught_up_at_startup": caught_up,
         "background_fired_kinds": dict(Counter(k for k, _d, _f in others)),
         "background_lateness_p99": percentile(other_late, 99),
         "background_lateness_max": max(other_late, default=None),
@@ -686,8 +735,9 @@ def analyse(db_path: Path, fake: FakeTelegram, seeded: Seeded, due_of: dict[int,
         "group_requests_max_60s": max_in_window(group_all, 60.0),
         "private_sends_in_minute": {str(k): v for k, v in private_in_minute.items()},
         "breach_notices_delivered_in_minute": delivered_in_minute,
-        "breach_notices_delivered": len(breach_seen),
-        "fine_notices_delivered": len(fine_seen),
+        "breach_notices_delivered": len(in_time),
+        "breach_notices_delivered_in_shutdown": len(breach_seen) - len(in_time),
+        "fine_notices_delivered": sum(1 for t in fine_seen.values() if t < drain_end),
         "breach_lines_per_message_max": max(lines_per_message, default=0),
         "delivery_p50": percentile(delivery, 50), "delivery_p99": percentile(delivery, 99),
         "delivery_max": max(delivery, default=None),
@@ -779,20 +829,28 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
     row("firing lateness p99", ms(b["lateness_p99"]), "", "",
         f"≤ 1 s: {met(b['lateness_p99'], 1.0)}")
     row("firing lateness max", ms(b["lateness_max"]))
-    row("other deadlines fired meanwhile (p99 late)", f"{b['background_fired']:,}",
-        "", "", ms(b["background_lateness_p99"]))
+    row("other deadlines due meanwhile: fired, p99 late", f"{b['background_fired']:,}, "
+        f"{ms(b['background_lateness_p99'])}", "", "",
+        f"+{b['caught_up_at_startup']} overdue at start-up, fired then")
     row("messages to the group in the burst minute", str(b["group_sends_in_minute"]), "", "",
         f"≤ 20: {met(b['group_sends_in_minute'], 20)}")
     row("  all group requests in that minute", str(b["group_requests_in_minute"]), "", "",
         ", ".join(f"{k} {v}" for k, v in sorted(b["group_kinds_in_minute"].items())))
-    row("  most messages / requests in any 60 s", f"{b['group_sends_max_60s']} / "
-        f"{b['group_requests_max_60s']}")
-    row("breach notices in the group within the minute", f"{b['breach_notices_delivered_in_minute']:,}"
-        f" / {b['burst_breaches']:,}")
-    row(f"breach notices in the group after +{args.drain_seconds:.0f} s",
+    row("  busiest 60 s of the run: messages", str(b["group_sends_max_60s"]), "", "",
+        f"≤ 20: {met(b['group_sends_max_60s'], 20)}")
+    row("  busiest 60 s of the run: all requests", str(b["group_requests_max_60s"]), "", "",
+        "edits and topic changes included")
+    queued = sum(b["burst_notices_queued"].get(k, 0) for k in ("pending", "sending", "held"))
+    failed = b["burst_notices_queued"].get("failed", 0)
+    delivered = b["breach_notices_delivered"] + b["breach_notices_delivered_in_shutdown"]
+    missing = b["burst_fired"] - delivered - queued - failed
+    row("breach notices in the group within the minute",
+        f"{b['breach_notices_delivered_in_minute']:,} / {b['burst_breaches']:,}")
+    row(f"breach notices in the group by +{args.drain_seconds:.0f} s",
         f"{b['breach_notices_delivered']:,} / {b['burst_breaches']:,}", "", "",
-        f"still queued: {sum(b['burst_notices_queued'].get(k, 0) for k in ('pending', 'sending', 'held'))}"
-        f", failed: {b['burst_notices_queued'].get('failed', 0)}")
+        f"+{b['breach_notices_delivered_in_shutdown']} while stopping; still queued {queued}")
+    row("breach notices lost", f"{failed + max(0, missing) + b['burst_unfired']}", "", "",
+        f"failed {failed}, unaccounted {max(0, missing)}, not fired {b['burst_unfired']}")
     row("  most breach lines in one message", str(b["breach_lines_per_message_max"]))
     row("  due → in the group, p50 / p99 / max", f"{ms(b['delivery_p50'])} / "
         f"{ms(b['delivery_p99'])} / {ms(b['delivery_max'])}")
@@ -800,6 +858,7 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
         f"{b['fines_levied']:,} fines")
     row("bot CPU during the burst minute", secs(b["cpu_burst_s"], 1), "", "",
         f"{(b['cpu_burst_s'] or 0) / args.burst_seconds * 100:.0f} % of one core")
+    row("SIGTERM → exit", secs(b["stop_s"], 1), "", "", f"exit code {b['exit_code']}")
 
     widths = [max(len(r[i]) for r in [*rows, ("", "complaint-bot", "bare PTB", "ratio", "")])
               for i in range(5)]
@@ -821,6 +880,12 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
     for r in rows:
         out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     out.append("")
+    out.append("bot RSS: " + ", ".join(f"{name} {mb(v)}" for name, v in b["rss_at"].items())
+               + f", peak {mb(b['rss_peak'])}; at most {b['threads_max']} threads")
+    kinds = sorted(set(b["rss_mappings_ready"]) | set(b["rss_mappings"]))
+    out.append("  resident by mapping, ready → drain end: " + ", ".join(
+        f"{k} {mb(b['rss_mappings_ready'].get(k))} → {mb(b['rss_mappings'].get(k))}"
+        for k in kinds))
     out.append("group requests over the whole run: " + ", ".join(
         f"{k} {v}" for k, v in sorted(b["group_kinds_total"].items())))
     out.append("private messages in the burst minute: " + (", ".join(
@@ -834,6 +899,17 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> str:
         out.append("  " + text[:200])
     out.append("query plans: " + " | ".join(figures["plans"]))
     return "\n".join(out)
+
+
+def profile_summary(path: Path, top: int = 30) -> str:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 # --- main --------------------------------------------------------------------------------
@@ -865,6 +941,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         total = args.burst_delay + args.burst_seconds + args.drain_seconds
         print(f"  running the bot (~{total:.0f} s) …", flush=True)
         figures["bot"] = await run_bot(args, work, seeded)
+        if args.profile and (work / "bot.prof").exists():
+            figures["profile"] = profile_summary(work / "bot.prof")
         print("  running the bare PTB bot …", flush=True)
         figures["bare"] = await run_bare(args, work)
     finally:
@@ -881,9 +959,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=1000,
                         help="breaches falling due within --burst-seconds (default 1000)")
     parser.add_argument("--burst-seconds", type=float, default=60.0)
-    parser.add_argument("--burst-delay", type=float, default=15.0,
-                        help="seconds from the bot's spawn to the first burst breach (default 15: "
-                             "about 10 s after a start-up of a few seconds)")
+    parser.add_argument("--burst-delay", type=float, default=11.0,
+                        help="seconds from the bot's spawn to the first burst breach (default 11: "
+                             "about 10 s after the start-up)")
     parser.add_argument("--drain-seconds", type=float, default=60.0,
                         help="how long to keep watching deliveries after the burst (default 60)")
     parser.add_argument("--sweeps", type=int, default=7, help="sweep repetitions (default 7)")
@@ -891,6 +969,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="reply-latency samples, idle and in the burst (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the due times")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the bot under cProfile and print where its time went "
+                             "(slows it down: for diagnosis, not for the figures)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory (database, config, logs)")
     args = parser.parse_args(argv)
@@ -901,6 +982,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report(args, figures))
     print(f"\ntotal {figures['total_seconds']:.0f} s" +
           (f"; files kept in {figures['work_dir']}" if args.keep else ""))
+    if args.profile and "profile" in figures:
+        print("\nbot profile (cProfile, cumulative):\n" + figures["profile"])
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str, ensure_ascii=False),
                              encoding="utf-8")
