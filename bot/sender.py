@@ -8,8 +8,10 @@ The standard is "nothing lost, nothing twice", within Telegram's limits:
   one whose UPDATE matches sends the row, the other skips it. A row still 'sending' when
   its lease has run out belongs to a process that died; it goes back to pending (at
   start-up and in each drain) and is sent again. That is at-least-once, not exactly-once:
-  Telegram has no idempotency key, so a crash in the few milliseconds between Telegram's
-  answer and our commit sends that row twice. Nothing else can.
+  Telegram has no idempotency key, so a message whose answer never reached our commit goes
+  out twice: a crash in the few milliseconds between Telegram's answer and the commit, or
+  a timeout after Telegram had already acted. Claims and per-lane order prevent every
+  other duplicate.
 - **Order.** Rows go out in id order per *lane*: one chat, or one complaint's thread. A
   lane waits while its first row is claimed elsewhere or is waiting to be retried.
 - **Retries.** Network errors, timeouts and 5xx keep the row and back off (exponential,
@@ -34,6 +36,7 @@ group's flood limit (about 20 messages a minute) never holds up private messages
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import enum
@@ -52,6 +55,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     InputMediaPhoto,
     Message,
     ReplyParameters,
@@ -682,14 +686,15 @@ class Sender:
         handlers: dict[str, Callable[[OutboxMessage], Awaitable[bool]]] = {
             "message": self._send_message, "post_card": self._post_card,
             "refresh_card": self._refresh_card, "refresh_topic": self._refresh_topic,
-            "post_photos": self._post_photos}
+            "post_photos": self._post_photos, "document": self._send_document}
         handler = handlers.get(row.kind)
         if handler is None:
             raise BadRequest(f"unknown outbox kind {row.kind}")
         return await handler(row)
 
-    async def _send_plain(self, chat_id: int | None, text: str,
-                          reply_markup: InlineKeyboardMarkup | None = None) -> Message:
+    async def _to_chat(self, chat_id: int | None, send: Callable[[int], Awaitable[T]]) -> T:
+        """Send to a chat; someone who blocked the bot is not even tried until they write
+        to it again (then blocked_at is cleared once a message gets through)."""
         assert chat_id is not None
         was_blocked = False
         if chat_id > 0:
@@ -699,13 +704,26 @@ class Sender:
                 if not user.reachable:
                     raise Blocked("blocked the bot: kept until they write to it again")
                 was_blocked = True  # they wrote to the bot since: try again
-        sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
+        sent = await send(chat_id)
         if was_blocked:
             async with self._tx() as session:
                 await session.execute(update(User).where(User.id == chat_id)
                                       .values(blocked_at=None)
                                       .execution_options(synchronize_session=False))
         return sent
+
+    async def _send_plain(self, chat_id: int | None, text: str,
+                          reply_markup: InlineKeyboardMarkup | None = None) -> Message:
+        return await self._to_chat(chat_id, lambda chat: self.bot.send_message(
+            chat, text, reply_markup=reply_markup))
+
+    async def _send_document(self, row: OutboxMessage) -> bool:
+        """A file kept in the row (bot.outbox.queue_document), with an HTML caption."""
+        payload = row.payload
+        document = InputFile(base64.b64decode(payload["data"]), filename=payload["filename"])
+        await self._to_chat(row.chat_id, lambda chat: self.bot.send_document(
+            chat, document, caption=payload.get("caption") or None))
+        return False
 
     async def _send_message(self, row: OutboxMessage) -> bool:
         payload = row.payload

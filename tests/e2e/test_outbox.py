@@ -30,6 +30,7 @@ from tests.e2e.conftest import (
     PROD_HEAD,
     SALES,
     Actor,
+    StartBot,
     settings_for,
     text_of,
 )
@@ -160,7 +161,7 @@ async def test_blocked_user_is_held_admins_told_once_and_released_on_start(
     await sales.next_message(0, "第三則")
     got = [t for t in texts_in(fake, SALES) if t.startswith("第")]
     assert got == ["第一則", "第二則", "第三則"]
-    rows = await outbox(bot, ids + more)
+    rows = await wait_settled(fake, bot, ids + more)
     assert [r.status for r in rows] == ["sent"] * 3
     async with bot.ctx.sessions() as session:
         user = await session.get(User, SALES)
@@ -195,8 +196,9 @@ async def test_forgotten_topic_is_recreated_with_its_card(
     await fake.wait_idle()
     del fake.chat_state(FORUM).topics[old]  # deleted in the app, as far as sending goes
 
-    await queue(bot, {"text": "補充：客戶再來電", "complaint_id": 1, "to_thread": True})
+    ids = await queue(bot, {"text": "補充：客戶再來電", "complaint_id": 1, "to_thread": True})
     notice = await fake.wait_bot_message(FORUM, contains="補充：客戶再來電")
+    assert [r.status for r in await wait_settled(fake, bot, ids)] == ["sent"]
     new = notice["message_thread_id"]
     assert new != old and new in fake.topics(FORUM)
     assert fake.topics(FORUM)[new]["name"].startswith(f"#P-{YEAR}-0001")
@@ -230,9 +232,13 @@ async def test_deleted_topic_and_card_are_recreated_on_the_next_card_refresh(
 
     mark = fake.mark()
     async with bot.ctx.transaction() as session:
-        queue_action(session, bot.ctx.now(), "refresh_card", 1)
+        row = queue_action(session, bot.ctx.now(), "refresh_card", 1)
+        await session.flush()
+        ids = [row.id]
     new_card = await fake.wait_bot_message(FORUM, contains=f"#P-{YEAR}-0001", after=mark)
     assert new_card["message_thread_id"] != old and fake.buttons(new_card)
+    [row] = await wait_settled(fake, bot, ids)
+    assert row.status == "sent"
     async with bot.ctx.sessions() as session:
         complaint = await session.get(Complaint, 1)
         assert complaint is not None
@@ -255,7 +261,10 @@ async def test_thread_not_found_from_telegram_moves_the_complaint(
 # (d) -------------------------------------------------------------------------------------
 
 async def test_a_burst_reaches_the_group_as_a_few_digests(
-        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    # Telegram's own flood limit for a group (20 a minute), kept by AIORateLimiter: one
+    # by one, 300 notices would take 15 minutes.
+    bot = await start_bot(telegram={"poll_timeout": 1, "group_messages_per_minute": 20})
     card = await file_and_post(fake, people)
     thread = card["message_thread_id"]
     await fake.wait_idle()
@@ -279,6 +288,7 @@ async def test_a_burst_reaches_the_group_as_a_few_digests(
         assert text.count(f"第 {i:03d} 條") == 1, i
     assert all(len(text_of(m)) <= 4096 for m in digests)
     assert len(fake.bot_messages(FORUM, thread)) == in_thread  # nothing went one by one
+    assert elapsed < 10
     print(f"\n300 notices → {len(digests)} digest messages in {elapsed:.2f}s")
 
 
@@ -307,6 +317,19 @@ async def test_notices_queued_together_for_one_person_arrive_as_one_message(
     for i in range(20):
         assert text.count(f"提醒 {i:02d}") == 1
     assert text.index("提醒 00") < text.index("提醒 19")
+
+
+async def test_a_group_at_its_flood_limit_does_not_hold_up_private_messages(
+        start_bot: StartBot, fake: FakeTelegram) -> None:
+    bot = await start_bot(telegram={"poll_timeout": 1, "group_messages_per_minute": 20})
+    await fake.wait_idle()
+    await queue(bot, *[{"text": f"群組訊息 {i:02d}", "chat_id": PLAIN} for i in range(24)])
+    await fake.wait_for(lambda: len(texts_in(fake, PLAIN)) >= 20)  # the limiter's burst
+    started = time.monotonic()
+    await queue(bot, {"text": "私訊不用排隊", "chat_id": DESK_HEAD})
+    await fake.wait_bot_message(DESK_HEAD, contains="私訊不用排隊", timeout=2)
+    assert time.monotonic() - started < 1.0
+    assert len(texts_in(fake, PLAIN)) < 24  # the group's rows still wait their turn
 
 
 # (e) -------------------------------------------------------------------------------------
@@ -363,7 +386,7 @@ async def test_rows_of_a_crashed_sender_go_out_when_their_lease_ends(
         {"text": "崩潰前領取的", "chat_id": DESK_HEAD, "status": "sending",
          "lease": now - timedelta(seconds=1)},
         {"text": "另一個程序正在發的", "chat_id": SALES, "status": "sending",
-         "lease": now + timedelta(seconds=2)})
+         "lease": now + timedelta(seconds=4)})
     await fake.wait_bot_message(DESK_HEAD, contains="崩潰前領取的")
     await asyncio.sleep(0.5)
     assert "另一個程序正在發的" not in texts_in(fake, SALES)  # its lease still runs
