@@ -90,12 +90,13 @@ PASS_SECONDS = 2.0  # a pass re-reads the queue at least this often, so new rows
 MAX_UNEXPECTED_ATTEMPTS = 10  # a row that keeps raising our own errors fails after this
 REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported once in this
 TEXT_BUDGET = 4000  # Telegram takes 4096 characters after HTML parsing; keep a margin
-DIGEST_MIN = 3  # fewer digestible rows than this go to their threads one by one
+DIGEST_MIN = 3  # notices of fewer complaints than this go to their threads one by one
 MERGE_WINDOW = timedelta(seconds=2)
 NOT_POSTED = "complaint not posted yet"  # held until its card is posted (see _post_card)
 
 T = TypeVar("T")
 Lane = tuple[str, int]
+REDRAWS = ("refresh_card", "refresh_topic")
 
 
 class Held(Exception):
@@ -210,7 +211,16 @@ class Item:
             self.kind != "message" or bool(self.payload.get("to_thread")))
 
     @property
+    def redraw(self) -> bool:
+        """Redrawing the card or the topic title: it renders the complaint as it is when
+        sent, so it may wait behind notices and a later one makes an earlier one moot."""
+        return self.kind in REDRAWS
+
+    @property
     def lane(self) -> Lane:
+        if self.redraw:
+            assert self.complaint_id is not None
+            return (self.kind, self.complaint_id)
         if self.in_thread:
             assert self.complaint_id is not None
             return ("complaint", self.complaint_id)
@@ -365,7 +375,10 @@ class Sender:
     async def _pass(self, side: Side) -> bool:
         """Work through what is due, in id order, one lane after another. True if it did
         something (then another pass follows)."""
-        items = await self._snapshot(side)
+        # Notices first: a group's 20 messages a minute go to what people must read; card
+        # redraws (edits of the latest state) take the slots left over.
+        items = sorted(await self._snapshot(side), key=lambda i: (i.redraw, i.id))
+        latest = {i.lane: i.id for i in items if i.redraw}
         started, now = time.monotonic(), wall_now()
         blocked: set[Lane] = set()  # lanes that must wait: their first row is not ours now
         done: set[int] = set()
@@ -377,6 +390,13 @@ class Sender:
                 continue
             if not item.due(now) or self._cools(item.target):
                 blocked.add(item.lane)
+                continue
+            if item.redraw and latest[item.lane] != item.id:
+                # A later redraw of the same complaint is queued: this one is moot.
+                if await self._claim([item.id], prefix=False):
+                    await self._settle([item.id], "sent", "superseded by a later redraw")
+                done.add(item.id)
+                progressed = True
                 continue
             batch = self._digest_batch(items, item, blocked, done, now)
             if batch:
@@ -396,7 +416,7 @@ class Sender:
     def _digest_batch(self, items: Sequence[Item], head: Item, blocked: set[Lane],
                       done: set[int], now: datetime) -> list[Item] | None:
         """The digestible rows for head's group that may go now (each the next of its lane),
-        if there are at least DIGEST_MIN of them."""
+        if they concern at least DIGEST_MIN complaints."""
         if head.digest_line is None:
             return None
         broken = set(blocked)
@@ -744,7 +764,8 @@ class Sender:
 
     async def _send_digest(self, group: int, items: list[Item]) -> tuple[Outcome, set[int]]:
         """Several notices for one group at once: one message per TEXT_BUDGET characters,
-        in the group's main chat; each message's rows marked sent together."""
+        in the group's main chat — or, when they all concern one complaint, in its thread;
+        each message's rows marked sent together."""
         lang = self.ctx.settings.general.default_language
 
         def heading(count: int) -> str:
@@ -761,9 +782,22 @@ class Sender:
             chunks[-1].append(item)
             used += size
 
+        complaints = {item.complaint_id for item in items}
+        one = next(iter(complaints)) if len(complaints) == 1 else None
+
         async def deliver(rows: list[OutboxMessage]) -> bool:
-            lines = [row.payload["digest"]["line"] for row in rows]
-            await self.bot.send_message(group, "\n".join([heading(len(rows)), *lines]))
+            text = "\n".join([heading(len(rows)), *(row.payload["digest"]["line"] for row in rows)])
+            if one is None:
+                await self.bot.send_message(group, text)
+                return False
+
+            async def send(target: Target) -> Message:
+                return await self.bot.send_message(target.chat_id, text,
+                                                   message_thread_id=target.thread_id,
+                                                   reply_parameters=target.reply)
+
+            target, message = await self._in_thread(one, send)
+            await self._remember(target.chat_id, [message], one)
             return False
 
         settled: set[int] = set()

@@ -41,10 +41,14 @@ async def submit_for_approval(sales: Actor, head: Actor, *, photo: bool = False)
 async def file_and_post(fake: FakeTelegram, people: dict[str, Actor], *, group: int = FORUM,
                         number: int = 1, photo: bool = False) -> dict[str, Any]:
     """File, approve and post a product complaint; returns its card in the group."""
-    head = people["sales_head"]
-    request = await submit_for_approval(people["sales"], head, photo=photo)
+    head, sales = people["sales_head"], people["sales"]
+    request = await submit_for_approval(sales, head, photo=photo)
+    since = sales.mark()
     await head.press(request, head.button(request, ":y"), expect="已批准")
-    return await fake.wait_bot_message(group, contains=f"#P-{YEAR}-{number:04d}")
+    card = await fake.wait_bot_message(group, contains=f"#P-{YEAR}-{number:04d}")
+    # Posting is recorded in the same commit as the complainant's notice.
+    await sales.next_message(since, "已發佈到工作群")
+    return card
 
 
 async def fill_service_form(sales: Actor, target: str = "物流部") -> dict[str, Any]:
@@ -66,8 +70,11 @@ async def file_and_post_service(fake: FakeTelegram, people: dict[str, Actor], *,
     since_head = head.mark()
     await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
     request = await head.next_message(since_head, "待你審批")
+    since = sales.mark()
     await head.press(request, head.button(request, ":y"), expect="已批准")
-    return await fake.wait_bot_message(group, contains=f"#S-{YEAR}-{number:04d}")
+    card = await fake.wait_bot_message(group, contains=f"#S-{YEAR}-{number:04d}")
+    await sales.next_message(since, "已發佈到工作群")
+    return card
 
 
 def topic_of(fake: FakeTelegram, card: dict[str, Any]) -> int | None:

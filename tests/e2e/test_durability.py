@@ -139,10 +139,12 @@ DEADLINES = {"calendar": {"mode": "24x7"}, "sweep_seconds": 1,
 
 
 def deadline_notices(fake: FakeTelegram, thread: int) -> dict[str, list[str]]:
-    texts = [text_of(m) for m in fake.bot_messages(FORUM, thread)]
-    return {"warning": [t for t in texts if "還剩" in t],
-            "breach": [t for t in texts if "未在期限" in t],
-            "fine": [t for t in texts if "罰款 50.00" in t]}
+    """The complaint's deadline notices, each alone or a line of a digest (merged when
+    several fall due together)."""
+    lines = [line for m in fake.bot_messages(FORUM, thread) for line in text_of(m).split("\n")]
+    return {"warning": [t for t in lines if t.startswith("⏰")],
+            "breach": [t for t in lines if t.startswith("🚨 #")],  # not the card's 🚨 line
+            "fine": [t for t in lines if t.startswith("💰")]}
 
 
 async def assign_production(fake: FakeTelegram, people: dict[str, Actor]) -> dict[str, Any]:

@@ -35,6 +35,9 @@ async def accept_and_publish(fake: FakeTelegram, people: dict[str, Actor], card:
         await fake.wait_for(lambda t=tick: "☑️" in str(fake.buttons(picker)[t][0]))
     fake.press(desk.id, picker, "pk:1:ok")
     await fake.wait_bot_message(group, contains="已交給")
+    # The card is redrawn after the notices (they have the group's message slots first).
+    await fake.wait_for(lambda: "st:1:answer" in str(fake.buttons(
+        fake.message(group, card["message_id"]))))
 
 
 async def answer_product(fake: FakeTelegram, actor: Actor, card: dict[str, Any], department: str,
