@@ -83,7 +83,9 @@ def topic_of(fake: FakeTelegram, card: dict[str, Any]) -> int | None:
 
 async def press_in_group(fake: FakeTelegram, actor: Actor, message: dict[str, Any], data: str,
                          group: int = FORUM) -> dict[str, Any]:
-    """Press a button in the group and wait for the bot's next message there."""
+    """Press a button in the group (once the message offers it: cards are redrawn after the
+    notices) and wait for the bot's next message there."""
+    await card_offers(fake, message, data, group)
     before = len(fake.bot_messages(group))
     fake.press(actor.id, message, data)
     return await fake.wait_for(lambda: fake.bot_messages(group)[before:] and
@@ -107,3 +109,13 @@ async def say_in_thread(fake: FakeTelegram, actor: Actor, card: dict[str, Any], 
         return None
 
     return await fake.wait_for(found, message=f"the bot answers {text!r} in the thread")
+
+
+async def card_offers(fake: FakeTelegram, card: dict[str, Any], data: str,
+                      group: int = FORUM) -> dict[str, Any]:
+    """Wait until the card (redrawn after the notices) offers the button `data`."""
+    def offered() -> dict[str, Any] | None:
+        current = fake.message(group, card["message_id"])
+        return current if current and data in [d for _, d in fake.buttons(current)] else None
+
+    return await fake.wait_for(offered, message=f"the card offers {data}")

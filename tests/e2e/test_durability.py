@@ -11,7 +11,7 @@ from typing import Any
 import tomli_w
 
 from tests.e2e.conftest import FORUM, Actor, config_data, text_of
-from tests.e2e.flows import YEAR, fill_service_form, press_in_group, say_in_thread
+from tests.e2e.flows import YEAR, card_offers, fill_service_form, press_in_group, say_in_thread
 from tests.fakebot import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +106,7 @@ async def test_service_path_survives_a_restart_between_every_two_steps(
         fake.press(hr.id, picker, f"pk:1:{index}")
         await fake.wait_bot_message(FORUM, contains="已交給 物流部")
         await restart()
+        await card_offers(fake, card, "st:1:plan:logistics")
         prompt = await press_in_group(fake, logistics, card, "st:1:plan:logistics")
         await restart()
         await say_in_thread(fake, logistics, card, "補發並免運費", reply_to=prompt, expect="已記錄")

@@ -11,6 +11,7 @@ from bot.store.models import Answer, Comment, Complaint, StepRecord
 from tests.e2e.conftest import FORUM, PLAIN, Actor, StartBot, text_of
 from tests.e2e.flows import (
     YEAR,
+    card_offers,
     file_and_post,
     file_and_post_service,
     press_in_group,
@@ -112,6 +113,7 @@ async def test_service_path_to_the_complainants_private_notice(
     await logistics.next_message(since_logistics, "處理方案")
 
     since_hr_head = people["hr_head"].mark()
+    await card_offers(fake, card, "st:1:plan:logistics")
     prompt = await press_in_group(fake, logistics, card, "st:1:plan:logistics")
     await say_in_thread(fake, logistics, card, "向客戶致歉，補發並免運費", reply_to=prompt,
                         expect="已記錄")
