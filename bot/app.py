@@ -57,10 +57,12 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        # Telegram's flood limits; without max_retries nothing would be retried.
+        # Telegram's flood limits; without max_retries nothing would be retried. A group gets
+        # one message per 60/N seconds rather than N at once then one per 60/N seconds: the
+        # latter lets ~2N through in some minute, over Telegram's per-group limit.
         .rate_limiter(AIORateLimiter(
             overall_max_rate=settings.telegram.messages_per_second, overall_time_period=1,
-            group_max_rate=settings.telegram.group_messages_per_minute, group_time_period=60,
+            group_max_rate=1, group_time_period=60 / settings.telegram.group_messages_per_minute,
             max_retries=3))
         .build()
     )
@@ -85,6 +87,7 @@ class Runtime:
         self.scheduler = DeadlineScheduler(self.ctx, self.app.job_queue)
         self.ctx.wake_scheduler = self.scheduler.wake
         self._sender_task: asyncio.Task[None] | None = None
+        self._check_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await migrate(self.settings.database.url)
@@ -92,7 +95,6 @@ class Runtime:
         await forget_old_updates(self.ctx)
         await self.app.initialize()
         await self.set_commands()
-        await self.check_workgroup()
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(
@@ -100,9 +102,13 @@ class Runtime:
             allowed_updates=Update.ALL_TYPES)
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         await self.scheduler.start()
+        # Queued behind the group's rate limit like any group request: off the start-up path.
+        self._check_task = asyncio.create_task(self.check_workgroup(), name="workgroup-check")
         log.info("bot @%s is running", self.app.bot.username)
 
     async def stop(self) -> None:
+        if self._check_task is not None and not self._check_task.done():
+            self._check_task.cancel()
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:

@@ -83,7 +83,9 @@ async def test_answer_one_second_before_the_deadline_is_not_fined(
     await answer_product(fake, people["prod"], card, "production", "原料問題", "退貨")
     await fake.wait_idle(quiet=13, timeout=30)  # well past the 12-second deadline
     assert await fines(runtime) == []
-    assert count(fake.bot_messages(FORUM, card["message_thread_id"]), "未在期限") == 0
+    in_thread = fake.bot_messages(FORUM, card["message_thread_id"])
+    assert count(in_thread, "未在期限") == 0
+    assert count(in_thread, "還剩") == 0  # met before its warning time: no warning either
 
 
 async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
