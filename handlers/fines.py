@@ -7,12 +7,18 @@ import io
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services.context import Refused
+from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
 from bot.services.reporting import summary_text
-from bot.store.models import PendingInput
+from bot.store.models import Fine, PendingInput
 from handlers.common import app_ctx, id_at, pressed, refuse, reply, sender_of, settle
+
+
+def changed(ctx: AppContext, person: Person, fines: Fines, fine: Fine) -> str:
+    """What a waived or paid fine now is, for the one who changed it."""
+    return ctx.texts.html(person.language, "fines.changed", fine_id=fine.id, status=fine.status,
+                          money=fines.money(fine.amount_cents))
 
 
 async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,8 +78,7 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         fine_id = id_at(parts, 0, count=2)
         if parts[1] == "paid":
             fine = await fines.mark_paid(person.id, fine_id)
-            text = ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
-                                  status=fine.status, money=fines.money(fine.amount_cents))
+            text = changed(ctx, person, fines, fine)
         else:
             await fines.ask_waive_reason(person.id, fine_id)
             text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id)
@@ -88,8 +93,7 @@ async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     ctx = app_ctx(context)
     fines = Fines(ctx)
     fine = await fines.waive(person.id, int(pending.ref_id or 0), text)
-    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
-                                       status=fine.status, money=fines.money(fine.amount_cents)))
+    await reply(update, changed(ctx, person, fines, fine))
 
 
 async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -105,8 +109,7 @@ async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
-                                       status=fine.status, money=fines.money(fine.amount_cents)))
+    await reply(update, changed(ctx, person, fines, fine))
 
 
 async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,6 +125,5 @@ async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "fines.changed", fine_id=fine.id,
-                                       status=fine.status, money=fines.money(fine.amount_cents)))
+    await reply(update, changed(ctx, person, fines, fine))
 

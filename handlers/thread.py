@@ -142,12 +142,9 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def take_step_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                           pending: PendingInput, text: str, files: list[dict[str, str]]) -> None:
-    handling = Handling(app_ctx(context))
     try:
-        result = await handling.take_input(person.id, pending, text, files)
+        result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)
     except Refused as refused:
-        if refused.template != "errors.answer_empty" and refused.template != "errors.too_long":
-            await handling.drop_input(person.id)  # the step moved on: stop waiting for it
         await refuse(update, context, person.language, refused)
         return
     await show_result(update, context, result, int(pending.ref_id or 0))

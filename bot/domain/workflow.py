@@ -149,15 +149,6 @@ STEPS: dict[ComplaintKind, tuple[Step, ...]] = {
 }
 
 
-class StepNotOpen(Exception):
-    """The step is done already, or an earlier step is still waiting."""
-
-    def __init__(self, step_key: str, reason: str) -> None:
-        super().__init__(f"step {step_key!r} cannot be done now: {reason}")
-        self.step_key = step_key
-        self.reason = reason  # "done" | "not_yet" | "unknown"
-
-
 def steps_of(kind: ComplaintKind) -> tuple[Step, ...]:
     return STEPS[kind]
 
@@ -179,23 +170,12 @@ def current_step(kind: ComplaintKind, done: Collection[str]) -> Step | None:
     return None
 
 
-def check_step(kind: ComplaintKind, status: Status, done: Collection[str], key: str) -> Step:
-    """The step `key`, if it may be done now; steps are never skipped nor done twice.
-
-    `done` holds the steps finished by every department that owns them.
-    """
-    if key == ESCALATION_STEP.key:
-        if status is not Status.ESCALATED:
-            raise StepNotOpen(key, "not_open")
+def waiting_step(kind: ComplaintKind, status: Status, done: Collection[str]) -> Step | None:
+    """The step a complaint waits on now: the first not done while it is open, the appeal's
+    answer while it is under appeal, none otherwise. `done` holds the steps finished by
+    every department that owns them. The card, /open and the step buttons all ask this."""
+    if status is Status.ESCALATED:
         return ESCALATION_STEP
-    try:
-        step = step_of(kind, key)
-    except KeyError:
-        raise StepNotOpen(key, "unknown") from None
     if status is not Status.OPEN:
-        raise StepNotOpen(key, "done" if key in done else "not_open")
-    if key in done:
-        raise StepNotOpen(key, "done")
-    if current_step(kind, done) != step:
-        raise StepNotOpen(key, "not_yet")
-    return step
+        return None
+    return current_step(kind, done)

@@ -22,6 +22,7 @@ from bot.domain.workflow import (
     Step,
     next_status,
     steps_of,
+    waiting_step,
 )
 from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import history, record
@@ -199,14 +200,6 @@ class Complaints:
             complainant.language, "approval.posted", number=complaint.number,
             link=message_link(chat_id, thread_id, card_message_id)), chat_id=complainant.id)
 
-    @staticmethod
-    async def done_steps(session: AsyncSession, complaint_id: int) -> set[str]:
-        rows = await session.scalars(select(StepRecord).where(StepRecord.complaint_id == complaint_id))
-        by_step: dict[str, bool] = {}
-        for row in rows:
-            by_step[row.step_key] = by_step.get(row.step_key, True) and row.done_at is not None
-        return {key for key, done in by_step.items() if done}
-
     # --- looking at a complaint ------------------------------------------------------
 
     def local(self, moment: datetime) -> datetime:
@@ -332,16 +325,12 @@ class CardView:
     @property
     def waiting(self) -> list[StepView]:
         """The steps the complaint waits on now, one per department that owes one."""
-        if self.status is Status.ESCALATED:
-            return [s for s in self.steps if s.key == ESCALATION_STEP.key
-                    and s.round == self.round and s.done_at is None]
-        if self.status is not Status.OPEN:
+        done = {s.key for s in self.steps} - {s.key for s in self.steps if s.done_at is None}
+        step = waiting_step(self.kind, self.status, done)
+        if step is None:
             return []
-        for key in dict.fromkeys(s.key for s in self.steps):
-            pending = [s for s in self.steps if s.key == key and s.done_at is None]
-            if pending:
-                return pending
-        return []
+        return [s for s in self.steps if s.key == step.key and s.done_at is None
+                and (step is not ESCALATION_STEP or s.round == self.round)]
 
     @property
     def actions(self) -> list[StepView]:

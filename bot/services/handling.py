@@ -32,6 +32,7 @@ from bot.domain.workflow import (
     next_status,
     step_of,
     steps_of,
+    waiting_step,
 )
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
@@ -75,19 +76,15 @@ class Handling:
 
     async def _waiting(self, session: AsyncSession, complaint: Complaint) -> list[StepRecord]:
         """The step records the complaint waits on now (one per department)."""
-        status = Status(complaint.status)
         rows = list(await session.scalars(select(StepRecord).where(
-            StepRecord.complaint_id == complaint.id, StepRecord.done_at.is_(None))
-            .order_by(StepRecord.id)))
-        if status is Status.ESCALATED:
-            return [r for r in rows if r.step_key == ESCALATION_STEP.key and r.round == complaint.round]
-        if status is not Status.OPEN:
+            StepRecord.complaint_id == complaint.id).order_by(StepRecord.id)))
+        undone = [r for r in rows if r.done_at is None]
+        done = {r.step_key for r in rows} - {r.step_key for r in undone}
+        step = waiting_step(ComplaintKind(complaint.kind), Status(complaint.status), done)
+        if step is None:
             return []
-        for step in steps_of(ComplaintKind(complaint.kind)):
-            pending = [r for r in rows if r.step_key == step.key]
-            if pending:
-                return pending
-        return []
+        return [r for r in undone if r.step_key == step.key
+                and (step is not ESCALATION_STEP or r.round == complaint.round)]
 
     async def _load(self, session: AsyncSession, complaint_id: int) -> Complaint:
         complaint = await session.get(Complaint, complaint_id)
@@ -176,9 +173,17 @@ class Handling:
         """A message handed in for the step the actor began."""
         text = clean_text(text)
         if not text and not attachments:
-            raise Refused("errors.answer_empty")
+            raise Refused("errors.answer_empty")  # the question stays open: try again
         if len(text) > MAX_ANSWER:
             raise Refused("errors.too_long", max=MAX_ANSWER, length=len(text))
+        try:
+            return await self._take_input(actor_id, pending, text, attachments)
+        except Refused:
+            await self.drop_input(actor_id)  # the step moved on: stop waiting for it
+            raise
+
+    async def _take_input(self, actor_id: int, pending: PendingInput, text: str,
+                          attachments: list[dict[str, str]]) -> StepResult:
         async with self.ctx.transaction() as session:
             fresh = await session.get(PendingInput, actor_id)
             if fresh is None or fresh.purpose != STEP_INPUT or fresh.ref_id != pending.ref_id:

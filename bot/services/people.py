@@ -126,11 +126,6 @@ async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
     return found
 
 
-async def get_person(ctx: AppContext, user_id: int) -> Person | None:
-    async with ctx.sessions() as session:
-        return await person(session, ctx, user_id)
-
-
 async def admin_names(session: AsyncSession) -> list[str]:
     rows = await session.scalars(select(User).where(User.is_admin.is_(True)).order_by(User.id))
     return [u.name or u.telegram_name or str(u.id) for u in rows]
@@ -146,12 +141,6 @@ async def require_member(session: AsyncSession, ctx: AppContext, user_id: int) -
 async def departments(ctx: AppContext) -> list[Department]:
     async with ctx.sessions() as session:
         return list(await session.scalars(select(Department).order_by(Department.key)))
-
-
-async def members_of(session: AsyncSession, department_key: str) -> list[User]:
-    rows = await session.scalars(
-        select(User).where(User.department_key == department_key).order_by(User.id))
-    return list(rows)
 
 
 # --- the workgroup -----------------------------------------------------------------

@@ -50,9 +50,3 @@ async def add_comment(ctx: AppContext, complaint_id: int, author_id: int, chat_i
                             attachments=attachments, message_id=message_id, created_at=to_db(now)))
         await remember(session, chat_id, message_id, complaint_id)
         record(session, now, complaint_id, author_id, "comment", text=text[:200])
-
-
-async def comments(ctx: AppContext, complaint_id: int) -> list[Comment]:
-    async with ctx.sessions() as session:
-        return list(await session.scalars(select(Comment).where(
-            Comment.complaint_id == complaint_id).order_by(Comment.id)))

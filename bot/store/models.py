@@ -309,9 +309,10 @@ class AuditEvent(Base):
 class OutboxMessage(Base):
     """Something to send or do in Telegram, written in the transaction that caused it.
 
-    The sender works through pending rows in id order; `kind` says what to do:
-    "message" (text with an optional keyboard), "post_card" (create the complaint's
-    topic if needed and post its card), "refresh_card" (edit the card in place).
+    The sender (bot/sender.py) works through them; `kind` says what to do: "message"
+    (text with an optional keyboard), "document" (a file), "post_card" (create the
+    complaint's topic if needed and post its card), "post_photos", "refresh_card" and
+    "refresh_topic" (redraw the card or the topic title from the complaint as it is).
     """
 
     __tablename__ = "outbox"

@@ -231,3 +231,22 @@ async def test_pasted_service_template_becomes_a_draft(bot: Runtime, people: dic
     summary = await people["sales"].say(pasted, expect="請確認")
     for expected in ("服務質量投訴", "物流部", "11月20日", "催貨", "答應次日送達", "未送達", "改進服務質量"):
         assert expected in text_of(summary), expected
+
+
+async def test_a_second_answerer_is_told_the_step_is_done_and_then_just_comments(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    # Both members of 生產部 begin the answer; the first to finish answers for the department.
+    await press_in_group(fake, people["prod_head"], card, "st:1:answer:production")
+    await answer_product(fake, people["prod"], card, "production", "原料問題", "退貨")
+    reply = await say_in_thread(fake, people["prod_head"], card, "我的鑒定：包裝問題",
+                                expect="已經完成")
+    assert reply
+    fake.send_text(people["prod_head"].id, FORUM, "那我補充一句", thread_id=card["message_thread_id"])
+    await fake.wait_idle()
+    async with bot.ctx.sessions() as session:
+        answers = list(await session.scalars(select(Answer).where(Answer.step_key == "answer")))
+        comments = list(await session.scalars(select(Comment)))
+    assert [a.author_id for a in answers] == [people["prod"].id]
+    assert [c.text for c in comments] == ["那我補充一句"]  # no longer taken as an answer

@@ -15,11 +15,10 @@ from bot.domain.workflow import (
     Owner,
     Provides,
     Status,
-    StepNotOpen,
-    check_step,
     current_step,
     next_status,
     steps_of,
+    waiting_step,
 )
 
 
@@ -72,27 +71,25 @@ def test_forbidden_transitions(status: Status, event: Event) -> None:
         next_status(status, event)
 
 
-def test_steps_are_done_in_order_and_once() -> None:
-    kind = ComplaintKind.PRODUCT
+def test_steps_are_waited_on_in_order_and_never_skipped() -> None:
+    kind, open_ = ComplaintKind.PRODUCT, Status.OPEN
     assert current_step(kind, set()).key == "accept"  # type: ignore[union-attr]
-    assert check_step(kind, Status.OPEN, set(), "accept").key == "accept"
-    with pytest.raises(StepNotOpen) as skipped:
-        check_step(kind, Status.OPEN, set(), "publish_process")
-    assert skipped.value.reason == "not_yet"
-    with pytest.raises(StepNotOpen) as twice:
-        check_step(kind, Status.OPEN, {"accept"}, "accept")
-    assert twice.value.reason == "done"
-    assert check_step(kind, Status.OPEN, {"accept"}, "publish_process").key == "publish_process"
-    assert current_step(kind, {"accept", "publish_process", "answer"}) is None
+    assert waiting_step(kind, open_, set()).key == "accept"  # type: ignore[union-attr]
+    # Publishing before accepting is not waited on: it cannot be skipped to.
+    assert waiting_step(kind, open_, {"publish_process"}).key == "accept"  # type: ignore[union-attr]
+    # Once done, a step is never waited on again.
+    assert waiting_step(kind, open_, {"accept"}).key == "publish_process"  # type: ignore[union-attr]
+    assert waiting_step(kind, open_, {"accept", "publish_process"}).key == "answer"  # type: ignore[union-attr]
+    assert waiting_step(kind, open_, {"accept", "publish_process", "answer"}) is None
+    service = [waiting_step(ComplaintKind.SERVICE, open_, set(done)).key  # type: ignore[union-attr]
+               for done in ([], ["accept"], ["accept", "route"], ["accept", "route", "plan"])]
+    assert service == ["accept", "route", "plan", "notify"]
 
 
-def test_no_step_before_posting_or_for_unknown_keys() -> None:
-    with pytest.raises(StepNotOpen) as early:
-        check_step(ComplaintKind.PRODUCT, Status.APPROVED, set(), "accept")
-    assert early.value.reason == "not_open"
-    with pytest.raises(StepNotOpen) as unknown:
-        check_step(ComplaintKind.PRODUCT, Status.OPEN, set(), "route")
-    assert unknown.value.reason == "unknown"
+def test_nothing_is_waited_on_before_posting_or_after_the_answers() -> None:
+    for status in (Status.PENDING_APPROVAL, Status.APPROVED, Status.REJECTED, Status.ANSWERED,
+                   Status.CLOSED):
+        assert waiting_step(ComplaintKind.PRODUCT, status, set()) is None
 
 
 def test_appeal_rounds_follow_rule_1_6() -> None:
@@ -102,9 +99,9 @@ def test_appeal_rounds_follow_rule_1_6() -> None:
         next_status(Status.ESCALATED, Event.CLOSE)  # not before the appeal is answered
     with pytest.raises(InvalidTransition):
         next_status(Status.OPEN, Event.ESCALATE)  # nothing to appeal before the answers
-    assert check_step(ComplaintKind.PRODUCT, Status.ESCALATED, set(), "escalation").key == "escalation"
-    with pytest.raises(StepNotOpen):
-        check_step(ComplaintKind.PRODUCT, Status.OPEN, set(), "escalation")
+    # Under appeal, the appealed body's answer is what the complaint waits on.
+    everything = {s.key for s in steps_of(ComplaintKind.PRODUCT)}
+    assert waiting_step(ComplaintKind.PRODUCT, Status.ESCALATED, everything).key == "escalation"  # type: ignore[union-attr]
 
 
 def test_what_each_step_asks_for_and_whom_it_tells() -> None:
