@@ -10,13 +10,15 @@ from bot.services.people import Person
 # Everyone, in the private chat.
 PRIVATE_ANYONE = ("start", "whoami", "join", "help")
 # Members of a department, in the private chat.
-PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "whoami", "help")
+PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "freight", "whoami",
+                  "help")
 # In the workgroup.
 GROUP_MEMBER = ("complain", "answer", "open", "show", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
 # The fruit fund (rule 一.5): HR and admins keep it; heads see their own department's.
-FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid")
-FINES_HEAD = ("fund", "fines", "fines_xlsx")
+# With the daily sign-off sheet (rule 一.4) and the freight slips' export (rule 三).
+FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid", "sheet", "crx", "freight_xlsx")
+FINES_HEAD = ("fund", "fines", "fines_xlsx", "sheet")
 
 
 def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr") -> tuple[str, ...]:

@@ -78,6 +78,9 @@ class Department(_Strict):
     members: list[int] = []
     # The next management level up (a department key): where its answers can be appealed.
     superior: str | None = None
+    # Rule 一.4: the vice-president over this department (a user id), who agrees the combined
+    # opinion for its staff's compensation / return / exchange cases. Unset: the GM does.
+    vice_president: int | None = None
 
 
 class Member(_Strict):
@@ -147,6 +150,24 @@ class DeadlineOverride(_Strict):
         return value
 
 
+class RoleSettings(_Strict):
+    """People with a role in rules 一.4 and 三 beyond department membership (user ids)."""
+
+    general_manager: int | None = None  # 總經理
+    gm_assistants: list[int] = []  # 總經理助理: may sign the GM's opinion (rule 一.4)
+    order_followers: list[int] = []  # 客服跟單員: write return-freight slips (rule 三)
+    order_desk_assistants: list[int] = []  # 打單部助理: sign slips besides the desk's head
+    finance: str | None = None  # the finance department's key (財務部)
+
+
+class SheetSettings(_Strict):
+    """Rule 一.4: the daily 質量投訴處理流程表 of compensation / return / exchange cases."""
+
+    enabled: bool = True
+    compile_at: time = time(17, 30)  # before the end of the working day, on working days
+    morning_at: time = time(9, 0)  # the next working morning it goes to the vice-president
+
+
 class FineSettings(_Strict):
     # Rule 一.5: 50 yuan per occurrence, into the fruit fund.
     amount: Decimal = Field(default=Decimal("50"), gt=0, decimal_places=2)
@@ -170,6 +191,8 @@ class Settings(_Strict):
     # [deadlines.<product|service|escalation>.<step>]: overrides of the rule book's deadlines.
     deadlines: dict[str, dict[str, DeadlineOverride]] = {}
     fines: FineSettings = FineSettings()
+    roles: RoleSettings = RoleSettings()
+    sheet: SheetSettings = SheetSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []
@@ -185,27 +208,43 @@ class Settings(_Strict):
         known = set(keys)
         routed = [self.routing.product_intake, self.routing.service_intake,
                   *self.routing.product_investigators, *self.routing.escalation_bodies,
-                  *(d.superior for d in self.departments if d.superior)]
+                  *(d.superior for d in self.departments if d.superior),
+                  *([self.roles.finance] if self.roles.finance else [])]
         for key in routed:
             if key not in known:
                 raise ValueError(
-                    f"routing or a superior names department {key!r}, which is not among "
+                    f"routing, a superior or roles.finance names department {key!r}, which is not among "
                     f"[[departments]] ({', '.join(keys)})"
                 )
         from bot.domain.sla import check_overrides
 
         check_overrides({kind: set(steps) for kind, steps in self.deadlines.items()})
+        for chain in ("sheet", "freight"):
+            for step, override in self.deadlines.get(chain, {}).items():
+                if override.fines:
+                    raise ValueError(f"deadlines.{chain}.{step}.fines: rule 一.5 fines missed "
+                                     "replies to complaints only; remove it")
         member_ids = [m.id for m in self.members]
         if len(member_ids) != len(set(member_ids)):
             raise ValueError("each [[members]] id may appear only once")
         listed = set(member_ids)
         for dept in self.departments:
-            for uid in [*dept.members, *([dept.head] if dept.head else [])]:
+            for uid in [*dept.members, *([dept.head] if dept.head else []),
+                        *([dept.vice_president] if dept.vice_president else [])]:
                 if uid not in listed:
                     raise ValueError(
                         f"department {dept.key!r} names user {uid}, who has no [[members]] entry "
                         "(give them one with id and name)"
                     )
+        roles = self.roles
+        for label, uids in (("general_manager", [roles.general_manager] if roles.general_manager
+                             else []), ("gm_assistants", roles.gm_assistants),
+                            ("order_followers", roles.order_followers),
+                            ("order_desk_assistants", roles.order_desk_assistants)):
+            for uid in uids:
+                if uid not in listed:
+                    raise ValueError(f"roles.{label} names user {uid}, who has no [[members]] "
+                                     "entry (give them one with id and name)")
         return self
 
     @property

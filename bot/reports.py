@@ -56,6 +56,7 @@ __all__ = [
     "fines_workbook",
     "render_headings",
     "sum_totals",
+    "table_workbook",
 ]
 
 STATUSES = ("levied", "waived", "paid")
@@ -170,14 +171,11 @@ def render_headings(texts: Texts, lang: str, period_key: str, department: str | 
     """The headings from ``templates/<lang>/reports.txt.j2`` for ``period_key``
     (:attr:`bot.domain.periods.Period.key`) and the department's name (None: all)."""
 
-    def columns(macro: str) -> list[str]:
-        return [name.strip() for name in texts.plain(lang, f"reports.{macro}").split("|")]
-
     return Headings(
         fines_sheet=texts.plain(lang, "reports.fines_sheet"),
         totals_sheet=texts.plain(lang, "reports.totals_sheet"),
-        fine_columns=columns("fine_columns"),
-        totals_columns=columns("totals_columns"),
+        fine_columns=table_columns(texts, lang, "fine_columns"),
+        totals_columns=table_columns(texts, lang, "totals_columns"),
         title=texts.plain(lang, "reports.title", period=period_key, department=department),
         total_label=texts.plain(lang, "reports.total"),
     )
@@ -339,6 +337,36 @@ def _finish(sheet: Worksheet, columns: int) -> None:
                      default=0)
         width = min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
         sheet.column_dimensions[get_column_letter(c)].width = width
+
+
+# --- one-sheet tables: the daily sign-off sheet (rule 一.4), freight slips (rule 三) -----
+
+def table_workbook(sheet_name: str, title: str, columns: Sequence[str],
+                   rows: Sequence[Sequence[Any]]) -> bytes:
+    """An XLSX of one sheet laid out like a paper form: a title, a bold header with an
+    autofilter and frozen panes, then the rows (text wraps; numbers and moments typed)."""
+    _check_sheet_name(sheet_name)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = sheet_name
+    _title_and_header(sheet, title, list(columns))
+    for r, row in enumerate(rows, start=3):
+        if len(row) != len(columns):
+            raise ValueError(f"row {r - 2} has {len(row)} cells for {len(columns)} columns")
+        for c, value in enumerate(row, start=1):
+            cell = _put(sheet, r, c, _local(value) if isinstance(value, datetime) else value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(2, len(rows) + 2)}"
+    _finish(sheet, len(columns))
+    book.properties.creator = "complaint-bot"
+    book.properties.created = book.properties.modified = FIXED_MOMENT
+    return _save(book)
+
+
+def table_columns(texts: Texts, lang: str, macro: str) -> list[str]:
+    """Column names from a `|`-separated macro of templates/<lang>/reports.txt.j2."""
+    return [name.strip() for name in texts.plain(lang, f"reports.{macro}").split("|")]
 
 
 # --- saving --------------------------------------------------------------------------

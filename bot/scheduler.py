@@ -21,6 +21,7 @@ from bot.clock import from_db, to_db
 from bot.services.context import AppContext
 from bot.services.deadlines import DeadlineEngine
 from bot.services.reporting import run_due_reports
+from bot.services.sheets import Sheets
 from bot.store.models import DeadlineEvent
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,11 @@ class DeadlineScheduler:
             await run_due_reports(self.ctx)  # HR's daily summary and monthly XLSX, once each
         except Exception:
             log.exception("scheduled reports failed; the next sweep tries again")
+        try:
+            if await Sheets(self.ctx).compile_due() is not None:  # rule 一.4, once a day
+                await self.arm_window()
+        except Exception:
+            log.exception("compiling the daily sheet failed; the next sweep tries again")
 
     async def arm_window(self) -> None:
         now = self.ctx.now()

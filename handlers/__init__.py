@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import approval, fines, forms, general, lists, membership, outcome, thread
+from handlers import approval, chains, fines, forms, general, lists, membership, outcome, thread
 from handlers.common import app_ctx
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("summary", fines.summary))
     app.add_handler(CommandHandler("waive", fines.waive_command))
     app.add_handler(CommandHandler("paid", fines.paid_command))
+    app.add_handler(CommandHandler("sheet", chains.sheet_command))
+    app.add_handler(CommandHandler("crx", chains.crx_command))
+    app.add_handler(CommandHandler("freight", chains.freight_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("freight_xlsx", chains.freight_xlsx_command))
     app.add_handler(CommandHandler("cancel", forms.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("complain", general.complain, filters=~PRIVATE))
     app.add_handler(CommandHandler("bind", general.bind))
@@ -57,6 +61,9 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(outcome.verdict_button, pattern=r"^vd:"))
     app.add_handler(CallbackQueryHandler(outcome.body_button, pattern=r"^eb:"))
     app.add_handler(CallbackQueryHandler(fines.fine_button, pattern=r"^fn:"))
+    app.add_handler(CallbackQueryHandler(chains.chain_button, pattern=r"^cs:"))
+    app.add_handler(CallbackQueryHandler(chains.sheet_button, pattern=r"^sh:"))
+    app.add_handler(CallbackQueryHandler(chains.bearer_button, pattern=r"^fb:"))
     app.add_handler(CallbackQueryHandler(membership.department_button, pattern=r"^jd:"))
     app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=r"^jr:"))
 

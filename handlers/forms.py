@@ -8,13 +8,15 @@ from telegram.ext import ContextTypes
 from bot import views
 from bot.domain.fields import ComplaintKind
 from bot.domain.paste import looks_like_template
+from bot.services.chains import CHAIN_INPUT
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.fines import WAIVE_REASON
 from bot.services.forms import Forms, FormScreen
+from bot.services.freight import FREIGHT_FORM
 from bot.services.outcome import APPEAL_REASON
 from bot.services.people import Person, clear_pending, get_pending
-from handlers import approval, fines, membership, outcome
+from handlers import approval, chains, fines, membership, outcome
 from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
 
 
@@ -77,6 +79,12 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             return
         if pending is not None and pending.purpose == WAIVE_REASON:
             await fines.take_waive_reason(update, context, person, pending, text)
+            return
+        if pending is not None and pending.purpose == CHAIN_INPUT:
+            await chains.take_chain_input(update, context, person, pending, text)
+            return
+        if pending is not None and pending.purpose == FREIGHT_FORM:
+            await chains.take_freight_input(update, context, person, pending, text)
             return
         forms = Forms(ctx)
         if looks_like_template(text):

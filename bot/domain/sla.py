@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.calendar import WorkingCalendar
+from bot.domain.chains import CHAINS
 from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import ESCALATION_STEP, STEPS
 
@@ -51,6 +52,11 @@ def _defaults() -> dict[tuple[str, str], Deadline]:
                                                      step.key in DEFAULT_FINED)
     rules[(ESCALATION, ESCALATION_STEP.key)] = Deadline(
         ESCALATION_STEP.deadline, DEFAULT_WARNINGS[ESCALATION_STEP.key], False)
+    # Rules 一.4 and 三: the sign-off sheet's and the freight slip's steps (never fined).
+    for chain in CHAINS.values():
+        for chain_step in chain.steps:
+            rules[(chain.key, chain_step.key)] = Deadline(chain_step.deadline,
+                                                          chain_step.warn_before, False)
     return rules
 
 
@@ -62,7 +68,8 @@ def check_overrides(sections: Mapping[str, set[str]]) -> None:
     for kind, steps in sections.items():
         known = {s for k, s in DEFAULTS if k == kind}
         if not known:
-            raise ValueError(f"deadlines.{kind}: unknown; use product, service or escalation")
+            raise ValueError(f"deadlines.{kind}: unknown; use product, service, escalation, "
+                             f"{', '.join(CHAINS)}")
         for step in steps - known:
             raise ValueError(f"deadlines.{kind}.{step}: no such step; known: {', '.join(sorted(known))}")
 
@@ -103,7 +110,13 @@ class SlaPolicy:
         """When the step falls due, and when to warn: both measured in working time from the
         start, so a warning '10 minutes before' a 09:25 deadline that began at 17:55 the day
         before comes at 09:15."""
-        rule = self.rule(kind, step_key)
+        return self._times(self.rule(kind, step_key), started_at)
+
+    def chain_times(self, chain: str, step_key: str, started_at: datetime) -> StepTimes:
+        """The same for a step of a chain (the sheet, a freight slip)."""
+        return self._times(self.rules[(chain, step_key)], started_at)
+
+    def _times(self, rule: Deadline, started_at: datetime) -> StepTimes:
         due = self.calendar.add(started_at, rule.duration)
         warnings = tuple((before, self.calendar.add(started_at, rule.duration - before))
                          for before in sorted(set(rule.warn_before), reverse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from bot.domain.workflow import (
 )
 from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import history, record
+from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
@@ -243,6 +245,7 @@ class Complaints:
             elif step is not ESCALATION_STEP:
                 view.steps.append(await step_view(step, None,
                                                   owner_department(self.ctx, kind, step.owner)))
+        view.chains = await Chains(self.ctx).views_of_complaint(session, complaint.id)
         return view
 
     async def find(self, session: AsyncSession, number: str) -> Complaint | None:
@@ -311,6 +314,8 @@ class CardView:
     steps: list[StepView]
     round: int = 0
     now: datetime | None = None  # local time the card was drawn: for "time left"
+    # Its row on the daily sign-off sheet and its freight slips (rules 一.4 and 三).
+    chains: list[ChainView] = dc_field(default_factory=list)
 
     def left(self, step: StepView) -> timedelta | None:
         """Time left before the step's deadline (negative once overdue)."""

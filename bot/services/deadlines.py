@@ -20,8 +20,9 @@ from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import step_of
 from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import record
+from bot.services.chains import ChainNotices
 from bot.services.context import AppContext
-from bot.services.people import person
+from bot.services.people import hr_chat, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 # A notice this much later than its moment says so (it fell due while the bot was down).
@@ -72,20 +73,25 @@ class DeadlineEngine:
             claimed = await session.execute(
                 update(DeadlineEvent)
                 .where(DeadlineEvent.id == event_id, DeadlineEvent.fired_at.is_(None),
-                       DeadlineEvent.cancelled_at.is_(None))
+                       DeadlineEvent.cancelled_at.is_(None),
+                       # A timer that went off early (the clock was set back) does nothing.
+                       DeadlineEvent.due_at <= to_db(now))
                 .values(fired_at=to_db(now)))
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             event = await session.get(DeadlineEvent, event_id)
             assert event is not None
+            due = from_db(event.due_at)
+            late = now - due > LATE_AFTER or (self.started_at is not None and due < self.started_at)
+            if event.chain_step_id is not None:  # a step of the sheet or of a freight slip
+                acted = await ChainNotices(self.ctx).fire(session, event, now, late)
+                return Fired(event.kind, late, None) if acted else None
             step = await session.get(StepRecord, event.step_id)
             complaint = await session.get(Complaint, event.complaint_id)
             assert step is not None and complaint is not None
             if step.done_at is not None:  # met in the meantime: nothing to say
                 event.cancelled_at = to_db(now)
                 return None
-            due = from_db(event.due_at)
-            late = now - due > LATE_AFTER or (self.started_at is not None and due < self.started_at)
             fine_id = None
             if event.kind == "warning":
                 await self._warn(session, complaint, step, event, now, late)
@@ -199,9 +205,4 @@ class DeadlineEngine:
                       chat_id=chat_id, keyboard=keyboard)
 
 
-async def hr_chat(session: AsyncSession, ctx: AppContext) -> int | None:
-    """Where HR's notices go: the configured chat, else the HR department's head."""
-    if ctx.settings.fines.hr_chat_id is not None:
-        return ctx.settings.fines.hr_chat_id
-    dept = await session.get(Department, ctx.settings.routing.service_intake)
-    return dept.head_user_id if dept else None
+__all__ = ["DeadlineEngine", "Fired", "close_step", "hr_chat", "open_step"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
@@ -15,7 +15,15 @@ from bot.domain.validation import clean_text
 from bot.outbox import Button, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
-from bot.store.models import Department, JoinRequest, OutboxMessage, PendingInput, Setting, User
+from bot.store.models import (
+    Department,
+    JoinRequest,
+    OutboxMessage,
+    PendingInput,
+    Setting,
+    User,
+    UserRole,
+)
 from bot.texts import language_from_telegram
 
 WORKGROUP_SETTING = "workgroup_chat_id"
@@ -58,9 +66,11 @@ async def seed_from_config(ctx: AppContext) -> None:
         for dept in settings.departments:
             row = await session.get(Department, dept.key)
             if row is None:
-                session.add(Department(key=dept.key, name=dept.name, head_user_id=dept.head))
+                session.add(Department(key=dept.key, name=dept.name, head_user_id=dept.head,
+                                       vice_president_id=dept.vice_president))
             else:
                 row.name = dept.name
+                row.vice_president_id = dept.vice_president
                 if dept.head is not None:
                     row.head_user_id = dept.head
         await session.flush()
@@ -76,6 +86,15 @@ async def seed_from_config(ctx: AppContext) -> None:
         for admin_id in settings.admins:
             user = await _get_or_add(session, admin_id, now)
             user.is_admin = True
+        # Roles of rules 一.4 and 三 come from the file alone: it is their only source.
+        await session.execute(delete(UserRole))
+        roles = settings.roles
+        for role, uids in (("general_manager", [roles.general_manager] if roles.general_manager
+                            else []), ("gm_assistant", roles.gm_assistants),
+                           ("order_follower", roles.order_followers),
+                           ("order_desk_assistant", roles.order_desk_assistants)):
+            for uid in uids:
+                session.add(UserRole(user_id=uid, role=role))
 
 
 async def _get_or_add(session: AsyncSession, user_id: int, now: object) -> User:
@@ -141,6 +160,14 @@ async def require_member(session: AsyncSession, ctx: AppContext, user_id: int) -
 async def departments(ctx: AppContext) -> list[Department]:
     async with ctx.sessions() as session:
         return list(await session.scalars(select(Department).order_by(Department.key)))
+
+
+async def hr_chat(session: AsyncSession, ctx: AppContext) -> int | None:
+    """Where HR's notices go: the configured chat, else the HR department's head."""
+    if ctx.settings.fines.hr_chat_id is not None:
+        return ctx.settings.fines.hr_chat_id
+    dept = await session.get(Department, ctx.settings.routing.service_intake)
+    return dept.head_user_id if dept else None
 
 
 # --- the workgroup -----------------------------------------------------------------

@@ -6,13 +6,14 @@ convert to the configured zone for display.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -52,6 +53,18 @@ class Department(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
     head_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Rule 一.4: the vice-president over the department (agrees the combined opinion).
+    vice_president_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class UserRole(Base):
+    """A role beyond department membership (rules 一.4 and 三): "general_manager",
+    "gm_assistant", "order_follower", "order_desk_assistant". Seeded from config."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(24), primary_key=True)
 
 
 class ProcessedUpdate(Base):
@@ -193,15 +206,21 @@ class DeadlineEvent(Base):
     __tablename__ = "deadline_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    step_id: Mapped[int] = mapped_column(ForeignKey("complaint_steps.id"))
+    # The complaint's step, or else the chain's step (rules 一.4 and 三) it belongs to.
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_steps.id"))
+    chain_step_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chain_steps.id", name="fk_deadline_events_chain_step"))
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # "warning" | "breach"
+    # "warning" | "breach"; chain steps that start later (the next morning) also "start"
+    kind: Mapped[str] = mapped_column(String(8))
     before_seconds: Mapped[int] = mapped_column(Integer, default=0)  # warnings: how long before due
     due_at: Mapped[datetime] = mapped_column(DateTime)
     fired_at: Mapped[datetime | None] = mapped_column(DateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)  # the step was met first
 
     __table_args__ = (UniqueConstraint("step_id", "kind", "before_seconds"),
+                      UniqueConstraint("chain_step_id", "kind", "before_seconds",
+                                       name="uq_deadline_events_chain_step"),
                       Index("ix_deadline_events_pending", "fired_at", "cancelled_at", "due_at"))
 
 
@@ -224,6 +243,62 @@ class Fine(Base):
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reason: Mapped[str | None] = mapped_column(Text)  # why it was waived
+
+
+class Sheet(Base):
+    """Rule 一.4: one day's 質量投訴處理流程表 — its rows are ChainItems with sheet_id set."""
+
+    __tablename__ = "sheets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    compiled_at: Mapped[datetime] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ChainItem(Base):
+    """One run of a chain (bot/domain/chains.py): a row of the daily sheet, or a
+    return-freight slip. Its steps are ChainStepRecords; nothing here is ever deleted."""
+
+    __tablename__ = "chain_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(16))  # "sheet" | "freight"
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # freight: F-2026-0001
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open / done
+    # Freight: {"amount_cents", "carrier", "waybill", "bearer"} as written on the slip.
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ChainStepRecord(Base):
+    """A chain step owed by someone: its deadline, and once done the signature — who,
+    in which role at that moment, when, and what they handed in. A done step is never
+    changed; a rejection opens the step it goes back to again, in the next round."""
+
+    __tablename__ = "chain_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("chain_items.id"), index=True)
+    step_key: Mapped[str] = mapped_column(String(32))
+    department_key: Mapped[str] = mapped_column(String(32), default="")  # "" when not per department
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(DateTime)  # its actors were told
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[int | None] = mapped_column(BigInteger)
+    done_role: Mapped[str | None] = mapped_column(String(60))  # the role, as it was then
+    done_name: Mapped[str | None] = mapped_column(String(50))  # the name, as it was then
+    # {"text": …} | {"amount_cents": …} | {"decision": "approve"|"amend"|"reject", "text": …}
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (UniqueConstraint("item_id", "step_key", "department_key", "round"),)
 
 
 class JobRun(Base):

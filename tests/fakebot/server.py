@@ -485,6 +485,19 @@ class FakeTelegram:
                                          "data": callback_data})
         return qid
 
+    def press_forged(self, user_id: int, callback_data: str) -> str:
+        """A callback query with data the user was never shown, on the last message the bot
+        sent them. Telegram only sends the data of a button the message has, but a bot must
+        not rely on that for rights: this checks that it reads them from its database."""
+        own = self.bot_messages(user_id)
+        assert own, f"user {user_id} has no message from the bot to press on"
+        user, _ = self._user_chat(user_id, user_id)
+        qid = f"{next(self._ids)}{abs(hash((user_id, time.time()))) % 10**9}"
+        self._queries[qid] = {"user_id": user_id, "at": time.monotonic(), "answered": False}
+        self._enqueue("callback_query", {"id": qid, "from": user, "message": own[-1],
+                                         "chat_instance": f"ci{user_id}", "data": callback_data})
+        return qid
+
     # --------------------------------------------------------------- test-side queries
 
     def _lookup(self, message: Message | tuple[int, int]) -> Message:

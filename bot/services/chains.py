@@ -1,0 +1,502 @@
+"""Running the chains of rules 一.4 and 三 (bot/domain/chains.py): who may act on a step,
+taking their signature, text, amount or decision, and opening what comes next.
+
+Every act is one transaction: the step is claimed with a conditional update (a signature
+is given once and never changed), its deadline events are cancelled, the next step is
+opened with its own deadline rows, the audit log and the outbox are written. Deadline
+moments of chain steps are fired by the same engine as the complaints' (bot.services.
+deadlines), which hands them to `ChainNotices.fire`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import from_db, to_db
+from bot.domain.chains import Chain, ChainStep, Decision, Gives, Role, Starts, chain_of, parse_amount
+from bot.domain.validation import Invalid, clean_text
+from bot.outbox import Button, Keyboard, queue_action, queue_message
+from bot.services.audit import record
+from bot.services.context import AppContext, Refused
+from bot.services.people import Person, drop_pending, hr_chat, person, set_pending
+from bot.store.models import (
+    ChainItem,
+    ChainStepRecord,
+    Complaint,
+    DeadlineEvent,
+    Department,
+    PendingInput,
+    Sheet,
+    User,
+    UserRole,
+)
+
+CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
+MAX_TEXT = 2000
+# Chains whose every stage the complainant hears of (rule 一.4: the case is theirs).
+TELLS_COMPLAINANT = {"sheet"}
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signature:
+    who: str
+    role: str  # the role it was given in, as recorded then (e.g. "gm_assistant")
+    department: str | None
+    at: datetime  # local time
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChainStepView:
+    key: str
+    label: str
+    role: str
+    department: str | None
+    round: int
+    due_at: datetime  # local time
+    starts_at: datetime  # local time; later than now for a step waiting for the morning
+    done: Signature | None
+
+
+@dataclass
+class ChainView:
+    id: int
+    chain: str
+    label: str
+    number: str  # the slip's number, or for a sheet row the complaint's
+    complaint_number: str
+    status: str
+    steps: list[ChainStepView] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # freight: amount, carrier, waybill, bearer
+    sheet_day: date | None = None
+
+    @property
+    def waiting(self) -> list[ChainStepView]:
+        return [s for s in self.steps if s.done is None]
+
+
+@dataclass(frozen=True)
+class Acted:
+    """What the handler tells the actor after a press or a typed answer."""
+
+    template: str  # in templates/<lang>/chains.html.j2
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def money(cents: int) -> str:
+    return f"{Decimal(cents) / 100:,.2f}"
+
+
+class Chains:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def local(self, moment: datetime) -> datetime:
+        return from_db(moment).astimezone(self.ctx.settings.zone)
+
+    # --- who plays a role (always read from the database) ---------------------------------
+
+    async def _members(self, session: AsyncSession, department_key: str | None) -> list[int]:
+        if department_key is None:
+            return []
+        dept = await session.get(Department, department_key)
+        ids = list(await session.scalars(select(User.id).where(
+            User.department_key == department_key).order_by(User.id)))
+        if dept and dept.head_user_id and dept.head_user_id not in ids:
+            ids.insert(0, dept.head_user_id)
+        return ids
+
+    async def _with_role(self, session: AsyncSession, *roles: str) -> list[int]:
+        return list(await session.scalars(select(UserRole.user_id).where(
+            UserRole.role.in_(roles)).order_by(UserRole.role, UserRole.user_id)))
+
+    async def _head(self, session: AsyncSession, department_key: str) -> list[int]:
+        dept = await session.get(Department, department_key)
+        return [dept.head_user_id] if dept and dept.head_user_id else []
+
+    async def actors(self, session: AsyncSession, item: ChainItem,
+                     row: ChainStepRecord) -> list[tuple[int, str]]:
+        """Who may do this step now, each with the role they would sign in."""
+        routing = self.ctx.settings.routing
+        role = chain_of(item.chain).step(row.step_key).role
+        if role is Role.HR:
+            return [(uid, "hr") for uid in await self._members(session, routing.service_intake)]
+        if role in (Role.RESPONSIBLE_HEAD, Role.BEARER_HEAD):
+            return [(uid, "head") for uid in await self._head(session, row.department_key)]
+        if role is Role.VICE_PRESIDENT:
+            complaint = await session.get(Complaint, item.complaint_id)
+            dept = await session.get(Department, complaint.department_key) \
+                if complaint and complaint.department_key else None
+            if dept and dept.vice_president_id:
+                return [(dept.vice_president_id, "vice_president")]
+            role = Role.GENERAL_MANAGER  # no VP over that department: the GM agrees it
+        if role is Role.GENERAL_MANAGER:
+            gm = await self._with_role(session, "general_manager")
+            assistants = await self._with_role(session, "gm_assistant")
+            return [(uid, "general_manager") for uid in gm] + \
+                [(uid, "gm_assistant") for uid in assistants if uid not in gm]
+        if role is Role.ORDER_DESK:
+            return [(uid, "order_desk") for uid in await self._members(session, routing.product_intake)]
+        if role is Role.ORDER_DESK_MANAGER:
+            heads = await self._head(session, routing.product_intake)
+            return [(uid, "order_desk_head") for uid in heads] + \
+                [(uid, "order_desk_assistant")
+                 for uid in await self._with_role(session, "order_desk_assistant") if uid not in heads]
+        if role is Role.ORDER_FOLLOWER:
+            return [(uid, "order_follower") for uid in await self._with_role(session, "order_follower")]
+        assert role is Role.FINANCE
+        return [(uid, "finance") for uid in await self._members(session, self.ctx.settings.roles.finance)]
+
+    async def _role_of(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
+                       actor_id: int) -> str:
+        """The role the actor signs this step in, or a refusal naming who may."""
+        for uid, role in await self.actors(session, item, row):
+            if uid == actor_id:
+                return role
+        step = chain_of(item.chain).step(row.step_key)
+        raise Refused("errors.chain_not_yours", step=step.label, role=step.role.value,
+                      department=await self._department_name(session, row.department_key))
+
+    async def _department_name(self, session: AsyncSession, key: str | None) -> str:
+        if not key:
+            return ""
+        dept = await session.get(Department, key)
+        return dept.name if dept else key
+
+    # --- opening steps --------------------------------------------------------------------
+
+    async def open(self, session: AsyncSession, item: ChainItem, step: ChainStep,
+                   department_key: str, started_at: datetime, round: int,
+                   now: datetime) -> ChainStepRecord:
+        """A step's clock starts (now, or later: the next morning). Its deadline moments are
+        rows; a step starting later has a "start" row that tells its actors then. Steps
+        done per sheet are announced by bot.services.sheets, one message per sheet."""
+        times = self.ctx.sla.chain_times(item.chain, step.key, started_at)
+        row = ChainStepRecord(item_id=item.id, step_key=step.key, department_key=department_key,
+                              round=round, started_at=to_db(started_at), due_at=to_db(times.due_at),
+                              value={})
+        session.add(row)
+        await session.flush()
+        for before, moment in times.warnings:
+            session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
+                                      kind="warning", before_seconds=int(before.total_seconds()),
+                                      due_at=to_db(moment)))
+        session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
+                                  kind="breach", before_seconds=0, due_at=to_db(times.due_at)))
+        if started_at > now:
+            session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
+                                      kind="start", before_seconds=0, due_at=to_db(started_at)))
+        elif not step.per_sheet:
+            await self.announce(session, item, row, now)
+        self.ctx.deadlines_changed = True
+        queue_action(session, now, "refresh_card", item.complaint_id)
+        return row
+
+    async def announce(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
+                       now: datetime) -> None:
+        """Tell everyone who may do the step that it is theirs, with its buttons."""
+        row.announced_at = to_db(now)
+        step = chain_of(item.chain).step(row.step_key)
+        view = await self.view(session, item)
+        for uid, _role in await self.actors(session, item, row):
+            who = await person(session, self.ctx, uid)
+            lang = who.language if who else self.ctx.settings.general.default_language
+            queue_message(session, now, self.ctx.texts.html(
+                lang, "chains.your_turn", item=view, step=step.key, label=step.label,
+                gives=step.gives.value, due=self.local(row.due_at)),
+                chat_id=uid, keyboard=self.buttons(lang, step, row.id))
+
+    def buttons(self, lang: str, step: ChainStep, row_id: int) -> Keyboard:
+        label = self.ctx.texts.plain
+        if step.gives is Gives.SIGNATURE:
+            return [[Button(label(lang, "buttons.chain_sign"), f"cs:{row_id}:s")]]
+        if step.gives is Gives.DECISION:
+            return [[Button(label(lang, "buttons.chain_approve"), f"cs:{row_id}:a")],
+                    [Button(label(lang, "buttons.chain_amend"), f"cs:{row_id}:m"),
+                     Button(label(lang, "buttons.chain_reject"), f"cs:{row_id}:r")]]
+        return [[Button(label(lang, "buttons.chain_write"), f"cs:{row_id}:t")]]
+
+    def morning_after(self, day: date) -> datetime:
+        """Rule 一.4's "next morning": morning_at on the first working day after `day`."""
+        calendar = self.ctx.sla.calendar
+        following = day + timedelta(days=1)
+        while not calendar.is_working_day(following):
+            following += timedelta(days=1)
+        return datetime.combine(following, self.ctx.settings.sheet.morning_at,
+                                tzinfo=self.ctx.settings.zone)
+
+    # --- acting ---------------------------------------------------------------------------
+
+    async def _load(self, session: AsyncSession, row_id: int) -> tuple[ChainItem, ChainStepRecord]:
+        row = await session.get(ChainStepRecord, row_id)
+        item = await session.get(ChainItem, row.item_id) if row else None
+        if row is None or item is None:
+            raise Refused("errors.stale_button")
+        return item, row
+
+    async def press(self, actor_id: int, row_id: int, action: str) -> Acted:
+        """cs:<row>:<action> — s sign, t write (text or amount), a approve, m amend, r reject."""
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            item, row = await self._load(session, row_id)
+            step = chain_of(item.chain).step(row.step_key)
+            expected = {Gives.SIGNATURE: "s", Gives.TEXT: "t", Gives.AMOUNT: "t",
+                        Gives.DECISION: "amr"}[step.gives]
+            if action not in expected or not action:
+                raise Refused("errors.stale_button")
+            self._still_open(row, now)
+            role = await self._role_of(session, item, row, actor_id)
+            number = await self._number(session, item)
+            if action in ("s", "a"):
+                value = {"decision": Decision.APPROVE.value} if action == "a" else {}
+                await self._complete(session, item, row, actor_id, role, value, now)
+                return Acted("chains.signed", {"label": step.label, "number": number})
+            decision = {"m": Decision.AMEND.value, "r": Decision.REJECT.value}.get(action)
+            await set_pending(session, self.ctx, actor_id, CHAIN_INPUT, ref_id=row.id,
+                              data={"decision": decision})
+            return Acted("chains.ask_input", {"label": step.label, "gives": step.gives.value,
+                                              "decision": decision, "number": number})
+
+    def _still_open(self, row: ChainStepRecord, now: datetime) -> None:
+        if row.done_at is not None:
+            raise Refused("errors.chain_step_done")
+        if from_db(row.started_at) > now:
+            raise Refused("errors.chain_not_started", at=self.local(row.started_at))
+
+    async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
+        """The typed text, amount or reason for a step begun with a button."""
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            item, row = await self._load(session, int(pending.ref_id or 0))
+            step = chain_of(item.chain).step(row.step_key)
+            if row.done_at is not None:
+                await drop_pending(session, actor_id, CHAIN_INPUT)
+                raise Refused("errors.chain_step_done")
+            role = await self._role_of(session, item, row, actor_id)
+            value: dict[str, Any]
+            if step.gives is Gives.AMOUNT:
+                amount = parse_amount(text)
+                if isinstance(amount, Invalid):
+                    raise Refused(f"errors.{amount.reason}", **amount.params)
+                value = {"amount_cents": int(amount * 100)}
+            else:
+                value = {"text": self._text(text)}
+                decision = pending.data.get("decision")
+                if step.gives is Gives.DECISION:
+                    value["decision"] = decision or Decision.AMEND.value
+            await drop_pending(session, actor_id, CHAIN_INPUT)
+            await self._complete(session, item, row, actor_id, role, value, now)
+            return Acted("chains.signed", {"label": step.label, "number": await self._number(session, item)})
+
+    @staticmethod
+    def _text(text: str) -> str:
+        cleaned = clean_text(text)
+        if not cleaned:
+            raise Refused("errors.chain_text_empty")
+        if len(cleaned) > MAX_TEXT:
+            raise Refused("errors.chain_text_too_long", max=MAX_TEXT, length=len(cleaned))
+        return cleaned
+
+    async def sign_many(self, session: AsyncSession, rows: list[tuple[ChainItem, ChainStepRecord]],
+                        actor_id: int, now: datetime) -> int:
+        """Sign several rows at once (HR confirming a sheet, a head signing their rows)."""
+        signed = 0
+        for item, row in rows:
+            if row.done_at is not None or from_db(row.started_at) > now:
+                continue
+            role = await self._role_of(session, item, row, actor_id)
+            await self._complete(session, item, row, actor_id, role, {}, now)
+            signed += 1
+        return signed
+
+    async def _complete(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
+                        actor_id: int, role: str, value: dict[str, Any], now: datetime) -> None:
+        actor = await person(session, self.ctx, actor_id)
+        assert actor is not None
+        claimed = await session.execute(
+            update(ChainStepRecord).where(ChainStepRecord.id == row.id,
+                                          ChainStepRecord.done_at.is_(None))
+            .values(done_at=to_db(now), done_by=actor_id, done_role=role,
+                    done_name=actor.display_name[:50], value=value))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Refused("errors.chain_step_done")
+        await session.refresh(row)
+        await session.execute(update(DeadlineEvent).where(
+            DeadlineEvent.chain_step_id == row.id, DeadlineEvent.fired_at.is_(None),
+            DeadlineEvent.cancelled_at.is_(None)).values(cancelled_at=to_db(now)))
+        chain = chain_of(item.chain)
+        step = chain.step(row.step_key)
+        record(session, now, item.complaint_id, actor_id, "chain_step_done", chain=item.chain,
+               item=item.id, step=step.key, department=row.department_key or None, role=role,
+               round=row.round, **value)
+        await self._tell(session, item, step, actor, now)
+        await self._advance(session, item, chain, step, row, value, now)
+        queue_action(session, now, "refresh_card", item.complaint_id)
+
+    async def _advance(self, session: AsyncSession, item: ChainItem, chain: Chain, step: ChainStep,
+                       row: ChainStepRecord, value: dict[str, Any], now: datetime) -> None:
+        if value.get("decision") == Decision.REJECT.value and step.on_reject:
+            back = chain.step(step.on_reject)
+            previous = await session.scalar(select(ChainStepRecord).where(
+                ChainStepRecord.item_id == item.id, ChainStepRecord.step_key == back.key)
+                .order_by(ChainStepRecord.id.desc()))
+            await self.open(session, item, back, previous.department_key if previous else "",
+                            now, row.round + 1, now)
+            return
+        if step.per_department and await session.scalar(select(ChainStepRecord.id).where(
+                ChainStepRecord.item_id == item.id, ChainStepRecord.step_key == step.key,
+                ChainStepRecord.round == row.round, ChainStepRecord.done_at.is_(None))):
+            return  # another department still has to sign its part
+        following = chain.after(step.key)
+        if following is None:
+            item.status, item.closed_at = "done", to_db(now)
+            record(session, now, item.complaint_id, None, "chain_done", chain=item.chain, item=item.id)
+            return
+        departments = await self.departments_for(session, item, following)
+        started = now
+        if following.starts is Starts.NEXT_MORNING and item.sheet_id is not None:
+            sheet = await session.get(Sheet, item.sheet_id)
+            assert sheet is not None
+            started = max(now, self.morning_after(sheet.day))
+        for department_key in departments:
+            await self.open(session, item, following, department_key, started, row.round, now)
+
+    async def departments_for(self, session: AsyncSession, item: ChainItem,
+                              step: ChainStep) -> list[str]:
+        """One row per responsible department for a per-department step, else one row."""
+        if step.role is Role.BEARER_HEAD:
+            return [str(item.data["bearer"])]
+        if not step.per_department:
+            return [""]
+        return list(item.data.get("departments") or [""])
+
+    async def _number(self, session: AsyncSession, item: ChainItem) -> str:
+        if item.number:
+            return item.number
+        complaint = await session.get(Complaint, item.complaint_id)
+        return complaint.number or "" if complaint else ""
+
+    async def _tell(self, session: AsyncSession, item: ChainItem, step: ChainStep, actor: Person,
+                    now: datetime) -> None:
+        """The complainant hears of each stage of their sheet row; `tells` roles are told."""
+        number = await self._number(session, item)
+        complaint = await session.get(Complaint, item.complaint_id)
+        assert complaint is not None
+        if item.chain in TELLS_COMPLAINANT:
+            complainant = await person(session, self.ctx, complaint.complainant_id)
+            if complainant is not None:
+                view = await self.view(session, item)
+                queue_message(session, now, self.ctx.texts.html(
+                    complainant.language, "chains.complainant_stage", item=view, step=step.key,
+                    label=step.label), chat_id=complainant.id)
+        if Role.HR in step.tells:
+            chat_id = await hr_chat(session, self.ctx)
+            if chat_id is not None:
+                view = await self.view(session, item)
+                found = await person(session, self.ctx, chat_id)
+                lang = found.language if found else self.ctx.settings.general.default_language
+                queue_message(session, now, self.ctx.texts.html(
+                    lang, "chains.hr_told", item=view, label=step.label, who=actor.display_name,
+                    number=number), chat_id=chat_id)
+
+    # --- looking at chains ----------------------------------------------------------------
+
+    async def view(self, session: AsyncSession, item: ChainItem) -> ChainView:
+        chain = chain_of(item.chain)
+        complaint = await session.get(Complaint, item.complaint_id)
+        complaint_number = complaint.number or "" if complaint else ""
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
+        sheet = await session.get(Sheet, item.sheet_id) if item.sheet_id else None
+        data = dict(item.data)
+        if "amount_cents" in data:
+            data["amount"] = money(int(data["amount_cents"]))
+        if "bearer" in data:
+            data["bearer_name"] = names.get(str(data["bearer"]), str(data["bearer"]))
+        view = ChainView(item.id, item.chain, chain.label, item.number or complaint_number,
+                         complaint_number, item.status, data=data,
+                         sheet_day=sheet.day if sheet else None)
+        rows = await session.scalars(select(ChainStepRecord).where(
+            ChainStepRecord.item_id == item.id).order_by(ChainStepRecord.id))
+        for row in rows:
+            step = chain.step(row.step_key)
+            done = None
+            if row.done_at is not None:
+                done = Signature(row.done_name or str(row.done_by), row.done_role or "",
+                                 names.get(row.department_key) if row.department_key else None,
+                                 self.local(row.done_at), dict(row.value))
+            view.steps.append(ChainStepView(
+                step.key, step.label, step.role.value,
+                names.get(row.department_key) if row.department_key else None, row.round,
+                self.local(row.due_at), self.local(row.started_at), done))
+        return view
+
+    async def views_of_complaint(self, session: AsyncSession, complaint_id: int) -> list[ChainView]:
+        items = await session.scalars(select(ChainItem).where(
+            ChainItem.complaint_id == complaint_id).order_by(ChainItem.id))
+        return [await self.view(session, item) for item in items]
+
+
+# --- the deadline engine's side ------------------------------------------------------------
+
+
+class ChainNotices:
+    """Warnings, breaches and next-morning starts of chain steps (called by DeadlineEngine
+    inside the transaction that claimed the event)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.chains = Chains(ctx)
+
+    async def fire(self, session: AsyncSession, event: DeadlineEvent, now: datetime,
+                   late: bool) -> bool:
+        """Act on the event; False when there is nothing to say (the step was done)."""
+        row = await session.get(ChainStepRecord, event.chain_step_id)
+        assert row is not None
+        item = await session.get(ChainItem, row.item_id)
+        assert item is not None
+        if row.done_at is not None:
+            event.cancelled_at = to_db(now)
+            return False
+        if event.kind == "start":
+            step = chain_of(item.chain).step(row.step_key)
+            if row.announced_at is None and not step.per_sheet:
+                await self.chains.announce(session, item, row, now)
+            queue_action(session, now, "refresh_card", item.complaint_id)
+            return True
+        step = chain_of(item.chain).step(row.step_key)
+        view = await self.chains.view(session, item)
+        params = {"item": view, "label": step.label, "due": self.chains.local(row.due_at),
+                  "department": await self.chains._department_name(session, row.department_key),
+                  "late": late}
+        record(session, now, item.complaint_id, None,
+               "chain_warning" if event.kind == "warning" else "chain_breached",
+               chain=item.chain, item=item.id, step=step.key, department=row.department_key or None)
+        template = "chains.warning" if event.kind == "warning" else "chains.breach"
+        extra = {"left": timedelta(seconds=event.before_seconds)} if event.kind == "warning" else {}
+        for uid, _role in await self.chains.actors(session, item, row):
+            who = await person(session, self.ctx, uid)
+            lang = who.language if who else self.ctx.settings.general.default_language
+            queue_message(session, now, self.ctx.texts.html(lang, template, **params, **extra),
+                          chat_id=uid)
+        if event.kind == "breach":  # HR keeps the chains moving (rule 一.4), so HR hears too
+            chat_id = await hr_chat(session, self.ctx)
+            if chat_id is not None:
+                found = await person(session, self.ctx, chat_id)
+                lang = found.language if found else self.ctx.settings.general.default_language
+                queue_message(session, now, self.ctx.texts.html(lang, "chains.hr_breach", **params),
+                              chat_id=chat_id)
+        queue_action(session, now, "refresh_card", item.complaint_id)
+        return True
+
+
+def day_start(day: date, zone: Any) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)

@@ -1,0 +1,224 @@
+"""Rule 三: return-freight expense slips.
+
+`/freight <complaint>` by a customer-service order follower asks, one message at a time,
+for the amount (CNY, positive, at most two decimals), the carrier, the waybill number and
+the department bearing the freight; the slip then runs the FREIGHT chain (bearer's head →
+order desk manager or assistant → follower collects the cash → finance pays and books,
+HR is told → HR follows up → finance closes). The questions live in a PendingInput row,
+so a restart between two answers loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import to_db
+from bot.domain.chains import FREIGHT, parse_amount, to_cents
+from bot.domain.periods import PeriodError, parse_period
+from bot.domain.timefmt import complaint_number
+from bot.domain.validation import Invalid, clean_text
+from bot.reports import table_columns, table_workbook
+from bot.services.audit import record
+from bot.services.chains import Chains, ChainView
+from bot.services.context import AppContext, Refused
+from bot.services.people import drop_pending, person, set_pending
+from bot.store.models import (
+    ChainItem,
+    ChainStepRecord,
+    Complaint,
+    Department,
+    NumberCounter,
+    PendingInput,
+    UserRole,
+)
+
+FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written
+CARRIER_MAX = 50
+WAYBILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
+
+
+@dataclass
+class SlipForm:
+    """The next question of a slip being written, or the slip once opened."""
+
+    stage: str  # "amount" | "carrier" | "waybill" | "bearer" | "opened"
+    number: str  # the complaint's
+    departments: list[tuple[str, str]] = field(default_factory=list)  # (key, name) to choose from
+    slip: ChainView | None = None
+
+
+class Freight:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.chains = Chains(ctx)
+
+    async def _is_follower(self, session: AsyncSession, actor_id: int) -> bool:
+        return await session.scalar(select(UserRole.role).where(
+            UserRole.user_id == actor_id, UserRole.role == "order_follower")) is not None
+
+    async def start(self, actor_id: int, number: str) -> SlipForm:
+        async with self.ctx.transaction() as session:
+            if not await self._is_follower(session, actor_id):
+                raise Refused("errors.freight_followers_only")
+            complaint = await session.scalar(select(Complaint).where(
+                Complaint.number == number.strip().upper()))
+            if complaint is None or complaint.posted_at is None:
+                raise Refused("errors.no_such_complaint", number=number)
+            await set_pending(session, self.ctx, actor_id, FREIGHT_FORM, ref_id=complaint.id,
+                              data={"stage": "amount"})
+            return SlipForm("amount", complaint.number or "")
+
+    async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> SlipForm:
+        """The answer to the slip's current question; a bad one is refused and asked again."""
+        async with self.ctx.transaction() as session:
+            complaint = await session.get(Complaint, pending.ref_id)
+            if complaint is None:
+                await drop_pending(session, actor_id, FREIGHT_FORM)
+                raise Refused("errors.stale_button")
+            data: dict[str, Any] = dict(pending.data)
+            stage = data.get("stage")
+            if stage == "amount":
+                amount = parse_amount(text)
+                if isinstance(amount, Invalid):
+                    raise Refused(f"errors.{amount.reason}", **amount.params)
+                data.update(amount_cents=to_cents(amount), stage="carrier")
+            elif stage == "carrier":
+                carrier = clean_text(text)
+                if not carrier or len(carrier) > CARRIER_MAX or "\n" in carrier:
+                    raise Refused("errors.freight_carrier", max=CARRIER_MAX)
+                data.update(carrier=carrier, stage="waybill")
+            elif stage == "waybill":
+                waybill = clean_text(text).replace(" ", "")
+                if not WAYBILL.match(waybill):
+                    raise Refused("errors.freight_waybill")
+                data.update(waybill=waybill, stage="bearer")
+            else:
+                raise Refused("errors.freight_choose_bearer")
+            row = await session.get(PendingInput, actor_id)
+            assert row is not None
+            row.data = data
+            return SlipForm(data["stage"], complaint.number or "",
+                            await self._departments(session) if data["stage"] == "bearer" else [])
+
+    async def _departments(self, session: AsyncSession) -> list[tuple[str, str]]:
+        rows = await session.scalars(select(Department).order_by(Department.key))
+        return [(d.key, d.name) for d in rows]
+
+    async def choose_bearer(self, actor_id: int, index: int) -> SlipForm:
+        """fb:<index> — the department bearing the freight; the slip is opened."""
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            pending = await session.get(PendingInput, actor_id)
+            if pending is None or pending.purpose != FREIGHT_FORM \
+                    or pending.data.get("stage") != "bearer":
+                raise Refused("errors.stale_button")
+            if not await self._is_follower(session, actor_id):
+                raise Refused("errors.freight_followers_only")
+            departments = await self._departments(session)
+            if not 0 <= index < len(departments):
+                raise Refused("errors.stale_button")
+            complaint = await session.get(Complaint, pending.ref_id)
+            assert complaint is not None
+            bearer = departments[index][0]
+            item = ChainItem(chain=FREIGHT.key, number=await self._next_number(session, now),
+                             complaint_id=complaint.id, status="open", opened_by=actor_id,
+                             data={"amount_cents": pending.data["amount_cents"],
+                                   "carrier": pending.data["carrier"],
+                                   "waybill": pending.data["waybill"], "bearer": bearer},
+                             created_at=to_db(now))
+            session.add(item)
+            await session.flush()
+            await drop_pending(session, actor_id, FREIGHT_FORM)
+            record(session, now, complaint.id, actor_id, "freight_opened", item=item.id,
+                   slip=item.number, department=bearer, amount_cents=item.data["amount_cents"])
+            await self.chains.open(session, item, FREIGHT.steps[0], bearer, now, 0, now)
+            return SlipForm("opened", complaint.number or "", slip=await self.chains.view(session, item))
+
+    async def _next_number(self, session: AsyncSession, now: datetime) -> str:
+        year = now.astimezone(self.ctx.settings.zone).year
+        counter = await session.get(NumberCounter, ("F", year))
+        if counter is None:
+            counter = NumberCounter(prefix="F", year=year, last=0)
+            session.add(counter)
+        counter.last += 1
+        return complaint_number("F", year, counter.last)
+
+    # --- /freight, /freight_xlsx ---------------------------------------------------------
+
+    async def owed(self, actor_id: int) -> list[ChainView]:
+        """Open slips with a step the caller may do now."""
+        async with self.ctx.sessions() as session:
+            now = to_db(self.ctx.now())
+            found = await session.execute(
+                select(ChainItem, ChainStepRecord)
+                .join(ChainStepRecord, ChainStepRecord.item_id == ChainItem.id)
+                .where(ChainItem.chain == FREIGHT.key, ChainItem.status == "open",
+                       ChainStepRecord.done_at.is_(None), ChainStepRecord.started_at <= now)
+                .order_by(ChainItem.id))
+            views = []
+            for item, row in found:
+                if any(uid == actor_id for uid, _ in await self.chains.actors(session, item, row)):
+                    views.append(await self.chains.view(session, item))
+            return views
+
+    async def may_export(self, session: AsyncSession, actor_id: int) -> bool:
+        actor = await person(session, self.ctx, actor_id)
+        if actor is None:
+            return False
+        return actor.is_admin or actor.department_key in (
+            self.ctx.settings.routing.service_intake, self.ctx.settings.roles.finance)
+
+    async def workbook(self, actor_id: int, args: list[str]) -> tuple[str, bytes, int]:
+        """Every slip opened in the month (default: this one), with its steps and times."""
+        async with self.ctx.sessions() as session:
+            if not await self.may_export(session, actor_id):
+                raise Refused("errors.freight_export_not_allowed")
+            if len(args) > 1:
+                raise Refused("errors.freight_xlsx_usage")
+            try:
+                period = parse_period(args[0] if args else "month", self.ctx.now(),
+                                      self.ctx.settings.zone)
+            except PeriodError:
+                raise Refused("errors.freight_xlsx_usage") from None
+            actor = await person(session, self.ctx, actor_id)
+            assert actor is not None
+            items = await session.scalars(select(ChainItem).where(
+                ChainItem.chain == FREIGHT.key, ChainItem.created_at >= to_db(period.start),
+                ChainItem.created_at < to_db(period.end)).order_by(ChainItem.id))
+            lang, texts = actor.language, self.ctx.texts
+            rows = []
+            for item in items:
+                view = await self.chains.view(session, item)
+                opener = await person(session, self.ctx, item.opened_by) if item.opened_by else None
+                signatures = ["\n".join(texts.plain(lang, "reports.signature", step=s)
+                                        for s in view.steps if s.key == step.key and s.done)
+                              for step in FREIGHT.steps]
+                rows.append([view.number, view.complaint_number,
+                             to_decimal(item.data["amount_cents"]), view.data["carrier"],
+                             view.data["waybill"], view.data["bearer_name"],
+                             opener.display_name if opener else "", self.chains.local(item.created_at),
+                             *signatures, texts.plain(lang, "reports.chain_status", item=view)])
+            label = self._label(period.start, period.end, period.key)
+            data = table_workbook(texts.plain(lang, "reports.freight_sheet_name"),
+                                  texts.plain(lang, "reports.freight_title", period=label),
+                                  table_columns(texts, lang, "freight_columns"), rows)
+            return f"freight-{label}.xlsx", data, len(rows)
+
+    def _label(self, start: datetime, end: datetime, key: str) -> str:
+        """'2026-11' for a month, '2026-11-23..2026-11-29' for other spans, for file names."""
+        zone = self.ctx.settings.zone
+        first, last = start.astimezone(zone).date(), (end - timedelta(seconds=1)).astimezone(zone).date()
+        if key[0].isdigit() and ".." not in key and len(key) == 7 or key == "month":
+            return first.strftime("%Y-%m")
+        return first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+
+
+def to_decimal(cents: int) -> Decimal:
+    return Decimal(cents) / 100

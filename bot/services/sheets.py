@@ -1,0 +1,323 @@
+"""Rule 一.4: the daily 質量投訴處理流程表 of compensation / return / exchange cases.
+
+At `sheet.compile_at` on working days the day's cases that have their departments'
+answers become the rows of a sheet (each row a ChainItem of the "sheet" chain); HR gets
+it as XLSX with a readable summary and confirms it; each responsible head signs their
+rows; the next working morning each row goes to the vice-president over the
+complainant's department, then the GM, then the order desk (bot/domain/chains.py).
+Cases still waiting for an answer roll to the next day's sheet by themselves: a case is
+taken once it is answered and not yet on a sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import to_db
+from bot.domain.chains import SHEET
+from bot.domain.periods import PeriodError, parse_period
+from bot.domain.workflow import Status
+from bot.outbox import Button, queue_action, queue_document, queue_message
+from bot.reports import table_columns, table_workbook
+from bot.services.audit import record
+from bot.services.chains import Chains, ChainView
+from bot.services.context import AppContext, Refused
+from bot.services.people import hr_chat, person
+from bot.store.models import (
+    Answer,
+    ChainItem,
+    ChainStepRecord,
+    Complaint,
+    Department,
+    JobRun,
+    Sheet,
+    UserRole,
+)
+
+ANSWERED = (Status.ANSWERED.value, Status.ESCALATED.value, Status.CLOSED.value)
+# The answers a department hands in on a complaint: what the sheet shows per department.
+DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
+
+
+@dataclass
+class SheetView:
+    id: int
+    day: date
+    confirmed: bool
+    rows: list[ChainView] = field(default_factory=list)
+    facts: dict[int, dict[str, Any]] = field(default_factory=dict)  # per item: customer, answers
+    rolled_over: list[str] = field(default_factory=list)  # complaint numbers still unanswered
+
+
+class Sheets:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.chains = Chains(ctx)
+
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self.ctx.settings.zone).date()
+
+    # --- compiling at the end of the day -----------------------------------------------
+
+    async def compile_due(self) -> Sheet | None:
+        """Compile today's sheet if it is time and it was not done yet (once: a JobRun key
+        commits with it). Called by the scheduler's sweep; catches up after downtime."""
+        settings = self.ctx.settings
+        now = self.ctx.now()
+        local = now.astimezone(settings.zone)
+        today = local.date()
+        if not settings.sheet.enabled or local.time() < settings.sheet.compile_at \
+                or not self.ctx.sla.calendar.is_working_day(today):
+            return None
+        key = f"sheet:{today.isoformat()}"
+        async with self.ctx.sessions() as session:
+            if await session.get(JobRun, key) is not None:
+                return None
+        try:
+            async with self.ctx.transaction() as session:
+                session.add(JobRun(key=key, at=to_db(now)))
+                await session.flush()
+                return await self._compile(session, today, now)
+        except IntegrityError:
+            return None  # another process compiled it
+
+    async def _compile(self, session: AsyncSession, day: date, now: datetime) -> Sheet | None:
+        on_a_sheet = select(ChainItem.complaint_id).where(ChainItem.chain == SHEET.key)
+        cases = list(await session.scalars(select(Complaint).where(
+            Complaint.is_crx.is_(True), Complaint.status.in_(ANSWERED),
+            Complaint.id.not_in(on_a_sheet)).order_by(Complaint.id)))
+        waiting = [n or "" for n in await session.scalars(select(Complaint.number).where(
+            Complaint.is_crx.is_(True), Complaint.status == Status.OPEN.value)
+            .order_by(Complaint.id))]
+        chat_id = await hr_chat(session, self.ctx)
+        if not cases:
+            if waiting and chat_id is not None:
+                lang = await self._lang(session, chat_id)
+                queue_message(session, now, self.ctx.texts.html(
+                    lang, "chains.sheet_empty", day=day, rolled_over=waiting), chat_id=chat_id)
+            return None
+        sheet = Sheet(day=day, compiled_at=to_db(now))
+        session.add(sheet)
+        await session.flush()
+        first = SHEET.steps[0]
+        for complaint in cases:
+            departments = await self._responsible(session, complaint)
+            item = ChainItem(chain=SHEET.key, complaint_id=complaint.id, sheet_id=sheet.id,
+                             status="open", data={"departments": departments},
+                             created_at=to_db(now))
+            session.add(item)
+            await session.flush()
+            await self.chains.open(session, item, first, "", now, 0, now)
+            record(session, now, complaint.id, None, "sheet_listed", day=day.isoformat())
+        if chat_id is not None:
+            await self._send_to_hr(session, sheet, chat_id, now, waiting)
+        return sheet
+
+    async def _responsible(self, session: AsyncSession, complaint: Complaint) -> list[str]:
+        """The departments that answered the complaint: they sign its row."""
+        keys = await session.scalars(select(Answer.department_key).where(
+            Answer.complaint_id == complaint.id, Answer.step_key.in_(DEPARTMENT_ANSWERS))
+            .order_by(Answer.id))
+        return list(dict.fromkeys(keys))
+
+    async def _lang(self, session: AsyncSession, chat_id: int) -> str:
+        found = await person(session, self.ctx, chat_id)
+        return found.language if found else self.ctx.settings.general.default_language
+
+    async def _send_to_hr(self, session: AsyncSession, sheet: Sheet, chat_id: int, now: datetime,
+                          rolled_over: list[str]) -> None:
+        lang = await self._lang(session, chat_id)
+        view = await self.view(session, sheet)
+        view.rolled_over = rolled_over
+        queue_message(session, now, self.ctx.texts.html(lang, "chains.sheet_for_hr", sheet=view),
+                      chat_id=chat_id,
+                      keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.sheet_confirm"),
+                                        f"sh:{sheet.id}:c")]])
+        filename, data = self.workbook(view, lang)
+        queue_document(session, now, chat_id, filename, data,
+                       self.ctx.texts.html(lang, "chains.sheet_caption", sheet=view))
+
+    # --- HR confirms, heads sign ---------------------------------------------------------
+
+    async def _rows(self, session: AsyncSession, sheet_id: int,
+                    step_key: str) -> list[tuple[ChainItem, ChainStepRecord]]:
+        found = await session.execute(
+            select(ChainItem, ChainStepRecord).join(ChainStepRecord, ChainStepRecord.item_id == ChainItem.id)
+            .where(ChainItem.sheet_id == sheet_id, ChainStepRecord.step_key == step_key,
+                   ChainStepRecord.done_at.is_(None)).order_by(ChainItem.id, ChainStepRecord.id))
+        return [(item, row) for item, row in found]
+
+    async def press(self, actor_id: int, sheet_id: int, action: str) -> tuple[str, SheetView]:
+        """sh:<sheet>:c — HR confirms the sheet; sh:<sheet>:s — a head signs their rows."""
+        async with self.ctx.transaction() as session:
+            now = self.ctx.now()
+            sheet = await session.get(Sheet, sheet_id)
+            actor = await person(session, self.ctx, actor_id)
+            if sheet is None or actor is None or action not in ("c", "s"):
+                raise Refused("errors.stale_button")
+            if action == "c":
+                rows = await self._rows(session, sheet.id, "hr_confirm")
+                if not rows:
+                    raise Refused("errors.chain_step_done")
+                await self.chains.sign_many(session, rows, actor_id, now)
+                sheet.confirmed_at, sheet.confirmed_by = to_db(now), actor_id
+                await self._ask_heads(session, sheet, now)
+                template = "chains.sheet_confirmed"
+            else:
+                rows = [(item, row) for item, row in await self._rows(session, sheet.id, "head_sign")
+                        if await self._heads(session, row.department_key) == actor_id]
+                if not rows:
+                    mine = await session.scalar(
+                        select(ChainStepRecord.id).join(ChainItem, ChainStepRecord.item_id == ChainItem.id)
+                        .where(ChainItem.sheet_id == sheet.id, ChainStepRecord.step_key == "head_sign",
+                               ChainStepRecord.done_by == actor_id))
+                    if mine is not None:
+                        raise Refused("errors.chain_step_done")
+                    raise Refused("errors.chain_not_yours", step=SHEET.step("head_sign").label,
+                                  role="responsible_head", department="")
+                await self.chains.sign_many(session, rows, actor_id, now)
+                template = "chains.sheet_signed"
+            return template, await self.view(session, sheet)
+
+    async def _heads(self, session: AsyncSession, department_key: str) -> int | None:
+        dept = await session.get(Department, department_key)
+        return dept.head_user_id if dept else None
+
+    async def _ask_heads(self, session: AsyncSession, sheet: Sheet, now: datetime) -> None:
+        """One message per head, listing their rows, with one button to sign them all."""
+        view = await self.view(session, sheet)
+        by_head: dict[int, list[str]] = {}
+        for _item, row in await self._rows(session, sheet.id, "head_sign"):
+            row.announced_at = to_db(now)
+            head = await self._heads(session, row.department_key)
+            if head is not None:
+                by_head.setdefault(head, []).append(row.department_key)
+        for head, keys in by_head.items():
+            lang = await self._lang(session, head)
+            due = min((s.due_at for r in view.rows for s in r.waiting if s.key == "head_sign"),
+                      default=None)
+            queue_message(session, now, self.ctx.texts.html(
+                lang, "chains.sheet_for_head", sheet=view,
+                departments=[await self.chains._department_name(session, k) for k in dict.fromkeys(keys)],
+                due=due), chat_id=head,
+                keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.chain_sign"), f"sh:{sheet.id}:s")]])
+
+    # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------
+
+    async def mark(self, actor_id: int, number: str) -> str:
+        async with self.ctx.transaction() as session:
+            actor = await person(session, self.ctx, actor_id)
+            if actor is None or not (actor.is_admin
+                                     or actor.department_key == self.ctx.settings.routing.service_intake):
+                raise Refused("errors.crx_hr_only")
+            complaint = await session.scalar(select(Complaint).where(
+                Complaint.number == number.strip().upper()))
+            if complaint is None:
+                raise Refused("errors.no_such_complaint", number=number)
+            if not complaint.is_crx:
+                complaint.is_crx = True
+                record(session, self.ctx.now(), complaint.id, actor_id, "marked_crx")
+                queue_action(session, self.ctx.now(), "refresh_card", complaint.id)
+            return complaint.number or ""
+
+    # --- /sheet [date] -------------------------------------------------------------------
+
+    async def may_see(self, session: AsyncSession, actor_id: int) -> bool:
+        """HR, the order desk, heads, vice-presidents, the GM and assistants, admins."""
+        actor = await person(session, self.ctx, actor_id)
+        if actor is None:
+            return False
+        routing = self.ctx.settings.routing
+        if actor.is_admin or actor.is_head \
+                or actor.department_key in (routing.service_intake, routing.product_intake):
+            return True
+        if await session.scalar(select(Department.key).where(Department.vice_president_id == actor_id)):
+            return True
+        return await session.scalar(select(UserRole.role).where(
+            UserRole.user_id == actor_id, UserRole.role.in_(("general_manager", "gm_assistant")))) \
+            is not None
+
+    async def show(self, actor_id: int, args: list[str]) -> tuple[SheetView, str, bytes, str]:
+        """The day's sheet (today, or the latest before it), with its XLSX as it stands."""
+        async with self.ctx.sessions() as session:
+            if not await self.may_see(session, actor_id):
+                raise Refused("errors.sheet_not_allowed")
+            if len(args) > 1:
+                raise Refused("errors.sheet_usage")
+            day = self._today(self.ctx.now())
+            if args:
+                day = self._day(args[0])
+                sheet = await session.scalar(select(Sheet).where(Sheet.day == day))
+            else:
+                sheet = await session.scalar(select(Sheet).where(Sheet.day <= day)
+                                             .order_by(Sheet.day.desc()))
+            if sheet is None:
+                raise Refused("errors.no_sheet", day=day.isoformat())
+            lang = await self._lang(session, actor_id)
+            view = await self.view(session, sheet)
+            filename, data = self.workbook(view, lang)
+            return view, filename, data, lang
+
+    def _day(self, text: str) -> date:
+        zone = self.ctx.settings.zone
+        try:
+            period = parse_period(text, self.ctx.now(), zone)
+        except PeriodError:
+            raise Refused("errors.sheet_usage") from None
+        if (period.end - period.start).days != 1:
+            raise Refused("errors.sheet_usage")
+        return period.start.astimezone(zone).date()
+
+    # --- the sheet as data and as XLSX ---------------------------------------------------
+
+    async def view(self, session: AsyncSession, sheet: Sheet) -> SheetView:
+        view = SheetView(sheet.id, sheet.day, sheet.confirmed_at is not None)
+        items = await session.scalars(select(ChainItem).where(ChainItem.sheet_id == sheet.id)
+                                      .order_by(ChainItem.id))
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
+        for item in items:
+            view.rows.append(await self.chains.view(session, item))
+            complaint = await session.get(Complaint, item.complaint_id)
+            assert complaint is not None
+            answers = await session.scalars(select(Answer).where(
+                Answer.complaint_id == complaint.id, Answer.step_key.in_(DEPARTMENT_ANSWERS))
+                .order_by(Answer.id))
+            view.facts[item.id] = {
+                "customer": complaint.answers.get("customer") or complaint.answers.get("target", ""),
+                "product": " ".join(v for v in (complaint.answers.get("brand"),
+                                                complaint.answers.get("spec_qty")) if v),
+                "problem": complaint.answers.get("problem")
+                or complaint.answers.get("event_course", ""),
+                "request": complaint.answers.get("request") or complaint.answers.get("purpose", ""),
+                "answers": [(names.get(a.department_key, a.department_key),
+                             "\n".join(str(v) for v in a.parts.values() if v)) for a in answers],
+            }
+        return view
+
+    def workbook(self, view: SheetView, lang: str) -> tuple[str, bytes]:
+        """The sheet laid out like the paper form: one row per complaint, a column per
+        signature (who, in which role, when, and what they wrote)."""
+        texts = self.ctx.texts
+        rows = []
+        for item in view.rows:
+            facts = view.facts[item.id]
+
+            def signed(key: str, item: ChainView = item) -> str:
+                return "\n".join(texts.plain(lang, "reports.signature", step=s) for s in item.steps
+                                  if s.key == key and s.done is not None)
+
+            rows.append([
+                item.complaint_number, facts["customer"], facts["product"], facts["problem"],
+                facts["request"], "\n".join(f"{name}: {text}" for name, text in facts["answers"]),
+                *(signed(step.key) for step in SHEET.steps),
+                texts.plain(lang, "reports.chain_status", item=item)])
+        data = table_workbook(texts.plain(lang, "reports.sheet_name"),
+                              texts.plain(lang, "reports.sheet_title", day=view.day),
+                              table_columns(texts, lang, "sheet_columns"), rows)
+        return f"sheet-{view.day.isoformat()}.xlsx", data

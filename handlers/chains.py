@@ -1,0 +1,137 @@
+"""The sign-off sheet (rule 一.4) and return-freight slips (rule 三): /sheet, /crx,
+/freight, /freight_xlsx, and the buttons of their steps."""
+
+from __future__ import annotations
+
+import io
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.outbox import Button
+from bot.services.chains import Chains
+from bot.services.context import AppContext, Refused
+from bot.services.freight import Freight, SlipForm
+from bot.services.people import Person
+from bot.services.sheets import Sheets
+from bot.store.models import PendingInput
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, sender_of, settle
+
+
+async def chain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cs:<step>:<s|t|a|m|r> — sign, write, approve, amend or reject a chain step."""
+    query, ctx, person, parts = await pressed(update, context, "cs")
+    try:
+        acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await settle(update, query, ctx.texts.html(person.language, acted.template, **acted.params))
+
+
+async def take_chain_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                           pending: PendingInput, text: str) -> None:
+    ctx = app_ctx(context)
+    acted = await Chains(ctx).take_input(person.id, pending, text)
+    await reply(update, ctx.texts.html(person.language, acted.template, **acted.params))
+
+
+async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """sh:<sheet>:c (HR confirms) | sh:<sheet>:s (a head signs their rows)."""
+    query, ctx, person, parts = await pressed(update, context, "sh")
+    try:
+        template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await settle(update, query, ctx.texts.html(person.language, template, sheet=sheet))
+
+
+async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sheet [date] — the day's sheet and its XLSX with the signatures so far."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        sheet, filename, data, lang = await Sheets(ctx).show(person.id, list(context.args or []))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(lang, "chains.sheet_status", sheet=sheet))
+    message = update.effective_message
+    assert message is not None
+    await message.reply_document(io.BytesIO(data), filename=filename,
+                                 caption=ctx.texts.html(lang, "chains.sheet_caption", sheet=sheet))
+
+
+async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/crx <complaint> — HR marks a compensation / return / exchange case (rule 一.4)."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = list(context.args or [])
+    try:
+        if len(args) != 1:
+            raise Refused("errors.crx_usage")
+        number = await Sheets(ctx).mark(person.id, args[0])
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=number))
+
+
+def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:
+    keyboard = [[Button(name, f"fb:{i}")] for i, (_key, name) in enumerate(form.departments)] \
+        if form.stage == "bearer" else None
+    return ctx.texts.html(person.language, "chains.freight_form", form=form), keyboard
+
+
+async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/freight <complaint> opens a slip; /freight alone lists the slips waiting on you."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = list(context.args or [])
+    freight = Freight(ctx)
+    try:
+        if len(args) > 1:
+            raise Refused("errors.freight_usage")
+        if not args:
+            slips = await freight.owed(person.id)
+            await reply(update, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
+            return
+        text, keyboard = _slip_screen(ctx, person, await freight.start(person.id, args[0]))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await reply(update, text, keyboard)
+
+
+async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                             pending: PendingInput, text: str) -> None:
+    ctx = app_ctx(context)
+    screen, keyboard = _slip_screen(ctx, person, await Freight(ctx).take_input(person.id, pending, text))
+    await reply(update, screen, keyboard)
+
+
+async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """fb:<index> — the department bearing the freight."""
+    query, ctx, person, parts = await pressed(update, context, "fb")
+    try:
+        form = await Freight(ctx).choose_bearer(person.id, id_at(parts, 0, count=1))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    await settle(update, query, _slip_screen(ctx, person, form)[0])
+
+
+async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/freight_xlsx [month] — every slip with its steps and times (HR, finance, admins)."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    try:
+        filename, data, count = await Freight(ctx).workbook(person.id, list(context.args or []))
+    except Refused as refused:
+        await refuse(update, context, person.language, refused)
+        return
+    message = update.effective_message
+    assert message is not None
+    await message.reply_document(io.BytesIO(data), filename=filename, caption=ctx.texts.html(
+        person.language, "chains.freight_xlsx_caption", count=count, filename=filename))

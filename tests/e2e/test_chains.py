@@ -1,0 +1,394 @@
+"""The chains of rules 一.4 and 三 in chat (issue 5): the daily 質量投訴處理流程表 across two
+simulated days, and a return-freight slip through its six steps.
+
+The clock starts at the real time (complaints are filed and answered as usual) and then
+jumps: to the end of the working day when the sheet is compiled, to the next morning when
+it goes to the vice-president. Deadline timers are derived from the database, so after a
+jump the scheduler's sweep fires whatever fell due, as it would after a long pause.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.app import Runtime
+from bot.store.models import ChainItem, ChainStepRecord, DeadlineEvent, OutboxMessage
+from tests.e2e.conftest import (
+    DESK,
+    DESK_HEAD,
+    FORUM,
+    HR,
+    HR_HEAD,
+    LOGI_HEAD,
+    NAMES,
+    PROD_HEAD,
+    VP,
+    Actor,
+    StartBot,
+    config_data,
+    text_of,
+)
+from tests.e2e.flows import YEAR, file_and_post
+from tests.e2e.test_handling import accept_and_publish, answer_product
+from tests.fakebot import FakeTelegram
+
+ZONE = ZoneInfo("Asia/Shanghai")
+GM, GM_ASSISTANT, FOLLOWER, FINANCE_HEAD, FINANCE = 50001, 50002, 20003, 81001, 81002
+MORE_NAMES = {GM: "趙總", GM_ASSISTANT: "錢助理", FOLLOWER: "孔跟單", FINANCE_HEAD: "曹財務",
+              FINANCE: "嚴會計"}
+NUMBER = f"P-{YEAR}-0001"
+
+
+class MovableClock:
+    """The real time plus an offset that only grows (the tests jump ahead)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def jump_to(self, moment: datetime) -> None:
+        assert moment > self.now(), "the clock only moves forward"
+        self.offset = moment - datetime.now(UTC)
+
+    def next_local(self, at: time, after: datetime | None = None) -> datetime:
+        """The first `at` (Shanghai wall time) after `after` (default: now)."""
+        start = (after or self.now()).astimezone(ZONE)
+        moment = datetime.combine(start.date(), at, tzinfo=ZONE)
+        return moment if moment > start else moment + timedelta(days=1)
+
+
+def chain_config(**extra: Any) -> dict[str, Any]:
+    """The e2e company plus the people of rules 一.4 and 三."""
+    base = config_data("sqlite://", FORUM)
+    departments = [dict(d) for d in base["departments"]]
+    for dept in departments:
+        if dept["key"] == "sales":
+            dept["vice_president"] = VP
+            dept["members"] = [*dept["members"], FOLLOWER]
+    departments.append({"key": "finance", "name": "財務部", "head": FINANCE_HEAD,
+                        "members": [FINANCE]})
+    return {
+        "calendar": {"mode": "24x7"},
+        "sweep_seconds": 0.3,
+        "fines": {"monthly_report": False, "daily_summary_at": "23:59"},
+        "departments": departments,
+        "members": [*base["members"], *({"id": uid, "name": name} for uid, name in MORE_NAMES.items())],
+        "roles": {"general_manager": GM, "gm_assistants": [GM_ASSISTANT],
+                  "order_followers": [FOLLOWER], "finance": "finance"},
+        **extra,
+    }
+
+
+def add_people(fake: FakeTelegram) -> dict[str, Actor]:
+    for uid, name in MORE_NAMES.items():
+        fake.add_user(uid, name)
+    return {"gm": Actor(fake, GM), "gm_assistant": Actor(fake, GM_ASSISTANT),
+            "follower": Actor(fake, FOLLOWER), "finance_head": Actor(fake, FINANCE_HEAD),
+            "finance": Actor(fake, FINANCE)}
+
+
+async def start_all(fake: FakeTelegram, actors: list[Actor]) -> None:
+    """Everyone opens a private chat with the bot (it may not write to them first)."""
+    for actor in actors:
+        await actor.say("/whoami")
+
+
+async def answered_return_case(fake: FakeTelegram, people: dict[str, Actor]) -> dict[str, Any]:
+    """A product complaint asking for 退貨, answered by production: a case for the sheet."""
+    card = await file_and_post(fake, people)
+    since = people["sales"].mark()
+    await accept_and_publish(fake, people, card, ticks=[0])
+    await answer_product(fake, people["prod"], card, "production", "封蓋機壓力不足", "同意退貨")
+    await people["sales"].next_message(since, "有答覆了")
+    return card
+
+
+async def refused(fake: FakeTelegram, actor: Actor, message: dict[str, Any], data: str) -> str:
+    """Someone who may not sends the button's data (forged, or in a group they share): the
+    bot answers with an alert; returns its text."""
+    own_chat = message["chat"]["id"] == actor.id or message["chat"]["type"] != "private"
+    query_id = fake.press(actor.id, message, data) if own_chat else fake.press_forged(actor.id, data)
+    answer = await fake.wait_for(lambda: next(
+        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    assert answer["show_alert"], answer
+    return str(answer["text"])
+
+
+async def write(actor: Actor, prompt: dict[str, Any], text: str, expect: str = "已記錄") -> None:
+    """Press the prompt's 填寫 button, then type the text."""
+    await actor.press(prompt, actor.button(prompt, ":t"), expect="請輸入")
+    await actor.say(text, expect=expect)
+
+
+async def xlsx_rows(fake: FakeTelegram, chat_id: int, filename: str, count: int = 1) -> list[list[Any]]:
+    """The rows of the `count`-th file called `filename` sent to the chat, opened again."""
+    documents = await fake.wait_for(lambda: (found := [
+        d for d in fake.documents(chat_id) if d["filename"] == filename]) and len(found) >= count
+        and found, message=f"{filename} number {count} in chat {chat_id}")
+    document = documents[count - 1]
+    book = load_workbook(BytesIO(document["data"]))
+    return [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
+
+
+async def test_sheet_chain_across_two_days_with_a_gm_rejection(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    more = add_people(fake)
+    clock = MovableClock()
+    runtime = await start_bot(clock=clock, **chain_config())
+    sales, hr_head, prod_head, vp = people["sales"], people["hr_head"], people["prod_head"], people["vp"]
+    await start_all(fake, [hr_head, prod_head, people["prod"], vp, people["desk"],
+                           people["desk_head"], more["gm"], more["gm_assistant"]])
+    card = await answered_return_case(fake, people)
+
+    # Day 1, 17:30: the sheet goes to HR, readable and as XLSX, with a 確認 button.
+    evening = clock.next_local(time(17, 30))
+    day = evening.date()
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
+    for expected in (NUMBER, "永輝超市", "退貨", "生產部", "封蓋機壓力不足"):
+        assert expected in text_of(sheet), expected
+    rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{day.isoformat()}.xlsx")
+    [row] = [r for r in rows if r[0] == NUMBER]
+    assert row[1] == "永輝超市" and row[4] == "退貨" and "封蓋機壓力不足" in row[5]
+    assert row[6] is None  # nobody has signed yet
+
+    # Only HR confirms; then the responsible head signs the rows of his department.
+    confirm = hr_head.button(sheet, "sh:")
+    assert "人力資源部" in await refused(fake, prod_head, sheet, confirm)
+    since_prod = prod_head.mark()
+    await hr_head.press(sheet, confirm, expect="已確認")
+    to_sign = await prod_head.next_message(since_prod, "請生產部負責人簽名")
+    assert "負責人" in await refused(fake, people["prod"], to_sign, prod_head.button(to_sign, "sh:"))
+    since_sales = sales.mark()
+    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+    await sales.next_message(since_sales, "責任部門負責人簽名」已完成")
+
+    # Not the VP's turn before the next morning.
+    await fake.wait_idle(quiet=1.0)
+    assert not [m for m in vp.inbox() if "分管副總綜合處理意見" in text_of(m)]
+
+    # Day 2, 09:00: the vice-president over 業務部 agrees the combined opinion.
+    morning = clock.next_local(time(9, 0))
+    assert morning.date() == day + timedelta(days=1)
+    since_vp = vp.mark()
+    clock.jump_to(morning + timedelta(seconds=1))
+    prompt = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    since_gm = more["gm"].mark()
+    await write(vp, prompt, "退貨並補償運費 200 元，客戶同意")
+
+    # The GM rejects it: back to the VP (a new round), whose new opinion the assistant approves.
+    decide = await more["gm"].next_message(since_gm, "總經理意見")
+    assert "總經理" in await refused(fake, vp, decide, more["gm"].button(decide, ":a"))
+    since_vp = vp.mark()
+    await more["gm"].press(decide, more["gm"].button(decide, ":r"), expect="否決的原因")
+    await more["gm"].say("補償太高，只退貨", expect="已記錄")
+    again = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    since_assistant = more["gm_assistant"].mark()
+    await write(vp, again, "只退貨，客戶同意")
+    decide = await more["gm_assistant"].next_message(since_assistant, "總經理意見")
+    since_desk = people["desk"].mark()
+    await more["gm_assistant"].press(decide, more["gm_assistant"].button(decide, ":a"), expect="已記錄")
+
+    # The order desk executes exactly what was approved; the complainant heard of every stage.
+    execute = await people["desk"].next_message(since_desk, "打單部執行")
+    since_sales = sales.mark()
+    await write(people["desk"], execute, "已安排 3 月 5 日上門收回退貨")
+    done = await sales.next_message(since_sales, "打單部執行」已完成")
+    assert "只退貨，客戶同意" in text_of(done) and "否決：補償太高" in text_of(done)
+    stages = [text_of(m) for m in sales.inbox()]
+    for label in ("人力資源部確認", "責任部門負責人簽名", "分管副總綜合處理意見", "總經理意見", "打單部執行"):
+        assert any(f"「{label}」已完成" in t for t in stages), label
+
+    # The card shows the chain's progress.
+    await fake.wait_edit(card, contains="✅ 打單部執行")
+
+    # /sheet re-sends the XLSX with every signature: who, in which role, when, what.
+    await hr_head.say(f"/sheet {day.isoformat()}", expect="質量投訴處理流程表")
+    resent = await xlsx_rows(fake, HR_HEAD, f"sheet-{day.isoformat()}.xlsx", count=2)
+    [row] = [r for r in resent if r[0] == NUMBER]
+    assert NAMES[HR_HEAD] in row[6] and "人力資源部" in row[6]
+    assert NAMES[PROD_HEAD] in row[7] and "生產部" in row[7]
+    assert "楊副總" in row[8] and "退貨並補償運費" in row[8] and "只退貨，客戶同意" in row[8]
+    assert "趙總（總經理）" in row[9] and "否決：補償太高，只退貨" in row[9]
+    assert "錢助理（總經理助理）" in row[9] and "同意按方案執行" in row[9]
+    assert NAMES[DESK] in row[10] and "上門收回退貨" in row[10]
+    assert row[11] == "已完成"
+
+    async with runtime.ctx.sessions() as session:
+        steps = list(await session.scalars(select(ChainStepRecord).order_by(ChainStepRecord.id)))
+    assert [(s.step_key, s.round) for s in steps] == [
+        ("hr_confirm", 0), ("head_sign", 0), ("vp_opinion", 0), ("gm_decision", 0),
+        ("vp_opinion", 1), ("gm_decision", 1), ("execution", 1)]
+    assert [s.done_role for s in steps] == ["hr", "head", "vice_president", "general_manager",
+                                            "vice_president", "gm_assistant", "order_desk"]
+
+
+async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    add_people(fake)
+    clock = MovableClock()
+    deadlines = {"sheet": {"head_sign": {"minutes": 10, "warn_before": [5]}}}
+    await start_bot(clock=clock, **chain_config(deadlines=deadlines))
+    hr_head, prod_head = people["hr_head"], people["prod_head"]
+    await start_all(fake, [hr_head, prod_head])
+    await answered_return_case(fake, people)
+    evening = clock.next_local(time(17, 30))
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
+    since_prod = prod_head.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    await prod_head.next_message(since_prod, "請生產部負責人簽名")
+
+    clock.jump_to(evening + timedelta(minutes=5, seconds=5))
+    warning = await prod_head.next_message(since_prod, "還剩")
+    assert "責任部門負責人簽名" in text_of(warning) and "生產部" in text_of(warning)
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(minutes=10, seconds=5))
+    breach = await prod_head.next_message(since_prod, "已逾期")
+    assert "責任部門負責人簽名" in text_of(breach)
+    await hr_head.next_message(since_hr, "逾期")
+    await fake.wait_idle(quiet=1.0)
+    assert sum("已逾期" in text_of(m) for m in prod_head.inbox()) == 1
+
+
+async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    more = add_people(fake)
+    runtime = await start_bot(**chain_config())
+    follower, logi_head, desk_head, desk = more["follower"], people["logi_head"], people["desk_head"], people["desk"]
+    finance, hr, hr_head = more["finance"], people["hr"], people["hr_head"]
+    await start_all(fake, [follower, logi_head, desk_head, desk, finance, more["finance_head"], hr,
+                           hr_head, people["prod_head"]])
+    await file_and_post(fake, people)
+
+    # Only an order follower writes a slip; bad amounts are refused with the reason.
+    await people["sales"].say(f"/freight {NUMBER}", expect="只有客服跟單員")
+    await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    await follower.say("-5", expect="金額要大於 0")
+    await follower.say("12.345", expect="最多兩位小數")
+    await follower.say("一百二十", expect="金額要是數字")
+    await follower.say("120.50", expect="承運商")
+    await follower.say("順豐", expect="運單號")
+    await follower.say("SF 1234 5678 90", expect="由哪個部門承擔運費")
+    choose = follower.inbox()[-1]
+    since_logi = logi_head.mark()
+    opened = await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+    slip = f"F-{datetime.now(ZONE).year}-0001"
+    assert slip in text_of(opened) and "120.50" in text_of(opened) and "SF1234567890" in text_of(opened)
+
+    # 1. The bearing department's head signs.
+    prompt = await logi_head.next_message(since_logi, "承擔部門負責人簽字")
+    assert "物流部" in await refused(fake, people["prod_head"], prompt, logi_head.button(prompt, ":s"))
+    since_desk_head = desk_head.mark()
+    await logi_head.press(prompt, logi_head.button(prompt, ":s"), expect="已記錄")
+    # 2. The order desk's manager (its head) signs; a desk clerk may not.
+    prompt = await desk_head.next_message(since_desk_head, "打單部經理或助理簽字")
+    assert "打單部經理或助理" in await refused(fake, desk, prompt, desk_head.button(prompt, ":s"))
+    since_follower = follower.mark()
+    await desk_head.press(prompt, desk_head.button(prompt, ":s"), expect="已記錄")
+    # 3. The follower records the cash collected from finance (an amount, checked).
+    prompt = await follower.next_message(since_follower, "跟單員向財務領款")
+    assert "客服跟單員" in await refused(fake, finance, prompt, follower.button(prompt, ":t"))
+    await follower.press(prompt, follower.button(prompt, ":t"), expect="請輸入金額")
+    since_finance = finance.mark()
+    await follower.say("0", expect="金額要大於 0")
+    await follower.say("120.5", expect="已記錄")
+    # 4. Finance pays and books it; HR is told.
+    prompt = await finance.next_message(since_finance, "財務付款並入賬")
+    assert "財務部" in await refused(fake, follower, prompt, finance.button(prompt, ":t"))
+    since_hr_head, since_hr = hr_head.mark(), hr.mark()
+    await write(finance, prompt, "已付現金，憑證 記-045")
+    await hr_head.next_message(since_hr_head, "請跟進承擔部門承擔運費")
+    # 5. HR follows up that the bearing department honoured it.
+    prompt = await hr.next_message(since_hr, "人力資源部跟進責任部門承擔運費")
+    assert "人力資源部" in await refused(fake, finance, prompt, hr.button(prompt, ":t"))
+    since_finance = finance.mark()
+    await write(hr, prompt, "物流部已在 11 月獎金中扣回")
+    # 6. Finance closes the item.
+    prompt = await finance.next_message(since_finance, "財務銷賬")
+    close = finance.button(prompt, ":s")
+    assert "財務部" in await refused(fake, hr, prompt, close)
+    await finance.press(prompt, close, expect="已記錄")
+    # A signature is given once: the same data again (the button is gone) is refused.
+    query_id = fake.press_forged(finance.id, close)
+    answer = await fake.wait_for(lambda: next(
+        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    assert "已經完成" in str(answer["text"])
+
+    async with runtime.ctx.sessions() as session:
+        item = await session.scalar(select(ChainItem).where(ChainItem.chain == "freight"))
+        assert item is not None and item.status == "done" and item.number == slip
+        steps = list(await session.scalars(select(ChainStepRecord).where(
+            ChainStepRecord.item_id == item.id).order_by(ChainStepRecord.id)))
+    assert [s.step_key for s in steps] == ["bearer_sign", "desk_sign", "cash_collected",
+                                           "paid_booked", "honoured", "closed"]
+    assert [s.done_by for s in steps] == [LOGI_HEAD, DESK_HEAD, FOLLOWER, FINANCE, HR, FINANCE]
+    assert steps[2].value == {"amount_cents": 12050}
+
+    # /freight_xlsx: every slip with its steps and times.
+    await hr_head.say("/freight_xlsx", expect="退貨運費單")
+    month = datetime.now(ZONE).strftime("%Y-%m")
+    [row] = [r for r in await xlsx_rows(fake, HR_HEAD, f"freight-{month}.xlsx") if r[0] == slip]
+    assert row[1] == NUMBER and float(row[2]) == 120.5 and row[3] == "順豐"
+    assert row[4] == "SF1234567890" and row[5] == "物流部" and row[6] == "孔跟單"
+    assert "孫物流" in row[8] and "120.50 元" in row[10] and "記-045" in row[11]
+    assert "扣回" in row[12] and "嚴會計" in row[13] and row[14] == "已完成"
+    await people["sales"].say("/freight_xlsx", expect="人力資源部、財務部")
+
+
+async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    more = add_people(fake)
+    clock = MovableClock()
+    runtime = await start_bot(clock=clock, **chain_config())
+    hr_head, prod_head, vp, follower = people["hr_head"], people["prod_head"], people["vp"], more["follower"]
+    await start_all(fake, [hr_head, prod_head, vp, follower, people["logi_head"]])
+    await answered_return_case(fake, people)
+
+    # A slip half written survives a restart: the next answer continues it.
+    await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    await follower.say("88", expect="承運商")
+    await runtime.stop()
+    runtime = await start_bot(clock=clock, **chain_config())
+    await follower.say("德邦", expect="運單號")
+
+    # The sheet is compiled while the bot is down: once, at start-up.
+    evening = clock.next_local(time(17, 30))
+    await runtime.stop()
+    clock.jump_to(evening + timedelta(minutes=1))
+    since_hr = hr_head.mark()
+    runtime = await start_bot(clock=clock, **chain_config())
+    sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
+    since_prod = prod_head.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    to_sign = await prod_head.next_message(since_prod, "請生產部負責人簽名")
+    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+
+    # Down over night: the VP is told once, when the bot is back in the morning.
+    await runtime.stop()
+    clock.jump_to(clock.next_local(time(9, 0)) + timedelta(minutes=5))
+    since_vp = vp.mark()
+    runtime = await start_bot(clock=clock, **chain_config())
+    await vp.next_message(since_vp, "分管副總綜合處理意見")
+    await runtime.stop()
+    runtime = await start_bot(clock=clock, **chain_config())
+    await fake.wait_idle(quiet=1.5)
+    assert sum("分管副總綜合處理意見" in text_of(m) for m in vp.inbox()[since_vp:]) == 1
+    assert sum("質量投訴處理流程表" in text_of(m) and "請核對" in text_of(m)
+               for m in hr_head.inbox()) == 1
+    async with runtime.ctx.sessions() as session:
+        unsent = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status != "sent"))
+        starts = list(await session.scalars(select(DeadlineEvent).where(DeadlineEvent.kind == "start")))
+    assert unsent == 0
+    assert len(starts) == 1 and starts[0].fired_at is not None
