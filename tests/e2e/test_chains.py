@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.app import Runtime
 from bot.store.models import ChainItem, ChainStepRecord, DeadlineEvent, OutboxMessage
 from tests.e2e.conftest import (
     DESK,
@@ -265,7 +264,8 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
         start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     more = add_people(fake)
     runtime = await start_bot(**chain_config())
-    follower, logi_head, desk_head, desk = more["follower"], people["logi_head"], people["desk_head"], people["desk"]
+    follower, logi_head = more["follower"], people["logi_head"]
+    desk_head, desk = people["desk_head"], people["desk"]
     finance, hr, hr_head = more["finance"], people["hr"], people["hr_head"]
     await start_all(fake, [follower, logi_head, desk_head, desk, finance, more["finance_head"], hr,
                            hr_head, people["prod_head"]])
