@@ -286,8 +286,11 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     slip = f"F-{datetime.now(ZONE).year}-0001"
     assert slip in text_of(opened) and "120.50" in text_of(opened) and "SF1234567890" in text_of(opened)
 
-    # 1. The bearing department's head signs.
+    # 1. The bearing department's head signs. /freight lists what waits on each person.
     prompt = await logi_head.next_message(since_logi, "承擔部門負責人簽字")
+    owed = await logi_head.say("/freight", expect="等你處理的運費單")
+    assert slip in text_of(owed) and "承擔部門負責人簽字" in text_of(owed)
+    await desk_head.say("/freight", expect="沒有等你處理的運費單")
     assert "物流部" in await refused(fake, people["prod_head"], prompt, logi_head.button(prompt, ":s"))
     since_desk_head = desk_head.mark()
     await logi_head.press(prompt, logi_head.button(prompt, ":s"), expect="已記錄")
@@ -362,6 +365,15 @@ async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
     runtime = await start_bot(clock=clock, **chain_config())
     await follower.say("德邦", expect="運單號")
 
+    # A slip opened before a restart keeps its step and its button.
+    choose = await follower.say("ZTO-778899", expect="由哪個部門承擔運費")
+    since_logi = people["logi_head"].mark()
+    await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+    prompt = await people["logi_head"].next_message(since_logi, "承擔部門負責人簽字")
+    await runtime.stop()
+    runtime = await start_bot(clock=clock, **chain_config())
+    await people["logi_head"].press(prompt, people["logi_head"].button(prompt, ":s"), expect="已記錄")
+
     # The sheet is compiled while the bot is down: once, at start-up.
     evening = clock.next_local(time(17, 30))
     await runtime.stop()
@@ -392,3 +404,34 @@ async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
         starts = list(await session.scalars(select(DeadlineEvent).where(DeadlineEvent.kind == "start")))
     assert unsent == 0
     assert len(starts) == 1 and starts[0].fired_at is not None
+
+
+async def test_a_case_still_unanswered_rolls_to_the_next_days_sheet(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    add_people(fake)
+    clock = MovableClock()
+    await start_bot(clock=clock, **chain_config())
+    hr_head = people["hr_head"]
+    await start_all(fake, [hr_head])
+    card = await file_and_post(fake, people)
+
+    # Day 1, 17:30: nothing answered yet, so no sheet; HR hears that the case rolls over.
+    evening = clock.next_local(time(17, 30))
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    notice = await hr_head.next_message(since_hr, "順延")
+    assert NUMBER in text_of(notice)
+    assert not [d for d in fake.documents(HR_HEAD) if d["filename"].startswith("sheet-")]
+
+    # Answered the next day, it is on that day's sheet.
+    since = people["sales"].mark()
+    await accept_and_publish(fake, people, card, ticks=[0])
+    await answer_product(fake, people["prod"], card, "production", "封蓋機壓力不足", "同意退貨")
+    await people["sales"].next_message(since, "有答覆了")
+    next_evening = clock.next_local(time(17, 30), after=evening + timedelta(hours=1))
+    since_hr = hr_head.mark()
+    clock.jump_to(next_evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
+    assert NUMBER in text_of(sheet) and "順延" not in text_of(sheet)
+    rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{next_evening.date().isoformat()}.xlsx")
+    assert [r[0] for r in rows[2:]] == [NUMBER]

@@ -223,3 +223,108 @@ async def test_two_processes_on_one_database_fire_each_deadline_once(
     notices = deadline_notices(fake, thread)
     assert [len(v) for v in notices.values()] == [1, 1, 1], notices
     assert sum("向你記罰款" in text_of(m) for m in people["prod_head"].inbox()) == 1
+
+
+async def test_chains_survive_a_sigkill_between_every_two_steps(
+        fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
+    """Rules 一.4 and 三 with a real process killed between every two steps: the sheet is
+    compiled once, each prompt comes once, and the freight slip reaches its end."""
+    import sqlalchemy
+
+    from bot.store.models import ChainItem, ChainStepRecord
+    from tests.e2e.test_chains import NUMBER, add_people, answered_return_case, chain_config
+
+    more = add_people(fake)
+    quiet = write_config(fake, tmp_path, **chain_config(sheet={"enabled": False}))
+    process = await start_process(fake, quiet)
+    follower, logi, desk_head, finance = (more["follower"], people["logi_head"],
+                                          people["desk_head"], more["finance"])
+    hr, hr_head, prod_head = people["hr"], people["hr_head"], people["prod_head"]
+    actors = (follower, logi, desk_head, finance, hr, hr_head, prod_head)
+    for actor in actors:
+        await actor.say("/whoami")
+    await answered_return_case(fake, people)
+    config = write_config(fake, tmp_path, **chain_config(sheet={"compile_at": "00:00"}))
+
+    async def restart() -> None:
+        nonlocal process
+        await fake.wait_idle(quiet=0.3)
+        await kill(process)
+        process = await start_process(fake, config)
+
+    async def prompt_for(actor: Actor, since: int, label: str) -> dict[str, Any]:
+        await restart()
+        return await actor.next_message(since, label)
+
+    try:
+        # The sheet: compiled at start-up (it is past compile_at), confirmed, signed.
+        since_hr = hr_head.mark()
+        await restart()
+        sheet = await hr_head.next_message(since_hr, "請核對")
+        await restart()
+        since_prod = prod_head.mark()
+        await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+        to_sign = await prompt_for(prod_head, since_prod, "請生產部負責人簽名")
+        await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+
+        # The freight slip, a kill between every two answers and every two steps.
+        await restart()
+        await follower.say(f"/freight {NUMBER}", expect="運費金額")
+        await restart()
+        await follower.say("66.6", expect="承運商")
+        await restart()
+        await follower.say("順豐", expect="運單號")
+        await restart()
+        choose = await follower.say("SF0001112223", expect="由哪個部門承擔運費")
+        await restart()
+        since = logi.mark()
+        await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+        prompt = await prompt_for(logi, since, "承擔部門負責人簽字")
+        since = desk_head.mark()
+        await logi.press(prompt, logi.button(prompt, ":s"), expect="已記錄")
+        prompt = await prompt_for(desk_head, since, "打單部經理或助理簽字")
+        since = follower.mark()
+        await desk_head.press(prompt, desk_head.button(prompt, ":s"), expect="已記錄")
+        prompt = await prompt_for(follower, since, "跟單員向財務領款")
+        await follower.press(prompt, follower.button(prompt, ":t"), expect="請輸入金額")
+        await restart()
+        since = finance.mark()
+        await follower.say("66.60", expect="已記錄")
+        prompt = await prompt_for(finance, since, "財務付款並入賬")
+        await finance.press(prompt, finance.button(prompt, ":t"), expect="請輸入")
+        await restart()
+        since = hr.mark()
+        await finance.say("憑證 記-046", expect="已記錄")
+        prompt = await prompt_for(hr, since, "人力資源部跟進責任部門承擔運費")
+        await hr.press(prompt, hr.button(prompt, ":t"), expect="請輸入")
+        await restart()
+        since = finance.mark()
+        await hr.say("已扣回", expect="已記錄")
+        prompt = await prompt_for(finance, since, "財務銷賬")
+        await finance.press(prompt, finance.button(prompt, ":s"), expect="已記錄")
+        await restart()
+        await fake.wait_idle(quiet=1.0)
+    finally:
+        await kill(process)
+
+    # Nothing twice: one sheet, one request to sign, one prompt per step and person.
+    assert sum("請核對" in text_of(m) for m in hr_head.inbox()) == 1
+    assert sum("請生產部負責人簽名" in text_of(m) for m in prod_head.inbox()) == 1
+    for actor, label in ((logi, "承擔部門負責人簽字"), (desk_head, "打單部經理或助理簽字"),
+                         (follower, "跟單員向財務領款"), (finance, "財務付款並入賬"),
+                         (hr, "人力資源部跟進"), (finance, "財務銷賬")):
+        assert sum(f"輪到你：<b>{label}" in text_of(m) or f"輪到你：{label}" in text_of(m)
+                   for m in actor.inbox()) == 1, label
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    with sqlalchemy.orm.Session(engine) as session:
+        slip = session.scalar(sqlalchemy.select(ChainItem).where(ChainItem.chain == "freight"))
+        assert slip is not None and slip.status == "done"
+        steps = session.scalars(sqlalchemy.select(ChainStepRecord).where(
+            ChainStepRecord.item_id == slip.id)).all()
+        assert [s.step_key for s in steps] == ["bearer_sign", "desk_sign", "cash_collected",
+                                               "paid_booked", "honoured", "closed"]
+        assert all(s.done_at is not None for s in steps)
+        vp_step = session.scalar(sqlalchemy.select(ChainStepRecord).where(
+            ChainStepRecord.step_key == "vp_opinion"))
+        assert vp_step is not None and vp_step.announced_at is None  # waits for the morning
+    engine.dispose()
