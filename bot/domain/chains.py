@@ -79,6 +79,8 @@ class Chain:
     label: str
     rule: str
     steps: tuple[ChainStep, ...]
+    # The complainant hears of every stage (rule 一.4: the outcome of their case).
+    tells_complainant: bool = False
 
     def step(self, key: str) -> ChainStep:
         for step in self.steps:
@@ -113,7 +115,7 @@ SHEET = Chain("sheet", "質量投訴處理流程表", "一.4", (
               timedelta(hours=4), _m(60, 15), on_reject="vp_opinion"),
     ChainStep("execution", "打單部執行", Role.ORDER_DESK, Gives.TEXT,
               timedelta(hours=8), _m(120, 30)),
-))
+), tells_complainant=True)
 
 # Rule 三: 退貨運費 — 客服跟單員填寫費用單並寫明承擔部門 → 承擔部門負責人簽字 → 打單部經理或
 # 助理簽字 → 跟單員到財務領款 → 財務付款、入賬並通知人力資源部 → 人力資源部跟進責任部門承擔

@@ -11,7 +11,7 @@ deadlines), which hands them to `ChainNotices.fire`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,8 +39,6 @@ from bot.store.models import (
 
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
 MAX_TEXT = 2000
-# Chains whose every stage the complainant hears of (rule 一.4: the case is theirs).
-TELLS_COMPLAINANT = {"sheet"}
 
 
 # --- views ---------------------------------------------------------------------------
@@ -164,9 +162,9 @@ class Chains:
                 return role
         step = chain_of(item.chain).step(row.step_key)
         raise Refused("errors.chain_not_yours", step=step.label, role=step.role.value,
-                      department=await self._department_name(session, row.department_key))
+                      department=await self.department_name(session, row.department_key))
 
-    async def _department_name(self, session: AsyncSession, key: str | None) -> str:
+    async def department_name(self, session: AsyncSession, key: str | None) -> str:
         if not key:
             return ""
         dept = await session.get(Department, key)
@@ -391,7 +389,7 @@ class Chains:
         number = await self._number(session, item)
         complaint = await session.get(Complaint, item.complaint_id)
         assert complaint is not None
-        if item.chain in TELLS_COMPLAINANT:
+        if chain_of(item.chain).tells_complainant:
             complainant = await person(session, self.ctx, complaint.complainant_id)
             if complainant is not None:
                 view = await self.view(session, item)
@@ -466,16 +464,15 @@ class ChainNotices:
         if row.done_at is not None:
             event.cancelled_at = to_db(now)
             return False
+        step = chain_of(item.chain).step(row.step_key)
         if event.kind == "start":
-            step = chain_of(item.chain).step(row.step_key)
             if row.announced_at is None and not step.per_sheet:
                 await self.chains.announce(session, item, row, now)
             queue_action(session, now, "refresh_card", item.complaint_id)
             return True
-        step = chain_of(item.chain).step(row.step_key)
         view = await self.chains.view(session, item)
         params = {"item": view, "label": step.label, "due": self.chains.local(row.due_at),
-                  "department": await self.chains._department_name(session, row.department_key),
+                  "department": await self.chains.department_name(session, row.department_key),
                   "late": late}
         record(session, now, item.complaint_id, None,
                "chain_warning" if event.kind == "warning" else "chain_breached",
@@ -496,7 +493,3 @@ class ChainNotices:
                               chat_id=chat_id)
         queue_action(session, now, "refresh_card", item.complaint_id)
         return True
-
-
-def day_start(day: date, zone: Any) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)

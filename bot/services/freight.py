@@ -215,7 +215,7 @@ class Freight:
         """'2026-11' for a month, '2026-11-23..2026-11-29' for other spans, for file names."""
         zone = self.ctx.settings.zone
         first, last = start.astimezone(zone).date(), (end - timedelta(seconds=1)).astimezone(zone).date()
-        if key[0].isdigit() and ".." not in key and len(key) == 7 or key == "month":
+        if key == "month" or re.fullmatch(r"\d{4}-\d{2}", key):
             return first.strftime("%Y-%m")
         return first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
 

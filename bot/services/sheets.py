@@ -204,7 +204,7 @@ class Sheets:
                       default=None)
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.sheet_for_head", sheet=view,
-                departments=[await self.chains._department_name(session, k) for k in dict.fromkeys(keys)],
+                departments=[await self.chains.department_name(session, k) for k in dict.fromkeys(keys)],
                 due=due), chat_id=head,
                 keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.chain_sign"), f"sh:{sheet.id}:s")]])
 

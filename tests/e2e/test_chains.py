@@ -33,7 +33,14 @@ from tests.e2e.conftest import (
     config_data,
     text_of,
 )
-from tests.e2e.flows import YEAR, file_and_post
+from tests.e2e.flows import (
+    YEAR,
+    card_offers,
+    file_and_post,
+    file_and_post_service,
+    press_in_group,
+    say_in_thread,
+)
 from tests.e2e.test_handling import accept_and_publish, answer_product
 from tests.fakebot import FakeTelegram
 
@@ -435,3 +442,43 @@ async def test_a_case_still_unanswered_rolls_to_the_next_days_sheet(
     assert NUMBER in text_of(sheet) and "順延" not in text_of(sheet)
     rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{next_evening.date().isoformat()}.xlsx")
     assert [r[0] for r in rows[2:]] == [NUMBER]
+
+
+async def test_hr_marks_a_service_complaint_for_the_sheet(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """A service complaint asking to 改進服務質量 is no compensation case until HR marks it."""
+    add_people(fake)
+    clock = MovableClock()
+    await start_bot(clock=clock, **chain_config())
+    sales, hr, hr_head, logistics = people["sales"], people["hr"], people["hr_head"], people["logi_head"]
+    await start_all(fake, [hr_head, logistics])
+    card = await file_and_post_service(fake, people)
+    number = f"S-{YEAR}-0001"
+    await sales.say(f"/crx {number}", expect="只有人力資源部")
+    await hr.say("/crx", expect="用法")
+    await hr.say(f"/crx {number}", expect="已把")
+    await fake.wait_edit(card, contains="賠款/退換貨案件")
+
+    fake.press(hr.id, card, "st:1:accept:hr")
+    await fake.wait_bot_message(FORUM, contains="已於")
+    picker = await press_in_group(fake, hr, card, "st:1:route:hr")
+    index = next(i for i, (text, _) in enumerate(fake.buttons(picker)) if text == "物流部")
+    fake.press(hr.id, picker, f"pk:1:{index}")
+    await fake.wait_bot_message(FORUM, contains="已交給 物流部")
+    await card_offers(fake, card, "st:1:plan:logistics")
+    prompt = await press_in_group(fake, logistics, card, "st:1:plan:logistics")
+    await say_in_thread(fake, logistics, card, "補發並賠償運費", reply_to=prompt, expect="已記錄")
+    since_sales = sales.mark()
+    prompt = await press_in_group(fake, hr, await fake.wait_edit(card, contains="⏳ 通知投訴人"),
+                                  "st:1:notify:hr")
+    await say_in_thread(fake, hr, card, "今天補發。", reply_to=prompt, expect="已把處理方案通知投訴人")
+    await sales.next_message(since_sales, "有答覆了")
+
+    evening = clock.next_local(time(17, 30))
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "請核對")
+    assert number in text_of(sheet) and "物流部" in text_of(sheet) and "補發並賠償運費" in text_of(sheet)
+    since_logistics = logistics.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    await logistics.next_message(since_logistics, "請物流部負責人簽名")
