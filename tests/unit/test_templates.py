@@ -24,17 +24,21 @@ from jinja2.runtime import Macro
 from markupsafe import escape
 
 from bot.commands import FINES_HR, GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
+from bot.domain.chains import CHAINS, FREIGHT, SHEET, Chain
 from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
 from bot.domain.periods import Period
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
-from bot.reports import FineRow, TotalRow, fines_totals, sum_totals
+from bot.reports import FineRow, TotalRow, fines_totals, sum_totals, table_columns, table_workbook
 from bot.sender import TEXT_BUDGET, visible_length
+from bot.services.chains import ChainStepView, ChainView, Signature
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
 from bot.services.forms import FormScreen, asked_fields
+from bot.services.freight import SlipForm
 from bot.services.lists import Line
 from bot.services.people import Person
+from bot.services.sheets import SheetView
 from bot.texts import TEMPLATES, Texts
 
 LOCALES = ("zh-Hant", "en")
@@ -364,6 +368,153 @@ SUMMARY: dict[str, Any] = {
 }
 
 
+# --- sign-off chains (rule 一.4's sheet, rule 三's freight slips) -------------------------
+
+SHEET_DAY = date(2026, 11, 20)
+NEXT_MORNING = datetime(2026, 11, 23, 9, 0, tzinfo=HKT)  # the Monday after
+FREIGHT_AMOUNT_CENTS = 123450
+
+
+def signature(who: str, role: str, at: datetime, department: str | None = None,
+              **value: Any) -> Signature:
+    return Signature(who, role, department, at, dict(value))
+
+
+def chain_step(chain: Chain, key: str, *, department: str | None = None, round: int = 0,
+               due: datetime = DUE_SOON, starts: datetime = FILED_AT,
+               done: Signature | None = None) -> ChainStepView:
+    step = chain.step(key)
+    return ChainStepView(key, step.label, step.role.value, department, round, due, starts, done)
+
+
+def sheet_row(stage: str, *, item_id: int = 1, number: str = "P-2026-0001",
+              sheet_day: date | None = SHEET_DAY) -> ChainView:
+    """A complaint's row on the sheet, its steps as opened so far (ChainStepRecord rows)."""
+    at = FILED_AT + timedelta(hours=8)
+    hr = chain_step(SHEET, "hr_confirm", due=at + timedelta(minutes=20))
+    heads = [chain_step(SHEET, "head_sign", department=HOSTILE, due=at + timedelta(minutes=50)),
+             chain_step(SHEET, "head_sign", department="採購部", due=at + timedelta(minutes=50))]
+    hr_done = replace(hr, done=signature(HOSTILE, "hr", at + timedelta(minutes=5)))
+    heads_done = [replace(heads[0], done=signature("陳主任", "head", at + timedelta(minutes=20),
+                                                   HOSTILE)),
+                  replace(heads[1], done=signature("李經理", "head", at + timedelta(minutes=30),
+                                                   "採購部"))]
+    vp = chain_step(SHEET, "vp_opinion", due=NEXT_MORNING + timedelta(hours=3), starts=NEXT_MORNING)
+    vp_done = replace(vp, done=signature("王副總", "vice_president", NEXT_MORNING + timedelta(hours=1),
+                                         text="賠償 500 元並換貨\n" + HOSTILE))
+    gm = chain_step(SHEET, "gm_decision", due=NEXT_MORNING + timedelta(hours=5))
+    steps: list[ChainStepView]
+    status = "open"
+    if stage == "new":
+        steps = [hr]
+    elif stage == "heads":  # one head signed, the other not yet
+        steps = [hr_done, heads_done[0], heads[1]]
+    elif stage == "vp":  # waiting for the next morning
+        steps = [hr_done, *heads_done, vp]
+    elif stage == "rejected":  # the GM sent it back to the VP: round 1
+        rejected = replace(gm, done=signature(
+            "總經理", "general_manager", NEXT_MORNING + timedelta(hours=2), decision="reject",
+            text=HOSTILE))
+        steps = [hr_done, *heads_done, vp_done, rejected,
+                 chain_step(SHEET, "vp_opinion", round=1, due=NEXT_MORNING + timedelta(hours=5))]
+    elif stage == "amended":  # the GM's assistant approved with changes; the desk carries it out
+        steps = [hr_done, *heads_done, vp_done,
+                 replace(gm, done=signature("助理小張", "gm_assistant", NEXT_MORNING + timedelta(hours=3),
+                                            decision="amend", text="只換貨 & 不賠款 " + HOSTILE)),
+                 chain_step(SHEET, "execution", due=NEXT_MORNING + timedelta(hours=11))]
+    else:
+        assert stage == "done"
+        status = "done"
+        steps = [hr_done, *heads_done, vp_done,
+                 replace(gm, done=signature("總經理", "general_manager",
+                                            NEXT_MORNING + timedelta(hours=3), decision="approve")),
+                 replace(chain_step(SHEET, "execution"), done=signature(
+                     "李小明", "order_desk", NEXT_MORNING + timedelta(hours=4),
+                     text="已安排換貨 " + HOSTILE))]
+    return ChainView(item_id, SHEET.key, SHEET.label, number, number, status, steps,
+                     {"departments": ["production", "purchasing"]}, sheet_day)
+
+
+def freight_slip(stage: str, *, item_id: int = 9, number: str = "F-2026-0001") -> ChainView:
+    """A freight slip opened by an order follower, its steps as done so far."""
+    at = FILED_AT + timedelta(days=2)
+    data = {"amount_cents": FREIGHT_AMOUNT_CENTS, "amount": "1,234.50", "carrier": HOSTILE,
+            "waybill": "SF1234567890", "bearer": "production", "bearer_name": HOSTILE}
+    keys = [s.key for s in FREIGHT.steps]
+    signers: dict[str, Signature] = {
+        "bearer_sign": signature("陳主任", "head", at + timedelta(minutes=30), HOSTILE),
+        "desk_sign": signature("助理小林", "order_desk_assistant", at + timedelta(hours=1)),
+        "cash_collected": signature(HOSTILE, "order_follower", at + timedelta(hours=2),
+                                    amount_cents=FREIGHT_AMOUNT_CENTS),
+        "paid_booked": signature("財務小周", "finance", at + timedelta(hours=3),
+                                 text="已付款，憑證 #88 & 入賬 " + HOSTILE),
+        "honoured": signature("人事小何", "hr", at + timedelta(days=1), text="生產部已承擔"),
+        "closed": signature("財務小周", "finance", at + timedelta(days=1, hours=1)),
+    }
+    done = {"new": 0, "signed": 2, "paid": 4, "done": 6}[stage]
+    steps = [chain_step(FREIGHT, key, department=HOSTILE if key == "bearer_sign" else None,
+                        due=at + timedelta(hours=2 * (i + 1)), done=signers[key])
+             for i, key in enumerate(keys[:done])]
+    if done < len(keys):
+        steps.append(chain_step(FREIGHT, keys[done], due=DUE_SOON,
+                                department=HOSTILE if keys[done] == "bearer_sign" else None))
+    return ChainView(item_id, FREIGHT.key, FREIGHT.label, number, "P-2026-0001",
+                     "done" if stage == "done" else "open", steps, data)
+
+
+SHEET_FACTS = {
+    "customer": HOSTILE, "product": "金龍 500ml × 20箱", "problem": "瓶蓋漏水",
+    "request": "賠款 & 退貨 <全數>",
+    "answers": [(HOSTILE, "包裝破損\n" + HOSTILE), ("採購部", "供應商同意換貨。" * 30)],
+}
+
+
+def sheet_view(*rows: ChainView, confirmed: bool = False,
+               rolled_over: list[str] | None = None) -> SheetView:
+    facts = {row.id: dict(SHEET_FACTS, customer=HOSTILE if i == 0 else "大華超市",
+                          answers=SHEET_FACTS["answers"] if i == 0 else [])
+             for i, row in enumerate(rows)}
+    return SheetView(3, SHEET_DAY, confirmed, list(rows), facts, list(rolled_over or []))
+
+
+SHEET_VIEW = sheet_view(sheet_row("new"), sheet_row("new", item_id=2, number="S-2026-0004"),
+                        rolled_over=["P-2026-0009", "S-2026-0005"])
+def signed_hostile(step: ChainStepView) -> bool:
+    """Whether HOSTILE is among what a done step's signature shows."""
+    assert step.done is not None
+    return HOSTILE in (step.done.who, step.done.department) \
+        or HOSTILE in str(step.done.value.get("text", ""))
+
+
+# What bot/services/chains.py, sheets.py and freight.py write to the audit log.
+CHAIN_ACTIONS = ("chain_step_done", "chain_done", "chain_warning", "chain_breached", "sheet_listed",
+                 "marked_crx", "freight_opened")
+CHAIN_STEP_KEYS = tuple(step.key for chain in CHAINS.values() for step in chain.steps)
+CHAIN_HISTORY = [
+    HistoryItem(FILED_AT, "marked_crx", HOSTILE, {}),
+    HistoryItem(FILED_AT + timedelta(hours=8), "sheet_listed", None, {"day": "2026-11-20"}),
+    HistoryItem(FILED_AT + timedelta(hours=8, minutes=5), "chain_step_done", HOSTILE,
+                {"chain": "sheet", "item": 1, "step": "hr_confirm", "department": None, "role": "hr",
+                 "round": 0}),
+    HistoryItem(FILED_AT + timedelta(hours=8, minutes=30), "chain_warning", None,
+                {"chain": "sheet", "item": 1, "step": "head_sign", "department": "purchasing"}),
+    HistoryItem(FILED_AT + timedelta(hours=9), "chain_breached", None,
+                {"chain": "sheet", "item": 1, "step": "head_sign", "department": "purchasing"}),
+    HistoryItem(FILED_AT + timedelta(days=3), "chain_step_done", "總經理",
+                {"chain": "sheet", "item": 1, "step": "gm_decision", "department": None,
+                 "role": "general_manager", "round": 0, "decision": "reject", "text": HOSTILE}),
+    HistoryItem(FILED_AT + timedelta(days=3, hours=1), "freight_opened", "李小明",
+                {"item": 9, "slip": "F-2026-0001", "department": "production",
+                 "amount_cents": FREIGHT_AMOUNT_CENTS}),
+    HistoryItem(FILED_AT + timedelta(days=3, hours=2), "chain_step_done", "財務小周",
+                {"chain": "freight", "item": 9, "step": "cash_collected", "department": None,
+                 "role": "order_follower", "round": 0, "amount_cents": FREIGHT_AMOUNT_CENTS}),
+    HistoryItem(FILED_AT + timedelta(days=5), "chain_done", None, {"chain": "freight", "item": 9}),
+]
+SHEET_STAGES = ("new", "heads", "vp", "rejected", "amended", "done")
+FREIGHT_STAGES = ("new", "signed", "paid", "done")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str  # "file.macro" as the bot calls it
@@ -402,7 +553,8 @@ def build_cases() -> list[Case]:
     for name in ("kind_product", "kind_service", "next", "back", "cancel", "submit", "approve",
                  "reject", "edit_resubmit", "confirm_departments", "verdict_accept",
                  "verdict_appeal", "join_approve", "join_refuse", "open_private", "fine_waive",
-                 "fine_paid"):
+                 "fine_paid", "chain_sign", "chain_write", "chain_approve", "chain_amend",
+                 "chain_reject", "sheet_confirm"):
         add(f"buttons.{name}")
     for step in STEP_KEYS:
         # The card's buttons: one per department that owes a step; the department is named
@@ -478,9 +630,10 @@ def build_cases() -> list[Case]:
         S, Status.CLOSED, number="S-2026-0001", now=NOW,
         steps=[replace(s, due_at=DUE_PAST) for s in step_views(S, len(steps_of(S)))]))
     add("card.history", False, "empty", card=card_view(), items=[])
+    add("card.history", True, "chains", card=card_view(), items=CHAIN_HISTORY)
     add("card.when", moment=FILED_AT)
     for action in ("submitted", "approved", "rejected", "posted", "accepted", "step_done",
-                   "answered", "closed", "escalated", "comment", "join_approved"):
+                   "answered", "closed", "escalated", "comment", "join_approved", *CHAIN_ACTIONS):
         add("card.action_name", False, action, action=action)
     add("card.accepted_notice", True, number="P-2026-0001", who=HOSTILE, department=HOSTILE,
         at=FILED_AT)
@@ -504,8 +657,25 @@ def build_cases() -> list[Case]:
                  "step_done", "reason_empty", "bad_name", "show_usage", "private_only",
                  "group_only", "internal", "answer_empty", "choose_one", "answer_where",
                  "fines_not_allowed", "fines_hr_only", "fines_usage", "fines_own_department",
-                 "waive_usage", "paid_usage"):
+                 "waive_usage", "paid_usage", "chain_step_done", "chain_text_empty",
+                 "amount_not_number", "amount_not_positive", "amount_decimals",
+                 "freight_followers_only", "freight_waybill", "freight_choose_bearer",
+                 "freight_usage", "freight_export_not_allowed", "freight_xlsx_usage",
+                 "sheet_not_allowed", "sheet_usage", "crx_usage", "crx_hr_only"):
         add(f"errors.{name}")
+    for role in ("hr", "head", "responsible_head", "bearer_head", "vice_president",
+                 "general_manager", "order_desk", "order_desk_manager", "order_follower",
+                 "finance", "some_new_role"):
+        department = "品質管理及客戶服務部門" if "head" in role else ""
+        add("errors.chain_not_yours", False, role, step="人力資源部跟進責任部門承擔運費", role=role,
+            department=department)
+    add("errors.chain_not_yours", True, "hostile department", step="承擔部門負責人簽字",
+        role="head", department=HOSTILE)
+    add("errors.chain_not_started", at=NEXT_MORNING)
+    add("errors.chain_text_too_long", max=2000, length=2345)
+    add("errors.amount_too_large", max="1,000,000")
+    add("errors.freight_carrier", max=50)
+    add("errors.no_sheet", day="2026-11-27")
     add("errors.step_not_open", number="P-2026-0001")
     add("errors.only_departments", True, "several", departments=[HOSTILE, "採購部", "物流部"])
     add("errors.only_departments", False, "one", departments=["人力資源部"])
@@ -601,7 +771,7 @@ def build_cases() -> list[Case]:
 
     # steps.html.j2
     add("steps.mention", True, who=HOSTILE, mention_id=1001)
-    for step in (*STEP_KEYS, "some_new_step"):
+    for step in (*STEP_KEYS, *CHAIN_STEP_KEYS, "some_new_step"):
         add("steps.step_name", False, step, step=step)
     for step in ("route", "publish_process"):  # 分流 picks one; 打單部 ticks several
         add("steps.choose", True, step, **STEP_BASE, step=step)
@@ -707,6 +877,28 @@ def build_cases() -> list[Case]:
     add("reports.title", False, "all", period="week", department=None)
     for code in ("levied", "waived", "paid"):
         add("reports.status", False, code, status=code)
+    for name in ("sheet_name", "sheet_columns", "freight_sheet_name", "freight_columns"):
+        add(f"reports.{name}")
+    add("reports.sheet_title", day=SHEET_DAY)
+    for key in ("2026-11", "month", "2026-11-01..2026-11-15"):
+        add("reports.freight_title", False, key, period=key)
+    for role in ("hr", "head", "vice_president", "general_manager", "gm_assistant", "order_desk",
+                 "order_desk_head", "order_desk_assistant", "order_follower", "finance",
+                 "some_new_role"):
+        add("reports.role_label", False, role, role=role)
+    for stage in SHEET_STAGES:
+        row = sheet_row(stage)
+        add("reports.chain_status", False, f"sheet-{stage}", item=row)
+        for i, done in enumerate(s for s in row.steps if s.done):
+            add("reports.signature", signed_hostile(done), f"sheet-{stage}-{i}-{done.key}",
+                step=done)
+    for stage in FREIGHT_STAGES:
+        slip = freight_slip(stage)
+        add("reports.chain_status", stage == "new", f"freight-{stage}", item=slip)
+        for done in slip.steps:
+            if done.done:
+                add("reports.signature", signed_hostile(done), f"freight-{stage}-{done.key}",
+                    step=done)
 
     # sender.html.j2 (bot.sender: digests, delivery problems told to the admins)
     for count in (3, 12):
@@ -722,6 +914,129 @@ def build_cases() -> list[Case]:
         error="Bad Request: chat not found")
     add("sender.failed", False, "neither", recipient=None, number=None,
         error="Forbidden: bot was kicked from the supergroup chat")
+
+    # chains.html.j2 (bot/services/chains.py, sheets.py, freight.py; rules 一.4 and 三)
+    for role in ("hr", "head", "responsible_head", "bearer_head", "vice_president",
+                 "general_manager", "gm_assistant", "order_desk", "order_desk_manager",
+                 "order_desk_head", "order_desk_assistant", "order_follower", "finance",
+                 "some_new_role"):
+        add("chains.role_name", False, role, role=role)
+    add("chains.when", moment=FILED_AT)
+    for label, value, hostile in (("approve", {"decision": "approve"}, False),
+                                  ("amend", {"decision": "amend", "text": HOSTILE}, True),
+                                  ("reject", {"decision": "reject", "text": HOSTILE}, True),
+                                  ("amount", {"amount_cents": 123450}, False),
+                                  ("one fen", {"amount_cents": 1}, False),
+                                  ("text", {"text": HOSTILE}, True),
+                                  ("signature only", {}, False)):
+        add("chains.value_text", hostile, label, value=value)
+    for label, sig in (
+            ("hostile who and text", signature(HOSTILE, "vice_president", FILED_AT, None,
+                                               text="換貨\n" + HOSTILE)),
+            ("department", signature(HOSTILE, "head", FILED_AT, HOSTILE)),
+            ("reject", signature(HOSTILE, "general_manager", FILED_AT, decision="reject",
+                                 text="金額過高 & 不合理")),
+            ("amount", signature(HOSTILE, "order_follower", FILED_AT, amount_cents=99999999))):
+        add("chains.signature", True, label, s=sig)
+    for stage in SHEET_STAGES:
+        row = sheet_row(stage)
+        add("chains.item_title", False, f"sheet-{stage}", item=row)
+        add("chains.slip_facts", False, f"sheet-{stage}", item=row)
+        hostile = stage != "new"  # HR's signature (who) and the heads' departments
+        add("chains.progress", hostile, f"sheet-{stage}", item=row)
+        add("chains.complainant_stage", hostile, f"sheet-{stage}", item=row,
+            step=row.steps[-1].key, label=row.steps[-1].label)
+        add("chains.card_chains", hostile, f"sheet-{stage}", chains=[row])
+    add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
+    for stage in FREIGHT_STAGES:
+        slip = freight_slip(stage)
+        add("chains.item_title", False, f"freight-{stage}", item=slip)
+        add("chains.slip_facts", True, f"freight-{stage}", item=slip)
+        add("chains.progress", True, f"freight-{stage}", item=slip)
+        add("chains.card_chains", True, f"freight-{stage}", chains=[slip])
+    add("chains.card_chains", True, "sheet and two slips",
+        chains=[sheet_row("amended"), freight_slip("paid"),
+                freight_slip("new", item_id=10, number="F-2026-0002")])
+    add("chains.card_chains", False, "none", chains=[])
+    # The step's actors are told it is theirs, one message per step.
+    for chain, stage, key, hostile in ((SHEET, "new", "hr_confirm", False),
+                                       (SHEET, "heads", "head_sign", True),
+                                       (SHEET, "vp", "vp_opinion", True),
+                                       (SHEET, "rejected", "vp_opinion", True),
+                                       (SHEET, "vp", "gm_decision", True),
+                                       (SHEET, "amended", "execution", True),
+                                       (FREIGHT, "new", "bearer_sign", True),
+                                       (FREIGHT, "signed", "cash_collected", True),
+                                       (FREIGHT, "paid", "honoured", True)):
+        spec = chain.step(key)
+        item = sheet_row(stage) if chain is SHEET else freight_slip(stage)
+        add("chains.your_turn", hostile, f"{chain.key}-{stage}-{key}", item=item, step=key,
+            label=spec.label, gives=spec.gives.value, due=DUE_SOON)
+    for chain in (SHEET, FREIGHT):
+        add("chains.signed", False, chain.key, label=chain.steps[0].label,
+            number="F-2026-0001" if chain is FREIGHT else "P-2026-0001")
+    for label, gives, decision in (("amend", "decision", "amend"), ("reject", "decision", "reject"),
+                                   ("amount", "amount", None), ("text", "text", None)):
+        step_label = {"decision": "總經理意見", "amount": "跟單員向財務領款"}.get(gives, "打單部執行")
+        add("chains.ask_input", False, label, label=step_label, gives=gives, decision=decision,
+            number="P-2026-0001")
+    add("chains.hr_told", True, item=freight_slip("paid"), label="財務付款並入賬", who=HOSTILE,
+        number="F-2026-0001")
+    for late in (False, True):
+        add("chains.late_note", False, f"late={late}", late=late)
+        for item, label, department in ((sheet_row("heads"), "責任部門負責人簽名", "採購部"),
+                                        (freight_slip("new"), "承擔部門負責人簽字", HOSTILE),
+                                        (sheet_row("vp"), "分管副總綜合處理意見", "")):
+            tag = f"{item.chain}-{department != ''}-late={late}"
+            hostile = item.chain == "freight"
+            add("chains.warning", hostile, tag, item=item, label=label, due=DUE_SOON,
+                department=department, late=late, left=timedelta(minutes=10))
+            add("chains.breach", hostile, tag, item=item, label=label, due=DUE_PAST,
+                department=department, late=late)
+            add("chains.hr_breach", hostile, tag, item=item, label=label, due=DUE_PAST,
+                department=department, late=late)
+    add("chains.sheet_rows", True, sheet=SHEET_VIEW)
+    add("chains.sheet_for_hr", True, "rolled over", sheet=SHEET_VIEW)
+    add("chains.sheet_for_hr", True, "one row, nothing rolled over",
+        sheet=sheet_view(sheet_row("new")))
+    add("chains.sheet_caption", False, "two", sheet=SHEET_VIEW)
+    add("chains.sheet_caption", False, "one", sheet=sheet_view(sheet_row("new")))
+    add("chains.sheet_empty", False, day=SHEET_DAY, rolled_over=["P-2026-0009", "S-2026-0005"])
+    add("chains.sheet_confirmed", False, sheet=SHEET_VIEW)
+    add("chains.sheet_signed", False, sheet=SHEET_VIEW)
+    add("chains.sheet_for_head", True, "two departments", sheet=SHEET_VIEW,
+        departments=[HOSTILE, "採購部"], due=DUE_SOON)
+    add("chains.sheet_for_head", True, "no due", sheet=SHEET_VIEW, departments=["採購部"],
+        due=None)
+    add("chains.sheet_status", True, "unconfirmed", sheet=SHEET_VIEW)
+    add("chains.sheet_status", True, "every stage", sheet=sheet_view(
+        *(sheet_row(stage, item_id=i, number=f"P-2026-{i:04d}")
+          for i, stage in enumerate(SHEET_STAGES, start=1)), confirmed=True))
+    add("chains.sheet_status", False, "empty", sheet=sheet_view(confirmed=True))
+    add("chains.crx_marked", number="P-2026-0001")
+    for stage in ("amount", "carrier", "waybill"):
+        add("chains.freight_form", False, stage, form=SlipForm(stage, "P-2026-0001"))
+    add("chains.freight_form", False, "bearer", form=SlipForm(
+        "bearer", "P-2026-0001", [("production", HOSTILE), ("purchasing", "採購部")]))
+    add("chains.freight_form", True, "opened",
+        form=SlipForm("opened", "P-2026-0001", slip=freight_slip("new")))
+    add("chains.freight_owed", False, "several", slips=[
+        freight_slip("new"), freight_slip("signed", item_id=10, number="F-2026-0002")])
+    add("chains.freight_owed", False, "none", slips=[])
+    for count in (0, 1, 12):
+        add("chains.freight_xlsx_caption", False, str(count), count=count,
+            filename="freight-2026-11.xlsx")
+    for stage in SHEET_STAGES:
+        add("card.card", True, f"chains-sheet-{stage}", card=card_view(
+            P, Status.CLOSED if stage == "done" else Status.ANSWERED, done=len(steps_of(P)),
+            chains=[sheet_row(stage)]))
+    add("card.card", True, "chains-while-waiting", card=card_view(
+        P, now=NOW, steps=timed(product_answering([True, False, False]), DUE_SOON),
+        chains=[sheet_row("new"), freight_slip("signed")]))
+    add("card.card", True, "chains-freight-only", card=card_view(
+        S, Status.CLOSED, number="S-2026-0001", done=len(steps_of(S)),
+        chains=[freight_slip(stage, item_id=i, number=f"F-2026-{i:04d}")
+                for i, stage in enumerate(FREIGHT_STAGES, start=1)]))
 
     # membership.html.j2
     add("membership.whoami", True, "head admin", user_id=1001, person=person(is_head=True, is_admin=True))
@@ -745,7 +1060,8 @@ def build_cases() -> list[Case]:
 
 CASES = build_cases()
 # Pieces of other texts rather than texts of their own: empty output is fine.
-MAY_BE_EMPTY = {"card.status_prefix", "deadlines.late_note", "deadlines.due_text"}
+MAY_BE_EMPTY = {"card.status_prefix", "deadlines.late_note", "deadlines.due_text",
+                "chains.late_note", "chains.value_text", "chains.slip_facts", "chains.card_chains"}
 # Known faults in the zh-Hant templates, by case id: the test is expected to fail (strictly:
 # once the template is fixed, the entry must go).
 ZH_HANT_KNOWN_FAULTS: dict[str, str] = {}
@@ -942,7 +1258,11 @@ def test_en_is_english() -> None:
                          ("general.idle_hint", {}), ("commands.help", {}),
                          ("buttons.verdict_appeal", {}), ("errors.answer_where", {}),
                          ("outcome.ask_reason", {"number": "P-2026-0001"}),
-                         ("steps.plan_arrived_head", {"number": "S-2026-0001"})):
+                         ("steps.plan_arrived_head", {"number": "S-2026-0001"}),
+                         ("chains.signed", {"label": "人力資源部確認", "number": "P-2026-0001"}),
+                         ("chains.crx_marked", {"number": "P-2026-0001"}),
+                         ("buttons.chain_amend", {}), ("errors.freight_waybill", {}),
+                         ("reports.sheet_columns", {})):
         case = Case(name, params)
         zh, en = render("zh-Hant", case)[1], render("en", case)[1]
         assert zh != en
@@ -1202,3 +1522,117 @@ def test_daily_summary_tells_overdue_from_due_soon(locale: str) -> None:
     assert OVERDUE[locale] in late and "11-20 10:34" in late, late
     assert OVERDUE[locale] not in soon and "11-20 11:05" in soon, soon
     assert "50.00 CNY" in text and "2026-11-20" in text
+
+
+# --- sign-off chains (rules 一.4 and 三) ----------------------------------------------------
+
+ROUND_2 = {"zh-Hant": "第 2 次", "en": "round 2"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_shows_chains_after_its_steps_and_before_the_waiting_line(locale: str) -> None:
+    view = card_view(now=NOW, steps=timed(product_answering([True, False, False]), DUE_SOON),
+                     chains=[sheet_row("heads"), freight_slip("signed")])
+    text = Texts(locale).html(locale, "card.card", card=view)
+    lines = text.split("\n")
+    assert lines[-1].startswith("👉") and "採購部" in lines[-1]
+    headings = [i for i, line in enumerate(lines) if line.startswith("<b>")
+                and ("F-2026-0001" in line or "質量投訴處理流程表" in line)]
+    assert len(headings) == 2, lines
+    last_step = max(i for i, line in enumerate(lines) if "質量鑒定結果和處理意見 —" in line)
+    assert last_step < headings[0] < headings[1] < len(lines) - 1
+    for i in headings:
+        assert lines[i - 1] == "", lines  # each chain under a blank line
+    assert lines[-2] == ""
+    assert "\n\n\n" not in text
+    # Every step of each chain is on the card: done, with the signature, or waiting.
+    chain_lines = lines[headings[0]:-2]
+    assert sum(line.startswith("✅") for line in chain_lines) == 2 + 2
+    assert sum(line.startswith("⏳") for line in chain_lines) == 1 + 1
+    assert "陳主任" in text and "助理小林" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_card_without_chains_is_unchanged(locale: str) -> None:
+    texts = Texts(locale)
+    for view in (card_view(), card_view(status=Status.CLOSED, done=3)):
+        assert texts.html(locale, "card.card", card=view) == \
+            texts.html(locale, "card.card", card=replace(view, chains=[]))
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_progress_shows_the_round_and_each_decision(locale: str) -> None:
+    texts = Texts(locale)
+    rejected = texts.html(locale, "chains.progress", item=sheet_row("rejected")).split("\n")
+    done = [line for line in rejected if line.startswith("✅")]
+    waiting = [line for line in rejected if line.startswith("⏳")]
+    assert len(done) == 5 and len(waiting) == 1
+    assert ROUND_2[locale] not in "".join(done)
+    # The VP agrees a new opinion after the GM's rejection: the second time round.
+    assert waiting[0].startswith("⏳") and "11-23 14:00" in waiting[0]
+    assert HOSTILE_HTML in done[-1]  # the GM's reason
+    amended = sheet_row("amended")  # the GM's decision the second time round
+    amended.steps[-2] = replace(amended.steps[-2], round=1)
+    [line] = [line for line in texts.html(locale, "chains.progress", item=amended).split("\n")
+              if ROUND_2[locale] in line]
+    assert line.startswith("✅") and "助理小張" in line
+    approve, amend, reject = (texts.html(locale, "chains.value_text", value={"decision": d, "text": "x"})
+                              for d in ("approve", "amend", "reject"))
+    assert len({approve, amend, reject}) == 3 and "x" in amend and "x" in reject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_amounts_show_two_decimals(locale: str) -> None:
+    texts = Texts(locale)
+    for cents, shown in ((123450, "1,234.50"), (1, "0.01"), (100000000, "1,000,000.00")):
+        assert shown in texts.html(locale, "chains.value_text", value={"amount_cents": cents})
+        step = chain_step(FREIGHT, "cash_collected", done=signature(
+            "李小明", "order_follower", FILED_AT, amount_cents=cents))
+        assert shown in texts.plain(locale, "reports.signature", step=step)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_chain_tables_have_a_column_per_cell(locale: str) -> None:
+    """Sheets.workbook and Freight.workbook write 6 facts + a column per step + the status,
+    and 8 facts + a column per step + the status."""
+    texts = Texts(locale)
+    for prefix, chain, facts, count in (("sheet", SHEET, 6, 12), ("freight", FREIGHT, 8, 15)):
+        columns = table_columns(texts, locale, f"{prefix}_columns")
+        assert len(columns) == facts + len(chain.steps) + 1 == count, columns
+        assert all(columns) and len(set(columns)) == len(columns), columns
+    sheet_name = texts.plain(locale, "reports.sheet_name")
+    freight_name = texts.plain(locale, "reports.freight_sheet_name")
+    # table_workbook refuses a sheet name Excel would refuse.
+    table_workbook(sheet_name, texts.plain(locale, "reports.sheet_title", day=SHEET_DAY),
+                   table_columns(texts, locale, "sheet_columns"), [])
+    table_workbook(freight_name, texts.plain(locale, "reports.freight_title", period="2026-11"),
+                   table_columns(texts, locale, "freight_columns"), [])
+
+
+@pytest.mark.parametrize("chain", list(CHAINS.values()), ids=list(CHAINS))
+def test_en_glosses_every_chain_step(chain: Chain) -> None:
+    texts = Texts("en")
+    for step in chain.steps:
+        signed = texts.html("en", "chains.signed", label=step.label, number="P-2026-0001")
+        assert step.label not in signed, signed
+        item = ChainView(1, chain.key, chain.label, "P-2026-0001", "P-2026-0001", "open",
+                         [chain_step(chain, step.key)])
+        assert step.label not in texts.plain("en", "reports.chain_status", item=item)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_chain_status_names_what_is_waiting(locale: str) -> None:
+    texts = Texts(locale)
+    done = texts.plain(locale, "reports.chain_status", item=freight_slip("done"))
+    waiting = texts.plain(locale, "reports.chain_status", item=sheet_row("heads"))
+    assert done != waiting and "採購部" in waiting and "採購部" not in done
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_history_names_every_chain_step_and_action(locale: str) -> None:
+    """The card's history shows the chains' audit entries in words, not their codes."""
+    texts = Texts(locale)
+    for key in CHAIN_STEP_KEYS:
+        assert texts.html(locale, "steps.step_name", step=key) != key, key
+    for action in CHAIN_ACTIONS:
+        assert texts.html(locale, "card.action_name", action=action) != action, action
