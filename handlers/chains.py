@@ -79,7 +79,7 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:
-    keyboard = [[Button(name, f"fb:{i}")] for i, (_key, name) in enumerate(form.departments)] \
+    keyboard = [[Button(name, f"fb:{key}")] for key, name in form.departments] \
         if form.stage == "bearer" else None
     return ctx.texts.html(person.language, "chains.freight_form", form=form), keyboard
 
@@ -112,10 +112,12 @@ async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """fb:<index> — the department bearing the freight."""
+    """fb:<department> — the department bearing the freight."""
     query, ctx, person, parts = await pressed(update, context, "fb")
     try:
-        form = await Freight(ctx).choose_bearer(person.id, id_at(parts, 0, count=1))
+        if len(parts) != 1:
+            raise Refused("errors.stale_button")
+        form = await Freight(ctx).choose_bearer(person.id, parts[0])
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return

@@ -90,11 +90,14 @@ class Chain:
 
     def after(self, key: str) -> ChainStep | None:
         """The step that follows `key`; None when `key` is the last."""
-        index = [s.key for s in self.steps].index(key)
+        index = self.index(key)
         return self.steps[index + 1] if index + 1 < len(self.steps) else None
 
     def index(self, key: str) -> int:
-        return [s.key for s in self.steps].index(key)
+        for i, step in enumerate(self.steps):
+            if step.key == key:
+                return i
+        raise KeyError(f"the {self.key} chain has no step {key!r}")
 
 
 def _m(*minutes: float) -> tuple[timedelta, ...]:

@@ -39,6 +39,9 @@ from bot.store.models import (
 
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
 MAX_TEXT = 2000
+# Refusals after which the typed answer can never be taken: the question is dropped.
+ENDS_THE_QUESTION = frozenset({"errors.chain_step_done", "errors.chain_not_yours",
+                               "errors.stale_button"})
 
 
 # --- views ---------------------------------------------------------------------------
@@ -129,7 +132,8 @@ class Chains:
         if role is Role.HR:
             return [(uid, "hr") for uid in await self._members(session, routing.service_intake)]
         if role in (Role.RESPONSIBLE_HEAD, Role.BEARER_HEAD):
-            return [(uid, "head") for uid in await self._head(session, row.department_key)]
+            signs_as = "head" if role is Role.RESPONSIBLE_HEAD else "bearer_head"
+            return [(uid, signs_as) for uid in await self._head(session, row.department_key)]
         if role is Role.VICE_PRESIDENT:
             complaint = await session.get(Complaint, item.complaint_id)
             dept = await session.get(Department, complaint.department_key) \
@@ -205,13 +209,33 @@ class Chains:
         row.announced_at = to_db(now)
         step = chain_of(item.chain).step(row.step_key)
         view = await self.view(session, item)
-        for uid, _role in await self.actors(session, item, row):
+        actors = await self.actors(session, item, row)
+        if not actors:
+            await self.nobody_can_act(session, item, row, now)
+        for uid, _role in actors:
             who = await person(session, self.ctx, uid)
             lang = who.language if who else self.ctx.settings.general.default_language
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.your_turn", item=view, step=step.key, label=step.label,
                 gives=step.gives.value, due=self.local(row.due_at)),
                 chat_id=uid, keyboard=self.buttons(lang, step, row.id))
+
+    async def nobody_can_act(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
+                             now: datetime) -> None:
+        """Nobody holds the step's role (no head, no GM, no finance department in config):
+        HR hears of it at once rather than when the deadline breaches."""
+        step = chain_of(item.chain).step(row.step_key)
+        record(session, now, item.complaint_id, None, "chain_no_actor", chain=item.chain,
+               item=item.id, step=step.key, role=step.role.value)
+        chat_id = await hr_chat(session, self.ctx)
+        if chat_id is None:
+            return
+        found = await person(session, self.ctx, chat_id)
+        lang = found.language if found else self.ctx.settings.general.default_language
+        queue_message(session, now, self.ctx.texts.html(
+            lang, "chains.nobody_can_act", item=await self.view(session, item), label=step.label,
+            role=step.role.value, department=await self.department_name(session, row.department_key)),
+            chat_id=chat_id)
 
     def buttons(self, lang: str, step: ChainStep, row_id: int) -> Keyboard:
         label = self.ctx.texts.plain
@@ -247,9 +271,9 @@ class Chains:
             now = self.ctx.now()
             item, row = await self._load(session, row_id)
             step = chain_of(item.chain).step(row.step_key)
-            expected = {Gives.SIGNATURE: "s", Gives.TEXT: "t", Gives.AMOUNT: "t",
-                        Gives.DECISION: "amr"}[step.gives]
-            if action not in expected or not action:
+            expected = {Gives.SIGNATURE: {"s"}, Gives.TEXT: {"t"}, Gives.AMOUNT: {"t"},
+                        Gives.DECISION: {"a", "m", "r"}}[step.gives]
+            if action not in expected:
                 raise Refused("errors.stale_button")
             self._still_open(row, now)
             role = await self._role_of(session, item, row, actor_id)
@@ -271,13 +295,22 @@ class Chains:
             raise Refused("errors.chain_not_started", at=self.local(row.started_at))
 
     async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
-        """The typed text, amount or reason for a step begun with a button."""
+        """The typed text, amount or reason for a step begun with a button. A bad value is
+        refused and asked again; a step that can no longer be done ends the question."""
+        try:
+            return await self._take_input(actor_id, pending, text)
+        except Refused as refused:
+            if refused.template in ENDS_THE_QUESTION:
+                async with self.ctx.transaction() as session:  # the refusal rolled back the rest
+                    await drop_pending(session, actor_id, CHAIN_INPUT)
+            raise
+
+    async def _take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             item, row = await self._load(session, int(pending.ref_id or 0))
             step = chain_of(item.chain).step(row.step_key)
             if row.done_at is not None:
-                await drop_pending(session, actor_id, CHAIN_INPUT)
                 raise Refused("errors.chain_step_done")
             role = await self._role_of(session, item, row, actor_id)
             value: dict[str, Any]
@@ -336,8 +369,8 @@ class Chains:
         record(session, now, item.complaint_id, actor_id, "chain_step_done", chain=item.chain,
                item=item.id, step=step.key, department=row.department_key or None, role=role,
                round=row.round, **value)
-        await self._tell(session, item, step, actor, now)
         await self._advance(session, item, chain, step, row, value, now)
+        await self._tell(session, item, step, actor, now)  # with the step it opened
         queue_action(session, now, "refresh_card", item.complaint_id)
 
     async def _advance(self, session: AsyncSession, item: ChainItem, chain: Chain, step: ChainStep,

@@ -67,6 +67,8 @@ class Freight:
         async with self.ctx.transaction() as session:
             if not await self._is_follower(session, actor_id):
                 raise Refused("errors.freight_followers_only")
+            if self.ctx.settings.roles.finance is None:  # steps 4 to 6 would wait on nobody
+                raise Refused("errors.freight_no_finance")
             complaint = await session.scalar(select(Complaint).where(
                 Complaint.number == number.strip().upper()))
             if complaint is None or complaint.posted_at is None:
@@ -79,9 +81,7 @@ class Freight:
         """The answer to the slip's current question; a bad one is refused and asked again."""
         async with self.ctx.transaction() as session:
             complaint = await session.get(Complaint, pending.ref_id)
-            if complaint is None:
-                await drop_pending(session, actor_id, FREIGHT_FORM)
-                raise Refused("errors.stale_button")
+            assert complaint is not None  # complaints are never deleted
             data: dict[str, Any] = dict(pending.data)
             stage = data.get("stage")
             if stage == "amount":
@@ -111,8 +111,8 @@ class Freight:
         rows = await session.scalars(select(Department).order_by(Department.key))
         return [(d.key, d.name) for d in rows]
 
-    async def choose_bearer(self, actor_id: int, index: int) -> SlipForm:
-        """fb:<index> — the department bearing the freight; the slip is opened."""
+    async def choose_bearer(self, actor_id: int, bearer: str) -> SlipForm:
+        """fb:<department> — the department bearing the freight; the slip is opened."""
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             pending = await session.get(PendingInput, actor_id)
@@ -121,12 +121,10 @@ class Freight:
                 raise Refused("errors.stale_button")
             if not await self._is_follower(session, actor_id):
                 raise Refused("errors.freight_followers_only")
-            departments = await self._departments(session)
-            if not 0 <= index < len(departments):
+            if await session.get(Department, bearer) is None:
                 raise Refused("errors.stale_button")
             complaint = await session.get(Complaint, pending.ref_id)
             assert complaint is not None
-            bearer = departments[index][0]
             item = ChainItem(chain=FREIGHT.key, number=await self._next_number(session, now),
                              complaint_id=complaint.id, status="open", opened_by=actor_id,
                              data={"amount_cents": pending.data["amount_cents"],
@@ -172,8 +170,8 @@ class Freight:
         actor = await person(session, self.ctx, actor_id)
         if actor is None:
             return False
-        return actor.is_admin or actor.department_key in (
-            self.ctx.settings.routing.service_intake, self.ctx.settings.roles.finance)
+        return actor.is_admin or (actor.department_key is not None and actor.department_key in (
+            self.ctx.settings.routing.service_intake, self.ctx.settings.roles.finance))
 
     async def workbook(self, actor_id: int, args: list[str]) -> tuple[str, bytes, int]:
         """Every slip opened in the month (default: this one), with its steps and times."""

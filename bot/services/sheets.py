@@ -192,20 +192,21 @@ class Sheets:
     async def _ask_heads(self, session: AsyncSession, sheet: Sheet, now: datetime) -> None:
         """One message per head, listing their rows, with one button to sign them all."""
         view = await self.view(session, sheet)
-        by_head: dict[int, list[str]] = {}
-        for _item, row in await self._rows(session, sheet.id, "head_sign"):
+        by_head: dict[int, list[ChainStepRecord]] = {}
+        for item, row in await self._rows(session, sheet.id, "head_sign"):
             row.announced_at = to_db(now)
             head = await self._heads(session, row.department_key)
-            if head is not None:
-                by_head.setdefault(head, []).append(row.department_key)
-        for head, keys in by_head.items():
+            if head is None:
+                await self.chains.nobody_can_act(session, item, row, now)
+            else:
+                by_head.setdefault(head, []).append(row)
+        for head, rows in by_head.items():
             lang = await self._lang(session, head)
-            due = min((s.due_at for r in view.rows for s in r.waiting if s.key == "head_sign"),
-                      default=None)
+            keys = dict.fromkeys(r.department_key for r in rows)
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.sheet_for_head", sheet=view,
-                departments=[await self.chains.department_name(session, k) for k in dict.fromkeys(keys)],
-                due=due), chat_id=head,
+                departments=[await self.chains.department_name(session, k) for k in keys],
+                due=self.chains.local(min(r.due_at for r in rows))), chat_id=head,
                 keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.chain_sign"), f"sh:{sheet.id}:s")]])
 
     # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------

@@ -198,11 +198,17 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     await more["gm"].press(decide, more["gm"].button(decide, ":r"), expect="否決的原因")
     await more["gm"].say("補償太高，只退貨", expect="已記錄")
     again = await vp.next_message(since_vp, "分管副總綜合處理意見")
-    since_assistant = more["gm_assistant"].mark()
+    since_assistant, since_gm = more["gm_assistant"].mark(), more["gm"].mark()
     await write(vp, again, "只退貨，客戶同意")
     decide = await more["gm_assistant"].next_message(since_assistant, "總經理意見")
+    gm_decide = await more["gm"].next_message(since_gm, "總經理意見")
+    # The GM starts writing changes, but the assistant approves first: the GM's words are
+    # refused, and the question is dropped (his next message is no longer taken for it).
+    await more["gm"].press(gm_decide, more["gm"].button(gm_decide, ":m"), expect="修改後同意的內容")
     since_desk = people["desk"].mark()
     await more["gm_assistant"].press(decide, more["gm_assistant"].button(decide, ":a"), expect="已記錄")
+    await more["gm"].say("改為換貨", expect="已經完成")
+    await more["gm"].say("改為換貨", expect="/product")
 
     # The order desk executes exactly what was approved; the complainant heard of every stage.
     execute = await people["desk"].next_message(since_desk, "打單部執行")
@@ -289,7 +295,7 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     await follower.say("SF 1234 5678 90", expect="由哪個部門承擔運費")
     choose = follower.inbox()[-1]
     since_logi = logi_head.mark()
-    opened = await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+    opened = await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開 運費單")
     slip = f"F-{datetime.now(ZONE).year}-0001"
     assert slip in text_of(opened) and "120.50" in text_of(opened) and "SF1234567890" in text_of(opened)
 
@@ -354,6 +360,12 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     assert "孫物流" in row[8] and "120.50 元" in row[10] and "記-045" in row[11]
     assert "扣回" in row[12] and "嚴會計" in row[13] and row[14] == "已完成"
     await people["sales"].say("/freight_xlsx", expect="人力資源部、財務部")
+    await people["outsider"].say("/freight_xlsx", expect="人力資源部、財務部")
+    # Data no button carries is refused, whoever sends it.
+    query_id = fake.press_forged(finance.id, f"cs:{steps[-1].id}:am")
+    answer = await fake.wait_for(lambda: next(
+        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    assert answer["show_alert"] and "失效" in str(answer["text"])
 
 
 async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
@@ -375,7 +387,7 @@ async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
     # A slip opened before a restart keeps its step and its button.
     choose = await follower.say("ZTO-778899", expect="由哪個部門承擔運費")
     since_logi = people["logi_head"].mark()
-    await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+    await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開 運費單")
     prompt = await people["logi_head"].next_message(since_logi, "承擔部門負責人簽字")
     await runtime.stop()
     runtime = await start_bot(clock=clock, **chain_config())
@@ -482,3 +494,36 @@ async def test_hr_marks_a_service_complaint_for_the_sheet(
     since_logistics = logistics.mark()
     await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
     await logistics.next_message(since_logistics, "請物流部負責人簽名")
+
+
+async def test_freight_needs_a_finance_department(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    more = add_people(fake)
+    await start_bot(**chain_config(roles={"order_followers": [FOLLOWER]}))
+    await more["follower"].say(f"/freight {NUMBER}", expect="沒有財務部")
+
+
+async def test_hr_hears_at_once_when_nobody_holds_a_steps_role(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """No vice-president over 業務部 and no GM: the opinion would wait on nobody."""
+    add_people(fake)
+    clock = MovableClock()
+    config = chain_config(roles={"order_followers": [FOLLOWER], "finance": "finance"})
+    for dept in config["departments"]:
+        dept.pop("vice_president", None)
+    await start_bot(clock=clock, **config)
+    hr_head, prod_head = people["hr_head"], people["prod_head"]
+    await start_all(fake, [hr_head, prod_head])
+    await answered_return_case(fake, people)
+    evening = clock.next_local(time(17, 30))
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "請核對")
+    since_prod = prod_head.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    to_sign = await prod_head.next_message(since_prod, "請生產部負責人簽名")
+    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+    since_hr = hr_head.mark()
+    clock.jump_to(clock.next_local(time(9, 0)) + timedelta(seconds=1))
+    warning = await hr_head.next_message(since_hr, "設定中沒有這個人")
+    assert "分管副總綜合處理意見" in text_of(warning)

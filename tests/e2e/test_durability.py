@@ -278,7 +278,7 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
         choose = await follower.say("SF0001112223", expect="由哪個部門承擔運費")
         await restart()
         since = logi.mark()
-        await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開運費單")
+        await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開 運費單")
         prompt = await prompt_for(logi, since, "承擔部門負責人簽字")
         since = desk_head.mark()
         await logi.press(prompt, logi.button(prompt, ":s"), expect="已記錄")

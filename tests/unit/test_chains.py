@@ -212,9 +212,6 @@ def test_step_after_and_index() -> None:
         FREIGHT.step("head_sign")  # a step of the other chain
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="Chain.after and Chain.index use list.index: an unknown key raises "
-                          "ValueError, while Chain.step raises KeyError")
 @pytest.mark.parametrize("method", ["after", "index"])
 def test_unknown_step_is_a_key_error_everywhere(method: str) -> None:
     with pytest.raises(KeyError):

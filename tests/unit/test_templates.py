@@ -442,7 +442,7 @@ def freight_slip(stage: str, *, item_id: int = 9, number: str = "F-2026-0001") -
             "waybill": "SF1234567890", "bearer": "production", "bearer_name": HOSTILE}
     keys = [s.key for s in FREIGHT.steps]
     signers: dict[str, Signature] = {
-        "bearer_sign": signature("陳主任", "head", at + timedelta(minutes=30), HOSTILE),
+        "bearer_sign": signature("陳主任", "bearer_head", at + timedelta(minutes=30), HOSTILE),
         "desk_sign": signature("助理小林", "order_desk_assistant", at + timedelta(hours=1)),
         "cash_collected": signature(HOSTILE, "order_follower", at + timedelta(hours=2),
                                     amount_cents=FREIGHT_AMOUNT_CENTS),
@@ -675,6 +675,7 @@ def build_cases() -> list[Case]:
     add("errors.chain_text_too_long", max=2000, length=2345)
     add("errors.amount_too_large", max="1,000,000")
     add("errors.freight_carrier", max=50)
+    add("errors.freight_no_finance")
     add("errors.no_sheet", day="2026-11-27")
     add("errors.step_not_open", number="P-2026-0001")
     add("errors.only_departments", True, "several", departments=[HOSTILE, "採購部", "物流部"])
@@ -1014,6 +1015,18 @@ def build_cases() -> list[Case]:
           for i, stage in enumerate(SHEET_STAGES, start=1)), confirmed=True))
     add("chains.sheet_status", False, "empty", sheet=sheet_view(confirmed=True))
     add("chains.crx_marked", number="P-2026-0001")
+    add("chains.nobody_can_act", False, "finance", item=freight_slip("paid"), label="財務銷賬",
+        role="finance", department="")
+    add("chains.nobody_can_act", True, "head", item=sheet_row("new"), label="責任部門負責人簽名",
+        role="responsible_head", department=HOSTILE)
+    # A busy day: more rows than one message lists (the XLSX has them all).
+    busy = sheet_view(*(sheet_row("new", item_id=i, number=f"P-2026-{i:04d}")
+                        for i in range(1, 31)), rolled_over=[f"P-2026-{i:04d}" for i in range(31, 61)])
+    for name in ("sheet_for_hr", "sheet_for_head", "sheet_status"):
+        extra = {"departments": ["採購部"], "due": DUE_SOON} if name == "sheet_for_head" else {}
+        add(f"chains.{name}", True, "thirty rows", sheet=busy, **extra)
+    add("chains.freight_owed", False, "thirty slips", slips=[
+        freight_slip("new", item_id=i, number=f"F-2026-{i:04d}") for i in range(1, 31)])
     for stage in ("amount", "carrier", "waybill"):
         add("chains.freight_form", False, stage, form=SlipForm(stage, "P-2026-0001"))
     add("chains.freight_form", False, "bearer", form=SlipForm(
