@@ -90,6 +90,8 @@ class Runtime:
         self._check_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        for gap in self.settings.chain_gaps():
+            log.warning("%s", gap)
         await migrate(self.settings.database.url)
         await seed_from_config(self.ctx)
         await forget_old_updates(self.ctx)

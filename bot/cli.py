@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(settings.departments)} departments, "
               f"{len(settings.members)} members, {len(settings.admins)} admins)")
+        for gap in settings.chain_gaps():
+            print(f"note: {gap}")
         return 0
     if args.command == "migrate":
         migrate_sync(settings.database.url)

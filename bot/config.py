@@ -251,6 +251,24 @@ class Settings(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.general.timezone)
 
+    def chain_gaps(self) -> list[str]:
+        """Roles of rules 一.4 and 三 that nobody holds: valid config, but a step would wait
+        on nobody. Said at start-up and by check-config; HR also hears when it happens."""
+        roles, gaps = self.roles, []
+        gm = roles.general_manager is not None or bool(roles.gm_assistants)
+        if self.sheet.enabled and not gm:
+            gaps.append("rule 一.4: no [roles] general_manager or gm_assistants, so nobody can "
+                        "record the GM's decision on the daily sheet")
+            without_vp = [d.key for d in self.departments if d.vice_president is None]
+            if without_vp:
+                gaps.append("rule 一.4: departments without a vice_president (and no GM to stand "
+                            f"in): {', '.join(without_vp)}")
+        if roles.finance is None:
+            gaps.append("rule 三: no [roles] finance department, so /freight is refused")
+        if not roles.order_followers:
+            gaps.append("rule 三: no [roles] order_followers, so nobody can open a freight slip")
+        return gaps
+
     def department_name(self, key: str) -> str:
         for dept in self.departments:
             if dept.key == key:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from bot.cli import main
 from bot.config import TOKEN_ENV, ConfigError, load_settings, parse_settings
@@ -64,7 +66,16 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     assert main(["check-config", "--config", str(EXAMPLE)]) == 0
-    assert "OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OK" in out and "note:" not in out  # the example names someone for every role
+    example = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del example["roles"]
+    bare = tmp_path / "bare.toml"
+    bare.write_bytes(tomli_w.dumps(example).encode())
+    assert main(["check-config", "--config", str(bare)]) == 0
+    notes = capsys.readouterr().out
+    for missing in ("general_manager", "vice_president", "finance", "order_followers"):
+        assert missing in notes, missing
     broken = tmp_path / "config.toml"
     broken.write_text('[general]\ntimezone = "Nowhere/City"\n', encoding="utf-8")
     assert main(["check-config", "--config", str(broken)]) == 2
