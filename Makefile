@@ -30,9 +30,11 @@ check-config: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Deadline-engine benchmark (figures in docs/PERFORMANCE.md); BENCH_ARGS="--complaints 10000" is quick.
+# Deadline-engine and daily-sheet benchmarks (figures in docs/PERFORMANCE.md);
+# BENCH_ARGS="--complaints 10000" makes the first quick.
 bench: $(STAMP)
 	$(BIN)/python -m bench.deadlines $(BENCH_ARGS)
+	$(BIN)/python -m bench.sheet
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -442,38 +442,55 @@ class Chains:
     # --- looking at chains ----------------------------------------------------------------
 
     async def view(self, session: AsyncSession, item: ChainItem) -> ChainView:
-        chain = chain_of(item.chain)
-        complaint = await session.get(Complaint, item.complaint_id)
-        complaint_number = complaint.number or "" if complaint else ""
+        [view] = await self.views(session, [item])
+        return view
+
+    async def views(self, session: AsyncSession, items: list[ChainItem]) -> list[ChainView]:
+        """The items as people see them, read in a few queries whatever their number (a
+        day's sheet may hold many rows)."""
+        if not items:
+            return []
+        ids = [item.id for item in items]
         names = {d.key: d.name for d in await session.scalars(select(Department))}
-        sheet = await session.get(Sheet, item.sheet_id) if item.sheet_id else None
+        numbers = {cid: number for cid, number in await session.execute(
+            select(Complaint.id, Complaint.number).where(
+                Complaint.id.in_({item.complaint_id for item in items})))}
+        days = {sid: day for sid, day in await session.execute(select(Sheet.id, Sheet.day).where(
+            Sheet.id.in_({item.sheet_id for item in items if item.sheet_id})))}
+        steps: dict[int, list[ChainStepRecord]] = {item_id: [] for item_id in ids}
+        for row in await session.scalars(select(ChainStepRecord).where(
+                ChainStepRecord.item_id.in_(ids)).order_by(ChainStepRecord.id)):
+            steps[row.item_id].append(row)
+        return [self._view(item, numbers.get(item.complaint_id) or "", names,
+                           days.get(item.sheet_id) if item.sheet_id else None, steps[item.id])
+                for item in items]
+
+    def _view(self, item: ChainItem, complaint_number: str, names: dict[str, str],
+              sheet_day: date | None, rows: list[ChainStepRecord]) -> ChainView:
+        chain = chain_of(item.chain)
         data = dict(item.data)
         if "amount_cents" in data:
             data["amount"] = money(int(data["amount_cents"]))
         if "bearer" in data:
             data["bearer_name"] = names.get(str(data["bearer"]), str(data["bearer"]))
         view = ChainView(item.id, item.chain, chain.label, item.number or complaint_number,
-                         complaint_number, item.status, data=data,
-                         sheet_day=sheet.day if sheet else None)
-        rows = await session.scalars(select(ChainStepRecord).where(
-            ChainStepRecord.item_id == item.id).order_by(ChainStepRecord.id))
+                         complaint_number, item.status, data=data, sheet_day=sheet_day)
         for row in rows:
             step = chain.step(row.step_key)
+            department = names.get(row.department_key) if row.department_key else None
             done = None
             if row.done_at is not None:
                 done = Signature(row.done_name or str(row.done_by), row.done_role or "",
-                                 names.get(row.department_key) if row.department_key else None,
-                                 self.local(row.done_at), dict(row.value))
+                                 department, self.local(row.done_at), dict(row.value))
             view.steps.append(ChainStepView(
-                step.key, step.label, step.role.value,
-                names.get(row.department_key) if row.department_key else None, row.round,
+                step.key, step.label, step.role.value, department, row.round,
                 self.local(row.due_at), self.local(row.started_at), done))
         return view
 
     async def views_of_complaint(self, session: AsyncSession, complaint_id: int) -> list[ChainView]:
-        items = await session.scalars(select(ChainItem).where(
-            ChainItem.complaint_id == complaint_id).order_by(ChainItem.id))
-        return [await self.view(session, item) for item in items]
+        items = list(await session.scalars(select(ChainItem).where(
+            ChainItem.complaint_id == complaint_id).order_by(ChainItem.id)))
+        return await self.views(session, items)
 
 
 # --- the deadline engine's side ------------------------------------------------------------

@@ -279,25 +279,28 @@ class Sheets:
 
     async def view(self, session: AsyncSession, sheet: Sheet) -> SheetView:
         view = SheetView(sheet.id, sheet.day, sheet.confirmed_at is not None)
-        items = await session.scalars(select(ChainItem).where(ChainItem.sheet_id == sheet.id)
-                                      .order_by(ChainItem.id))
+        items = list(await session.scalars(select(ChainItem).where(ChainItem.sheet_id == sheet.id)
+                                           .order_by(ChainItem.id)))
+        view.rows = await self.chains.views(session, items)
         names = {d.key: d.name for d in await session.scalars(select(Department))}
+        complaint_ids = [item.complaint_id for item in items]
+        complaints = {c.id: c for c in await session.scalars(select(Complaint).where(
+            Complaint.id.in_(complaint_ids)))}
+        answers: dict[int, list[Answer]] = {cid: [] for cid in complaint_ids}
+        for answer in await session.scalars(select(Answer).where(
+                Answer.complaint_id.in_(complaint_ids), Answer.step_key.in_(DEPARTMENT_ANSWERS))
+                .order_by(Answer.id)):
+            answers[answer.complaint_id].append(answer)
         for item in items:
-            view.rows.append(await self.chains.view(session, item))
-            complaint = await session.get(Complaint, item.complaint_id)
-            assert complaint is not None
-            answers = await session.scalars(select(Answer).where(
-                Answer.complaint_id == complaint.id, Answer.step_key.in_(DEPARTMENT_ANSWERS))
-                .order_by(Answer.id))
+            fields = complaints[item.complaint_id].answers
             view.facts[item.id] = {
-                "customer": complaint.answers.get("customer") or complaint.answers.get("target", ""),
-                "product": " ".join(v for v in (complaint.answers.get("brand"),
-                                                complaint.answers.get("spec_qty")) if v),
-                "problem": complaint.answers.get("problem")
-                or complaint.answers.get("event_course", ""),
-                "request": complaint.answers.get("request") or complaint.answers.get("purpose", ""),
+                "customer": fields.get("customer") or fields.get("target", ""),
+                "product": " ".join(v for v in (fields.get("brand"), fields.get("spec_qty")) if v),
+                "problem": fields.get("problem") or fields.get("event_course", ""),
+                "request": fields.get("request") or fields.get("purpose", ""),
                 "answers": [(names.get(a.department_key, a.department_key),
-                             "\n".join(str(v) for v in a.parts.values() if v)) for a in answers],
+                             "\n".join(str(v) for v in a.parts.values() if v))
+                            for a in answers[item.complaint_id]],
             }
         return view
 
