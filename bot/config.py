@@ -159,6 +159,15 @@ class RoleSettings(_Strict):
     order_desk_assistants: list[int] = []  # 打單部助理: sign slips besides the desk's head
     finance: str | None = None  # the finance department's key (財務部)
 
+    def holders(self) -> list[tuple[str, str, int]]:
+        """(setting, role as the database records it, user id) for each person named here."""
+        named = (("general_manager", "general_manager",
+                  [self.general_manager] if self.general_manager else []),
+                 ("gm_assistants", "gm_assistant", self.gm_assistants),
+                 ("order_followers", "order_follower", self.order_followers),
+                 ("order_desk_assistants", "order_desk_assistant", self.order_desk_assistants))
+        return [(setting, role, uid) for setting, role, uids in named for uid in uids]
+
 
 class SheetSettings(_Strict):
     """Rule 一.4: the daily 質量投訴處理流程表 of compensation / return / exchange cases."""
@@ -236,15 +245,10 @@ class Settings(_Strict):
                         f"department {dept.key!r} names user {uid}, who has no [[members]] entry "
                         "(give them one with id and name)"
                     )
-        roles = self.roles
-        for label, uids in (("general_manager", [roles.general_manager] if roles.general_manager
-                             else []), ("gm_assistants", roles.gm_assistants),
-                            ("order_followers", roles.order_followers),
-                            ("order_desk_assistants", roles.order_desk_assistants)):
-            for uid in uids:
-                if uid not in listed:
-                    raise ValueError(f"roles.{label} names user {uid}, who has no [[members]] "
-                                     "entry (give them one with id and name)")
+        for setting, _role, uid in self.roles.holders():
+            if uid not in listed:
+                raise ValueError(f"roles.{setting} names user {uid}, who has no [[members]] "
+                                 "entry (give them one with id and name)")
         return self
 
     @property

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import io
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -15,7 +13,7 @@ from bot.services.freight import Freight, SlipForm
 from bot.services.people import Person
 from bot.services.sheets import Sheets
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, sender_of, settle
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, reply_document, sender_of, settle
 
 
 async def chain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,10 +55,7 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await refuse(update, context, person.language, refused)
         return
     await reply(update, ctx.texts.html(lang, "chains.sheet_status", sheet=sheet))
-    message = update.effective_message
-    assert message is not None
-    await message.reply_document(io.BytesIO(data), filename=filename,
-                                 caption=ctx.texts.html(lang, "chains.sheet_caption", sheet=sheet))
+    await reply_document(update, filename, data, ctx.texts.html(lang, "chains.sheet_caption", sheet=sheet))
 
 
 async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -133,7 +128,5 @@ async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYP
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    message = update.effective_message
-    assert message is not None
-    await message.reply_document(io.BytesIO(data), filename=filename, caption=ctx.texts.html(
+    await reply_document(update, filename, data, ctx.texts.html(
         person.language, "chains.freight_xlsx_caption", count=count, filename=filename))

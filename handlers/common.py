@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
@@ -37,6 +38,13 @@ async def reply(update: Update, text: str, keyboard: Keyboard | None = None) -> 
         return None
     return await message.reply_text(text, reply_markup=to_markup(keyboard),
                                     do_quote=not is_private(update))
+
+
+async def reply_document(update: Update, filename: str, data: bytes, caption: str) -> None:
+    """A file (an XLSX report) in answer to a command, with an HTML caption."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_document(io.BytesIO(data), filename=filename, caption=caption)
 
 
 def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:

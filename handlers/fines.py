@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -12,7 +10,7 @@ from bot.services.fines import Fines
 from bot.services.people import Person
 from bot.services.reporting import summary_text
 from bot.store.models import Fine, PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, sender_of, settle
+from handlers.common import app_ctx, id_at, pressed, refuse, reply, reply_document, sender_of, settle
 
 
 def changed(ctx: AppContext, person: Person, fines: Fines, fine: Fine) -> str:
@@ -51,11 +49,8 @@ async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    message = update.effective_message
-    assert message is not None
-    await message.reply_document(io.BytesIO(data), filename=filename,
-                                 caption=ctx.texts.html(person.language, "fines.workbook_caption",
-                                                        listing=found))
+    await reply_document(update, filename, data,
+                         ctx.texts.html(person.language, "fines.workbook_caption", listing=found))
 
 
 async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -16,6 +18,7 @@ from bot.services.forms import Forms, FormScreen
 from bot.services.freight import FREIGHT_FORM
 from bot.services.outcome import APPEAL_REASON
 from bot.services.people import Person, clear_pending, get_pending
+from bot.store.models import PendingInput
 from handlers import approval, chains, fines, membership, outcome
 from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
 
@@ -58,6 +61,19 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, ctx.texts.html(person.language, template))
 
 
+TakeAnswer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, PendingInput, str],
+                      Awaitable[None]]
+# Who takes the typed answer to a question the bot asked (PendingInput.purpose).
+ANSWERS_TO: dict[str, TakeAnswer] = {
+    "reject_reason": approval.take_reject_reason,
+    "join_name": membership.take_join_name,
+    APPEAL_REASON: outcome.take_appeal_reason,
+    WAIVE_REASON: fines.take_waive_reason,
+    CHAIN_INPUT: chains.take_chain_input,
+    FREIGHT_FORM: chains.take_freight_input,
+}
+
+
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any typed text in private: the answer to a pending question, a pasted template,
     or the answer to the form's current step."""
@@ -68,23 +84,8 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = message.text
     pending = await get_pending(ctx, person.id)
     try:
-        if pending is not None and pending.purpose == "reject_reason":
-            await approval.take_reject_reason(update, context, person, pending, text)
-            return
-        if pending is not None and pending.purpose == "join_name":
-            await membership.take_join_name(update, context, person, pending, text)
-            return
-        if pending is not None and pending.purpose == APPEAL_REASON:
-            await outcome.take_appeal_reason(update, context, person, pending, text)
-            return
-        if pending is not None and pending.purpose == WAIVE_REASON:
-            await fines.take_waive_reason(update, context, person, pending, text)
-            return
-        if pending is not None and pending.purpose == CHAIN_INPUT:
-            await chains.take_chain_input(update, context, person, pending, text)
-            return
-        if pending is not None and pending.purpose == FREIGHT_FORM:
-            await chains.take_freight_input(update, context, person, pending, text)
+        if pending is not None and pending.purpose in ANSWERS_TO:
+            await ANSWERS_TO[pending.purpose](update, context, person, pending, text)
             return
         forms = Forms(ctx)
         if looks_like_template(text):

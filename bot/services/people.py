@@ -88,13 +88,8 @@ async def seed_from_config(ctx: AppContext) -> None:
             user.is_admin = True
         # Roles of rules 一.4 and 三 come from the file alone: it is their only source.
         await session.execute(delete(UserRole))
-        roles = settings.roles
-        for role, uids in (("general_manager", [roles.general_manager] if roles.general_manager
-                            else []), ("gm_assistant", roles.gm_assistants),
-                           ("order_follower", roles.order_followers),
-                           ("order_desk_assistant", roles.order_desk_assistants)):
-            for uid in uids:
-                session.add(UserRole(user_id=uid, role=role))
+        for _setting, role, uid in settings.roles.holders():
+            session.add(UserRole(user_id=uid, role=role))
 
 
 async def _get_or_add(session: AsyncSession, user_id: int, now: object) -> User:

@@ -117,6 +117,25 @@ async def answered_return_case(fake: FakeTelegram, people: dict[str, Actor]) -> 
     return card
 
 
+async def sheet_at_evening(clock: MovableClock, hr_head: Actor) -> tuple[datetime, dict[str, Any]]:
+    """Jump to just after the next 17:30: the day's sheet reaches HR (head of HR here)."""
+    evening = clock.next_local(time(17, 30))
+    since = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    return evening, await hr_head.next_message(since, "請核對")
+
+
+async def confirm(hr_head: Actor, sheet: dict[str, Any], head: Actor, department: str = "生產部",
+                  sign: bool = True) -> dict[str, Any]:
+    """HR confirms the sheet; the head is asked to sign (and signs, unless sign=False)."""
+    since = head.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    to_sign = await head.next_message(since, f"請{department}負責人簽名")
+    if sign:
+        await head.press(to_sign, head.button(to_sign, "sh:"), expect="已簽名")
+    return to_sign
+
+
 async def refused(fake: FakeTelegram, actor: Actor, message: dict[str, Any], data: str) -> str:
     """Someone who may not sends the button's data (forged, or in a group they share): the
     bot answers with an alert; returns its text."""
@@ -253,13 +272,9 @@ async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
     hr_head, prod_head = people["hr_head"], people["prod_head"]
     await start_all(fake, [hr_head, prod_head])
     await answered_return_case(fake, people)
-    evening = clock.next_local(time(17, 30))
-    since_hr = hr_head.mark()
-    clock.jump_to(evening + timedelta(seconds=1))
-    sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
+    evening, sheet = await sheet_at_evening(clock, hr_head)
     since_prod = prod_head.mark()
-    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
-    await prod_head.next_message(since_prod, "請生產部負責人簽名")
+    await confirm(hr_head, sheet, prod_head, sign=False)
 
     clock.jump_to(evening + timedelta(minutes=5, seconds=5))
     warning = await prod_head.next_message(since_prod, "還剩")
@@ -400,10 +415,7 @@ async def test_restarts_in_the_middle_of_each_chain_lose_nothing(
     since_hr = hr_head.mark()
     runtime = await start_bot(clock=clock, **chain_config())
     sheet = await hr_head.next_message(since_hr, "質量投訴處理流程表")
-    since_prod = prod_head.mark()
-    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
-    to_sign = await prod_head.next_message(since_prod, "請生產部負責人簽名")
-    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+    await confirm(hr_head, sheet, prod_head)
 
     # Down over night: the VP is told once, when the bot is back in the morning.
     await runtime.stop()
@@ -486,14 +498,9 @@ async def test_hr_marks_a_service_complaint_for_the_sheet(
     await say_in_thread(fake, hr, card, "今天補發。", reply_to=prompt, expect="已把處理方案通知投訴人")
     await sales.next_message(since_sales, "有答覆了")
 
-    evening = clock.next_local(time(17, 30))
-    since_hr = hr_head.mark()
-    clock.jump_to(evening + timedelta(seconds=1))
-    sheet = await hr_head.next_message(since_hr, "請核對")
+    _, sheet = await sheet_at_evening(clock, hr_head)
     assert number in text_of(sheet) and "物流部" in text_of(sheet) and "補發並賠償運費" in text_of(sheet)
-    since_logistics = logistics.mark()
-    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
-    await logistics.next_message(since_logistics, "請物流部負責人簽名")
+    await confirm(hr_head, sheet, logistics, "物流部")
 
 
 async def test_freight_needs_a_finance_department(
@@ -515,14 +522,8 @@ async def test_hr_hears_at_once_when_nobody_holds_a_steps_role(
     hr_head, prod_head = people["hr_head"], people["prod_head"]
     await start_all(fake, [hr_head, prod_head])
     await answered_return_case(fake, people)
-    evening = clock.next_local(time(17, 30))
-    since_hr = hr_head.mark()
-    clock.jump_to(evening + timedelta(seconds=1))
-    sheet = await hr_head.next_message(since_hr, "請核對")
-    since_prod = prod_head.mark()
-    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
-    to_sign = await prod_head.next_message(since_prod, "請生產部負責人簽名")
-    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+    _, sheet = await sheet_at_evening(clock, hr_head)
+    await confirm(hr_head, sheet, prod_head)
     since_hr = hr_head.mark()
     clock.jump_to(clock.next_local(time(9, 0)) + timedelta(seconds=1))
     warning = await hr_head.next_message(since_hr, "設定中沒有這個人")
