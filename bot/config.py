@@ -228,6 +228,16 @@ class Settings(_Strict):
         from bot.domain.sla import check_overrides
 
         check_overrides({kind: set(steps) for kind, steps in self.deadlines.items()})
+        calendar, sheet = self.calendar, self.sheet
+        if calendar.mode == "working" and not (
+                calendar.day_start <= sheet.compile_at < calendar.day_end):
+            raise ValueError(f"sheet.compile_at ({sheet.compile_at:%H:%M}) must fall in the working "
+                             f"day ({calendar.day_start:%H:%M}-{calendar.day_end:%H:%M}): rule 一.4 "
+                             "wants the sheet before the end of the day")
+        if calendar.mode == "working" and not (
+                calendar.day_start <= sheet.morning_at < calendar.day_end):
+            raise ValueError(f"sheet.morning_at ({sheet.morning_at:%H:%M}) must fall in the working "
+                             f"day ({calendar.day_start:%H:%M}-{calendar.day_end:%H:%M})")
         for chain in ("sheet", "freight"):
             for step, override in self.deadlines.get(chain, {}).items():
                 if override.fines:
@@ -259,6 +269,10 @@ class Settings(_Strict):
         """Roles of rules 一.4 and 三 that nobody holds: valid config, but a step would wait
         on nobody. Said at start-up and by check-config; HR also hears when it happens."""
         roles, gaps = self.roles, []
+        hr = next((d for d in self.departments if d.key == self.routing.service_intake), None)
+        if self.fines.hr_chat_id is None and (hr is None or hr.head is None):
+            gaps.append("HR has no head and [fines] hr_chat_id is unset, so the daily sheet, "
+                        "fine notices and reports go nowhere (HR can still use /sheet)")
         gm = roles.general_manager is not None or bool(roles.gm_assistants)
         if self.sheet.enabled and not gm:
             gaps.append("rule 一.4: no [roles] general_manager or gm_assistants, so nobody can "

@@ -46,16 +46,22 @@ async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/sheet [date] — the day's sheet and its XLSX with the signatures so far."""
+    """/sheet [date] — the day's sheet, its XLSX with the signatures so far, and the buttons
+    of what the caller may do on it now."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     try:
-        sheet, filename, data, lang = await Sheets(ctx).show(person.id, list(context.args or []))
+        shown = await Sheets(ctx).show(person.id, list(context.args or []))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(lang, "chains.sheet_status", sheet=sheet))
-    await reply_document(update, filename, data, ctx.texts.html(lang, "chains.sheet_caption", sheet=sheet))
+    labels = {"c": "buttons.sheet_confirm", "s": "buttons.chain_sign"}
+    keyboard = [[Button(ctx.texts.plain(shown.lang, labels[a]), f"sh:{shown.sheet.id}:{a}")]
+                for a in shown.actions]
+    await reply(update, ctx.texts.html(shown.lang, "chains.sheet_status", sheet=shown.sheet),
+                keyboard or None)
+    await reply_document(update, shown.filename, shown.data,
+                         ctx.texts.html(shown.lang, "chains.sheet_caption", sheet=shown.sheet))
 
 
 async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.domain.calendar import WorkingCalendar
 from bot.domain.validation import Invalid
 
 
@@ -143,6 +144,15 @@ CHAINS: dict[str, Chain] = {SHEET.key: SHEET, FREIGHT.key: FREIGHT}
 
 def chain_of(key: str) -> Chain:
     return CHAINS[key]
+
+
+def next_morning(calendar: WorkingCalendar, day: date, at: time) -> datetime:
+    """Rule 一.4's 第二天早上: `at` on the first working day after `day`, in the calendar's
+    zone (the Monday after a Friday, the day after a holiday, a make-up Saturday)."""
+    following = day + timedelta(days=1)
+    while not calendar.is_working_day(following):
+        following += timedelta(days=1)
+    return datetime.combine(following, at, tzinfo=calendar.zone)
 
 
 # --- money -----------------------------------------------------------------------------

@@ -19,7 +19,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db, to_db
-from bot.domain.chains import Chain, ChainStep, Decision, Gives, Role, Starts, chain_of, parse_amount
+from bot.domain.chains import (
+    Chain,
+    ChainStep,
+    Decision,
+    Gives,
+    Role,
+    Starts,
+    chain_of,
+    next_morning,
+    parse_amount,
+    to_cents,
+)
 from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
@@ -247,15 +258,6 @@ class Chains:
                      Button(label(lang, "buttons.chain_reject"), f"cs:{row_id}:r")]]
         return [[Button(label(lang, "buttons.chain_write"), f"cs:{row_id}:t")]]
 
-    def morning_after(self, day: date) -> datetime:
-        """Rule 一.4's "next morning": morning_at on the first working day after `day`."""
-        calendar = self.ctx.sla.calendar
-        following = day + timedelta(days=1)
-        while not calendar.is_working_day(following):
-            following += timedelta(days=1)
-        return datetime.combine(following, self.ctx.settings.sheet.morning_at,
-                                tzinfo=self.ctx.settings.zone)
-
     # --- acting ---------------------------------------------------------------------------
 
     async def _load(self, session: AsyncSession, row_id: int) -> tuple[ChainItem, ChainStepRecord]:
@@ -318,7 +320,7 @@ class Chains:
                 amount = parse_amount(text)
                 if isinstance(amount, Invalid):
                     raise Refused(f"errors.{amount.reason}", **amount.params)
-                value = {"amount_cents": int(amount * 100)}
+                value = {"amount_cents": to_cents(amount)}
             else:
                 value = {"text": self._text(text)}
                 decision = pending.data.get("decision")
@@ -397,7 +399,8 @@ class Chains:
         if following.starts is Starts.NEXT_MORNING and item.sheet_id is not None:
             sheet = await session.get(Sheet, item.sheet_id)
             assert sheet is not None
-            started = max(now, self.morning_after(sheet.day))
+            started = max(now, next_morning(self.ctx.sla.calendar, sheet.day,
+                                            self.ctx.settings.sheet.morning_at))
         for department_key in departments:
             await self.open(session, item, following, department_key, started, row.round, now)
 

@@ -71,7 +71,9 @@ class Complaints:
                 kind=kind.value, status=Status.PENDING_APPROVAL.value, complainant_id=user_id,
                 department_key=member.department_key, answers=dict(draft.answers),
                 photos=list(draft.photos), filed_at=to_db(now),
-                is_crx=kind is ComplaintKind.PRODUCT and is_crx_request(draft.answers.get("request", "")),
+                # Rule 一.4: 客戶要求 賠款/退貨/換貨, or a service complaint's 投訴目的 索賠.
+                is_crx=is_crx_request(draft.answers.get("request")
+                                      or draft.answers.get("purpose", "")),
             )
             session.add(complaint)
             await session.delete(draft)

@@ -11,8 +11,8 @@ taken once it is answered and not yet on a sheet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -40,9 +40,28 @@ from bot.store.models import (
     UserRole,
 )
 
-ANSWERED = (Status.ANSWERED.value, Status.ESCALATED.value, Status.CLOSED.value)
+# Cases with their departments' answers (an appeal under way waits for its answer).
+ANSWERED = (Status.ANSWERED.value, Status.CLOSED.value)
+WAITING_FOR_ANSWERS = (Status.OPEN.value, Status.ESCALATED.value)
 # The answers a department hands in on a complaint: what the sheet shows per department.
 DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
+# Cases answered this long before the sheet's day and never listed predate the sheet (or
+# the bot): they are not swept onto it.
+LOOK_BACK = timedelta(days=7)
+MAX_HOLIDAY_RUN = 15  # the longest run of days off to look back over (Spring Festival)
+
+
+@dataclass(frozen=True)
+class SheetShown:
+    sheet: SheetView
+    filename: str
+    data: bytes  # the XLSX
+    lang: str
+    actions: list[str]  # "c" confirm, "s" sign: what the caller may do now
+
+
+class AlreadyCompiled(Exception):
+    """Another process claimed the day's sheet first."""
 
 
 @dataclass
@@ -65,36 +84,56 @@ class Sheets:
 
     # --- compiling at the end of the day -----------------------------------------------
 
+    def due_day(self, now: datetime) -> date:
+        """The sheet that should exist by now: today's once compile_at has passed on a working
+        day, else the last working day's (compiled late if the bot was down at the time)."""
+        local = now.astimezone(self.ctx.settings.zone)
+        calendar = self.ctx.sla.calendar
+        day = local.date()
+        if calendar.is_working_day(day) and local.time() >= self.ctx.settings.sheet.compile_at:
+            return day
+        day -= timedelta(days=1)
+        for _ in range(MAX_HOLIDAY_RUN):
+            if calendar.is_working_day(day):
+                break
+            day -= timedelta(days=1)
+        return day
+
     async def compile_due(self) -> Sheet | None:
-        """Compile today's sheet if it is time and it was not done yet (once: a JobRun key
-        commits with it). Called by the scheduler's sweep; catches up after downtime."""
-        settings = self.ctx.settings
-        now = self.ctx.now()
-        local = now.astimezone(settings.zone)
-        today = local.date()
-        if not settings.sheet.enabled or local.time() < settings.sheet.compile_at \
-                or not self.ctx.sla.calendar.is_working_day(today):
+        """Compile the due sheet if it was not done yet (once: a JobRun key commits with it).
+        Called by the scheduler's sweep, so a sheet missed while the bot was down comes late."""
+        if not self.ctx.settings.sheet.enabled:
             return None
-        key = f"sheet:{today.isoformat()}"
+        now = self.ctx.now()
+        day = self.due_day(now)
+        key = f"sheet:{day.isoformat()}"
         async with self.ctx.sessions() as session:
             if await session.get(JobRun, key) is not None:
                 return None
         try:
             async with self.ctx.transaction() as session:
                 session.add(JobRun(key=key, at=to_db(now)))
-                await session.flush()
-                return await self._compile(session, today, now)
-        except IntegrityError:
-            return None  # another process compiled it
+                try:
+                    await session.flush()
+                except IntegrityError:
+                    raise AlreadyCompiled from None  # another process did it just now
+                return await self._compile(session, day, now)
+        except AlreadyCompiled:
+            return None
 
     async def _compile(self, session: AsyncSession, day: date, now: datetime) -> Sheet | None:
+        zone = self.ctx.settings.zone
+        answered_since = to_db(datetime.combine(day - LOOK_BACK, time(0), tzinfo=zone))
+        recently_answered = select(Answer.complaint_id).where(
+            Answer.step_key.in_(DEPARTMENT_ANSWERS), Answer.created_at >= answered_since)
         on_a_sheet = select(ChainItem.complaint_id).where(ChainItem.chain == SHEET.key)
         cases = list(await session.scalars(select(Complaint).where(
             Complaint.is_crx.is_(True), Complaint.status.in_(ANSWERED),
-            Complaint.id.not_in(on_a_sheet)).order_by(Complaint.id)))
+            Complaint.id.in_(recently_answered), Complaint.id.not_in(on_a_sheet))
+            .order_by(Complaint.id)))
         waiting = [n or "" for n in await session.scalars(select(Complaint.number).where(
-            Complaint.is_crx.is_(True), Complaint.status == Status.OPEN.value)
-            .order_by(Complaint.id))]
+            Complaint.is_crx.is_(True), Complaint.status.in_(WAITING_FOR_ANSWERS),
+            Complaint.id.not_in(on_a_sheet)).order_by(Complaint.id))]
         chat_id = await hr_chat(session, self.ctx)
         if not cases:
             if waiting and chat_id is not None:
@@ -107,10 +146,12 @@ class Sheets:
         await session.flush()
         first = SHEET.steps[0]
         for complaint in cases:
-            departments = await self._responsible(session, complaint)
+            answers = await self._answers(session, complaint)
+            # The row keeps the answers as they were signed: a later appeal does not change it.
             item = ChainItem(chain=SHEET.key, complaint_id=complaint.id, sheet_id=sheet.id,
-                             status="open", data={"departments": departments},
-                             created_at=to_db(now))
+                             status="open", created_at=to_db(now),
+                             data={"departments": list(dict.fromkeys(k for k, _, _ in answers)),
+                                   "answers": [[name, text] for _, name, text in answers]})
             session.add(item)
             await session.flush()
             await self.chains.open(session, item, first, "", now, 0, now)
@@ -119,12 +160,14 @@ class Sheets:
             await self._send_to_hr(session, sheet, chat_id, now, waiting)
         return sheet
 
-    async def _responsible(self, session: AsyncSession, complaint: Complaint) -> list[str]:
-        """The departments that answered the complaint: they sign its row."""
-        keys = await session.scalars(select(Answer.department_key).where(
+    async def _answers(self, session: AsyncSession, complaint: Complaint) -> list[tuple[str, str, str]]:
+        """(department key, name, text) of each answer the departments handed in."""
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
+        rows = await session.scalars(select(Answer).where(
             Answer.complaint_id == complaint.id, Answer.step_key.in_(DEPARTMENT_ANSWERS))
             .order_by(Answer.id))
-        return list(dict.fromkeys(keys))
+        return [(a.department_key, names.get(a.department_key, a.department_key),
+                 "\n".join(str(v) for v in a.parts.values() if v)) for a in rows]
 
     async def _lang(self, session: AsyncSession, chat_id: int) -> str:
         found = await person(session, self.ctx, chat_id)
@@ -165,19 +208,18 @@ class Sheets:
                 rows = await self._rows(session, sheet.id, "hr_confirm")
                 if not rows:
                     raise Refused("errors.chain_step_done")
-                await self.chains.sign_many(session, rows, actor_id, now)
+                await self.chains.sign_many(session, rows, actor_id, now)  # HR only
                 sheet.confirmed_at, sheet.confirmed_by = to_db(now), actor_id
                 await self._ask_heads(session, sheet, now)
                 template = "chains.sheet_confirmed"
             else:
-                rows = [(item, row) for item, row in await self._rows(session, sheet.id, "head_sign")
-                        if await self._heads(session, row.department_key) == actor_id]
+                rows = await self._owed_by(session, sheet.id, "head_sign", actor_id)
                 if not rows:
-                    mine = await session.scalar(
+                    signed = await session.scalar(
                         select(ChainStepRecord.id).join(ChainItem, ChainStepRecord.item_id == ChainItem.id)
                         .where(ChainItem.sheet_id == sheet.id, ChainStepRecord.step_key == "head_sign",
                                ChainStepRecord.done_by == actor_id))
-                    if mine is not None:
+                    if signed is not None:
                         raise Refused("errors.chain_step_done")
                     raise Refused("errors.chain_not_yours", step=SHEET.step("head_sign").label,
                                   role="responsible_head", department="")
@@ -185,28 +227,37 @@ class Sheets:
                 template = "chains.sheet_signed"
             return template, await self.view(session, sheet)
 
-    async def _heads(self, session: AsyncSession, department_key: str) -> int | None:
-        dept = await session.get(Department, department_key)
-        return dept.head_user_id if dept else None
+    async def _owed_by(self, session: AsyncSession, sheet_id: int, step_key: str,
+                       actor_id: int) -> list[tuple[ChainItem, ChainStepRecord]]:
+        """The sheet's open rows of the step that this person may sign."""
+        return [(item, row) for item, row in await self._rows(session, sheet_id, step_key)
+                if actor_id in {uid for uid, _ in await self.chains.actors(session, item, row)}]
+
+    async def actions(self, session: AsyncSession, sheet: Sheet, actor_id: int) -> list[str]:
+        """What this person may do on the sheet now: "c" (confirm), "s" (sign their rows)."""
+        return [action for action, step_key in (("c", "hr_confirm"), ("s", "head_sign"))
+                if await self._owed_by(session, sheet.id, step_key, actor_id)]
 
     async def _ask_heads(self, session: AsyncSession, sheet: Sheet, now: datetime) -> None:
         """One message per head, listing their rows, with one button to sign them all."""
         view = await self.view(session, sheet)
-        by_head: dict[int, list[ChainStepRecord]] = {}
+        by_head: dict[int, list[tuple[ChainItem, ChainStepRecord]]] = {}
         for item, row in await self._rows(session, sheet.id, "head_sign"):
             row.announced_at = to_db(now)
-            head = await self._heads(session, row.department_key)
-            if head is None:
+            heads = await self.chains.actors(session, item, row)
+            if not heads:
                 await self.chains.nobody_can_act(session, item, row, now)
-            else:
-                by_head.setdefault(head, []).append(row)
+            for head, _role in heads:
+                by_head.setdefault(head, []).append((item, row))
         for head, rows in by_head.items():
             lang = await self._lang(session, head)
-            keys = dict.fromkeys(r.department_key for r in rows)
+            items = {item.id for item, _ in rows}
+            keys = dict.fromkeys(row.department_key for _, row in rows)
             queue_message(session, now, self.ctx.texts.html(
-                lang, "chains.sheet_for_head", sheet=view,
+                lang, "chains.sheet_for_head", sheet=replace(view, rows=[
+                    r for r in view.rows if r.id in items]),
                 departments=[await self.chains.department_name(session, k) for k in keys],
-                due=self.chains.local(min(r.due_at for r in rows))), chat_id=head,
+                due=self.chains.local(min(row.due_at for _, row in rows))), chat_id=head,
                 keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.chain_sign"), f"sh:{sheet.id}:s")]])
 
     # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------
@@ -244,8 +295,9 @@ class Sheets:
             UserRole.user_id == actor_id, UserRole.role.in_(("general_manager", "gm_assistant")))) \
             is not None
 
-    async def show(self, actor_id: int, args: list[str]) -> tuple[SheetView, str, bytes, str]:
-        """The day's sheet (today, or the latest before it), with its XLSX as it stands."""
+    async def show(self, actor_id: int, args: list[str]) -> SheetShown:
+        """The day's sheet (today, or the latest before it), with its XLSX as it stands and
+        the buttons of what the caller may do on it now (so nothing waits on a lost message)."""
         async with self.ctx.sessions() as session:
             if not await self.may_see(session, actor_id):
                 raise Refused("errors.sheet_not_allowed")
@@ -263,7 +315,7 @@ class Sheets:
             lang = await self._lang(session, actor_id)
             view = await self.view(session, sheet)
             filename, data = self.workbook(view, lang)
-            return view, filename, data, lang
+            return SheetShown(view, filename, data, lang, await self.actions(session, sheet, actor_id))
 
     def _day(self, text: str) -> date:
         zone = self.ctx.settings.zone
@@ -271,9 +323,10 @@ class Sheets:
             period = parse_period(text, self.ctx.now(), zone)
         except PeriodError:
             raise Refused("errors.sheet_usage") from None
-        if (period.end - period.start).days != 1:
-            raise Refused("errors.sheet_usage")
-        return period.start.astimezone(zone).date()
+        first = period.start.astimezone(zone).date()
+        if (period.end - timedelta(seconds=1)).astimezone(zone).date() != first:
+            raise Refused("errors.sheet_usage")  # a week or a month: one day, please
+        return first
 
     # --- the sheet as data and as XLSX ---------------------------------------------------
 
@@ -282,15 +335,8 @@ class Sheets:
         items = list(await session.scalars(select(ChainItem).where(ChainItem.sheet_id == sheet.id)
                                            .order_by(ChainItem.id)))
         view.rows = await self.chains.views(session, items)
-        names = {d.key: d.name for d in await session.scalars(select(Department))}
-        complaint_ids = [item.complaint_id for item in items]
         complaints = {c.id: c for c in await session.scalars(select(Complaint).where(
-            Complaint.id.in_(complaint_ids)))}
-        answers: dict[int, list[Answer]] = {cid: [] for cid in complaint_ids}
-        for answer in await session.scalars(select(Answer).where(
-                Answer.complaint_id.in_(complaint_ids), Answer.step_key.in_(DEPARTMENT_ANSWERS))
-                .order_by(Answer.id)):
-            answers[answer.complaint_id].append(answer)
+            Complaint.id.in_([item.complaint_id for item in items])))}
         for item in items:
             fields = complaints[item.complaint_id].answers
             view.facts[item.id] = {
@@ -298,9 +344,7 @@ class Sheets:
                 "product": " ".join(v for v in (fields.get("brand"), fields.get("spec_qty")) if v),
                 "problem": fields.get("problem") or fields.get("event_course", ""),
                 "request": fields.get("request") or fields.get("purpose", ""),
-                "answers": [(names.get(a.department_key, a.department_key),
-                             "\n".join(str(v) for v in a.parts.values() if v))
-                            for a in answers[item.complaint_id]],
+                "answers": [(name, text) for name, text in item.data.get("answers", [])],
             }
         return view
 

@@ -272,18 +272,20 @@ async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
     hr_head, prod_head = people["hr_head"], people["prod_head"]
     await start_all(fake, [hr_head, prod_head])
     await answered_return_case(fake, people)
-    evening, sheet = await sheet_at_evening(clock, hr_head)
+    _, sheet = await sheet_at_evening(clock, hr_head)
     since_prod = prod_head.mark()
     await confirm(hr_head, sheet, prod_head, sign=False)
+    confirmed = clock.now()  # the heads' 10 minutes run from HR's 確認
 
-    clock.jump_to(evening + timedelta(minutes=5, seconds=5))
+    clock.jump_to(confirmed + timedelta(minutes=5, seconds=5))
     warning = await prod_head.next_message(since_prod, "還剩")
     assert "責任部門負責人簽名" in text_of(warning) and "生產部" in text_of(warning)
     since_hr = hr_head.mark()
-    clock.jump_to(evening + timedelta(minutes=10, seconds=5))
+    clock.jump_to(confirmed + timedelta(minutes=10, seconds=5))
     breach = await prod_head.next_message(since_prod, "已逾期")
     assert "責任部門負責人簽名" in text_of(breach)
-    await hr_head.next_message(since_hr, "逾期")
+    told = await hr_head.next_message(since_hr, "逾期")
+    assert "責任部門負責人簽名" in text_of(told) and "生產部" in text_of(told)
     await fake.wait_idle(quiet=1.0)
     assert sum("已逾期" in text_of(m) for m in prod_head.inbox()) == 1
 
@@ -528,3 +530,41 @@ async def test_hr_hears_at_once_when_nobody_holds_a_steps_role(
     clock.jump_to(clock.next_local(time(9, 0)) + timedelta(seconds=1))
     warning = await hr_head.next_message(since_hr, "設定中沒有這個人")
     assert "分管副總綜合處理意見" in text_of(warning)
+
+
+async def test_the_vice_president_waits_for_every_responsible_head(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """Two departments answered: the row goes to the VP only once both heads have signed;
+    /sheet offers each person the buttons of what they may do on it."""
+    add_people(fake)
+    clock = MovableClock()
+    await start_bot(clock=clock, **chain_config())
+    hr_head, prod_head, purch_head, vp = (people["hr_head"], people["prod_head"],
+                                          people["purch_head"], people["vp"])
+    await start_all(fake, [hr_head, prod_head, purch_head, vp])
+    card = await file_and_post(fake, people)
+    since = people["sales"].mark()
+    await accept_and_publish(fake, people, card, ticks=[0, 1])
+    await answer_product(fake, people["prod"], card, "production", "封蓋機壓力不足", "同意退貨")
+    await answer_product(fake, purch_head, card, "purchasing", "瓶蓋供應商批次不良", "向供應商索賠")
+    await people["sales"].next_message(since, "有答覆了")
+
+    _, sheet = await sheet_at_evening(clock, hr_head)
+    status = await hr_head.say("/sheet", expect="人力資源部尚未確認")
+    assert hr_head.button(status, "sh:").endswith(":c")  # HR may confirm from /sheet too
+    await vp.say("/sheet", expect="質量投訴處理流程表")
+    assert fake.buttons(vp.inbox()[-2]) == []  # the VP has nothing to do on it yet
+    await confirm(hr_head, sheet, prod_head)
+    since_purch = purch_head.mark()
+    status = await purch_head.say("/sheet", expect="責任部門負責人簽名（採購部）")
+    sign = purch_head.button(status, "sh:")
+    assert sign.endswith(":s")
+
+    since_vp = vp.mark()
+    clock.jump_to(clock.next_local(time(9, 0)) + timedelta(seconds=1))
+    await fake.wait_idle(quiet=1.0)
+    assert not [m for m in vp.inbox()[since_vp:] if "分管副總綜合處理意見" in text_of(m)]
+    await purch_head.press(status, sign, expect="已簽名")
+    prompt = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    assert "生產部" in text_of(prompt) and "採購部" in text_of(prompt)
+    assert len([m for m in purch_head.inbox()[since_purch:] if "已簽名" in text_of(m)]) == 1

@@ -3,6 +3,7 @@ chains' [deadlines] — wrong values are refused with a message naming the key."
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Any
 
@@ -42,12 +43,12 @@ def test_roles_naming_members_are_accepted() -> None:
         roles={"general_manager": 20, "gm_assistants": [21], "order_followers": [30, 31],
                "order_desk_assistants": [22], "finance": "finance"},
         departments=sales(vice_president=40),
-        sheet={"compile_at": "17:30", "morning_at": "08:45", "enabled": False}))
+        sheet={"compile_at": "17:30", "morning_at": "09:15", "enabled": False}))
     assert settings.roles.general_manager == 20 and settings.roles.gm_assistants == [21]
     assert settings.roles.order_followers == [30, 31]
     assert settings.roles.order_desk_assistants == [22] and settings.roles.finance == "finance"
     assert settings.departments[0].vice_president == 40
-    assert settings.sheet.compile_at == time(17, 30) and settings.sheet.morning_at == time(8, 45)
+    assert settings.sheet.compile_at == time(17, 30) and settings.sheet.morning_at == time(9, 15)
     assert not settings.sheet.enabled
 
 
@@ -103,3 +104,18 @@ def test_bad_sheet_settings_name_the_key(sheet: dict[str, Any], expected: str) -
     with pytest.raises(ConfigError) as error:
         parse_settings(with_(sheet=sheet))
     assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(("sheet", "message"), [
+    ({"compile_at": "18:30"}, "sheet.compile_at (18:30) must fall in the working day"),
+    ({"compile_at": "08:00"}, "sheet.compile_at (08:00) must fall in the working day"),
+    ({"morning_at": "07:30"}, "sheet.morning_at (07:30) must fall in the working day"),
+])
+def test_sheet_times_must_fall_in_the_working_day(sheet: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_settings(with_(sheet=sheet))
+
+
+def test_sheet_times_are_free_around_the_clock() -> None:
+    settings = parse_settings(with_(sheet={"compile_at": "23:00"}, calendar={"mode": "24x7"}))
+    assert settings.sheet.compile_at.hour == 23
