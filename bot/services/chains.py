@@ -35,7 +35,7 @@ from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
-from bot.services.people import Person, drop_pending, hr_chat, person, set_pending
+from bot.services.people import Person, drop_pending, hr_chat, language_of, person, set_pending
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,
@@ -49,6 +49,7 @@ from bot.store.models import (
 )
 
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
+FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written (bot.services.freight)
 MAX_TEXT = 2000
 # Refusals after which the typed answer can never be taken: the question is dropped.
 ENDS_THE_QUESTION = frozenset({"errors.chain_step_done", "errors.chain_not_yours",
@@ -224,8 +225,7 @@ class Chains:
         if not actors:
             await self.nobody_can_act(session, item, row, now)
         for uid, _role in actors:
-            who = await person(session, self.ctx, uid)
-            lang = who.language if who else self.ctx.settings.general.default_language
+            lang = await language_of(session, self.ctx, uid)
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.your_turn", item=view, step=step.key, label=step.label,
                 gives=step.gives.value, due=self.local(row.due_at)),
@@ -241,8 +241,7 @@ class Chains:
         chat_id = await hr_chat(session, self.ctx)
         if chat_id is None:
             return
-        found = await person(session, self.ctx, chat_id)
-        lang = found.language if found else self.ctx.settings.general.default_language
+        lang = await language_of(session, self.ctx, chat_id)
         queue_message(session, now, self.ctx.texts.html(
             lang, "chains.nobody_can_act", item=await self.view(session, item), label=step.label,
             role=step.role.value, department=await self.department_name(session, row.department_key)),
@@ -285,10 +284,11 @@ class Chains:
                 await self._complete(session, item, row, actor_id, role, value, now)
                 return Acted("chains.signed", {"label": step.label, "number": number})
             decision = {"m": Decision.AMEND.value, "r": Decision.REJECT.value}.get(action)
-            await set_pending(session, self.ctx, actor_id, CHAIN_INPUT, ref_id=row.id,
-                              data={"decision": decision})
+            replaced = await set_pending(session, self.ctx, actor_id, CHAIN_INPUT, ref_id=row.id,
+                                         data={"decision": decision})
             return Acted("chains.ask_input", {"label": step.label, "gives": step.gives.value,
-                                              "decision": decision, "number": number})
+                                              "decision": decision, "number": number,
+                                              "dropped": replaced == FREIGHT_FORM})
 
     def _still_open(self, row: ChainStepRecord, now: datetime) -> None:
         if row.done_at is not None:
@@ -436,8 +436,7 @@ class Chains:
             chat_id = await hr_chat(session, self.ctx)
             if chat_id is not None:
                 view = await self.view(session, item)
-                found = await person(session, self.ctx, chat_id)
-                lang = found.language if found else self.ctx.settings.general.default_language
+                lang = await language_of(session, self.ctx, chat_id)
                 queue_message(session, now, self.ctx.texts.html(
                     lang, "chains.hr_told", item=view, label=step.label, who=actor.display_name,
                     number=number), chat_id=chat_id)
@@ -533,15 +532,13 @@ class ChainNotices:
         template = "chains.warning" if event.kind == "warning" else "chains.breach"
         extra = {"left": timedelta(seconds=event.before_seconds)} if event.kind == "warning" else {}
         for uid, _role in await self.chains.actors(session, item, row):
-            who = await person(session, self.ctx, uid)
-            lang = who.language if who else self.ctx.settings.general.default_language
+            lang = await language_of(session, self.ctx, uid)
             queue_message(session, now, self.ctx.texts.html(lang, template, **params, **extra),
                           chat_id=uid)
         if event.kind == "breach":  # HR keeps the chains moving (rule 一.4), so HR hears too
             chat_id = await hr_chat(session, self.ctx)
             if chat_id is not None:
-                found = await person(session, self.ctx, chat_id)
-                lang = found.language if found else self.ctx.settings.general.default_language
+                lang = await language_of(session, self.ctx, chat_id)
                 queue_message(session, now, self.ctx.texts.html(lang, "chains.hr_breach", **params),
                               chat_id=chat_id)
         queue_action(session, now, "refresh_card", item.complaint_id)

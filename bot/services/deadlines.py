@@ -22,7 +22,7 @@ from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
 from bot.services.context import AppContext
-from bot.services.people import hr_chat, person
+from bot.services.people import hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 # A notice this much later than its moment says so (it fell due while the bot was down).
@@ -195,8 +195,7 @@ class DeadlineEngine:
         chat_id = await hr_chat(session, self.ctx)
         if chat_id is None:
             return
-        found = await person(session, self.ctx, chat_id)
-        lang = found.language if found else self.ctx.settings.general.default_language
+        lang = await language_of(session, self.ctx, chat_id)
         texts = self.ctx.texts
         keyboard = [[Button(texts.plain(lang, "buttons.fine_waive"), f"fn:{fine_id}:waive"),
                      Button(texts.plain(lang, "buttons.fine_paid"), f"fn:{fine_id}:paid")]] \

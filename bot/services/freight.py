@@ -26,7 +26,7 @@ from bot.domain.timefmt import complaint_number
 from bot.domain.validation import Invalid, clean_text
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
-from bot.services.chains import Chains, ChainView
+from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.people import drop_pending, person, set_pending
 from bot.store.models import (
@@ -39,7 +39,6 @@ from bot.store.models import (
     UserRole,
 )
 
-FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written
 CARRIER_MAX = 50
 WAYBILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
 
@@ -52,6 +51,7 @@ class SlipForm:
     number: str  # the complaint's
     departments: list[tuple[str, str]] = field(default_factory=list)  # (key, name) to choose from
     slip: ChainView | None = None
+    dropped: bool = False  # an unfinished slip or step answer was dropped to start this one
 
 
 class Freight:
@@ -73,9 +73,10 @@ class Freight:
                 Complaint.number == number.strip().upper()))
             if complaint is None or complaint.posted_at is None:
                 raise Refused("errors.no_such_complaint", number=number)
-            await set_pending(session, self.ctx, actor_id, FREIGHT_FORM, ref_id=complaint.id,
-                              data={"stage": "amount"})
-            return SlipForm("amount", complaint.number or "")
+            replaced = await set_pending(session, self.ctx, actor_id, FREIGHT_FORM,
+                                         ref_id=complaint.id, data={"stage": "amount"})
+            return SlipForm("amount", complaint.number or "",
+                            dropped=replaced in (CHAIN_INPUT, FREIGHT_FORM))
 
     async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> SlipForm:
         """The answer to the slip's current question; a bad one is refused and asked again."""

@@ -121,6 +121,12 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
     )
 
 
+async def language_of(session: AsyncSession, ctx: AppContext, chat_id: int) -> str:
+    """The language to write to this chat in: the person's, else the default (a group)."""
+    found = await person(session, ctx, chat_id)
+    return found.language if found else ctx.settings.general.default_language
+
+
 async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
     """Record who wrote to the bot. A private message means the bot may now write to them,
     so messages held for them are released."""
@@ -286,13 +292,17 @@ async def decide_join(ctx: AppContext, actor_id: int, request_id: int,
 
 
 async def set_pending(session: AsyncSession, ctx: AppContext, user_id: int, purpose: str,
-                      ref_id: int | None = None, data: dict | None = None) -> None:
+                      ref_id: int | None = None, data: dict | None = None) -> str | None:
+    """Ask the user a question; one at a time, so an earlier unanswered one is dropped.
+    Returns that earlier question's purpose (None if there was none), to say so."""
     existing = await session.get(PendingInput, user_id)
+    replaced = existing.purpose if existing is not None else None
     if existing is not None:
         await session.delete(existing)
         await session.flush()
     session.add(PendingInput(user_id=user_id, purpose=purpose, ref_id=ref_id, data=data or {},
                              created_at=to_db(ctx.now())))
+    return replaced
 
 
 async def get_pending(ctx: AppContext, user_id: int) -> PendingInput | None:

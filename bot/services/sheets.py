@@ -28,7 +28,7 @@ from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
-from bot.services.people import hr_chat, person
+from bot.services.people import hr_chat, language_of, person
 from bot.store.models import (
     Answer,
     ChainItem,
@@ -137,7 +137,7 @@ class Sheets:
         chat_id = await hr_chat(session, self.ctx)
         if not cases:
             if waiting and chat_id is not None:
-                lang = await self._lang(session, chat_id)
+                lang = await language_of(session, self.ctx, chat_id)
                 queue_message(session, now, self.ctx.texts.html(
                     lang, "chains.sheet_empty", day=day, rolled_over=waiting), chat_id=chat_id)
             return None
@@ -169,13 +169,9 @@ class Sheets:
         return [(a.department_key, names.get(a.department_key, a.department_key),
                  "\n".join(str(v) for v in a.parts.values() if v)) for a in rows]
 
-    async def _lang(self, session: AsyncSession, chat_id: int) -> str:
-        found = await person(session, self.ctx, chat_id)
-        return found.language if found else self.ctx.settings.general.default_language
-
     async def _send_to_hr(self, session: AsyncSession, sheet: Sheet, chat_id: int, now: datetime,
                           rolled_over: list[str]) -> None:
-        lang = await self._lang(session, chat_id)
+        lang = await language_of(session, self.ctx, chat_id)
         view = await self.view(session, sheet)
         view.rolled_over = rolled_over
         queue_message(session, now, self.ctx.texts.html(lang, "chains.sheet_for_hr", sheet=view),
@@ -250,7 +246,7 @@ class Sheets:
             for head, _role in heads:
                 by_head.setdefault(head, []).append((item, row))
         for head, rows in by_head.items():
-            lang = await self._lang(session, head)
+            lang = await language_of(session, self.ctx, head)
             items = {item.id for item, _ in rows}
             keys = dict.fromkeys(row.department_key for _, row in rows)
             queue_message(session, now, self.ctx.texts.html(
@@ -312,7 +308,7 @@ class Sheets:
                                              .order_by(Sheet.day.desc()))
             if sheet is None:
                 raise Refused("errors.no_sheet", day=day.isoformat())
-            lang = await self._lang(session, actor_id)
+            lang = await language_of(session, self.ctx, actor_id)
             view = await self.view(session, sheet)
             filename, data = self.workbook(view, lang)
             return SheetShown(view, filename, data, lang, await self.actions(session, sheet, actor_id))

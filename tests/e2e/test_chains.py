@@ -332,7 +332,10 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     # 3. The follower records the cash collected from finance (an amount, checked).
     prompt = await follower.next_message(since_follower, "跟單員向財務領款")
     assert "客服跟單員" in await refused(fake, finance, prompt, follower.button(prompt, ":t"))
-    await follower.press(prompt, follower.button(prompt, ":t"), expect="請輸入金額")
+    # A second slip begun and left: pressing 填寫 says it is dropped, never silently.
+    await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    asked = await follower.press(prompt, follower.button(prompt, ":t"), expect="請輸入金額")
+    assert "未寫完的運費單已取消" in text_of(asked)
     since_finance = finance.mark()
     await follower.say("0", expect="金額要大於 0")
     await follower.say("120.5", expect="已記錄")
@@ -568,3 +571,48 @@ async def test_the_vice_president_waits_for_every_responsible_head(
     prompt = await vp.next_message(since_vp, "分管副總綜合處理意見")
     assert "生產部" in text_of(prompt) and "採購部" in text_of(prompt)
     assert len([m for m in purch_head.inbox()[since_purch:] if "已簽名" in text_of(m)]) == 1
+
+
+async def test_on_the_working_calendar_the_sheet_waits_for_the_next_working_morning(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """With office hours and China's holidays: the sheet comes at 17:30 on a working day, a
+    head's 30 minutes run past 18:00 into the next working morning, and the VP gets the row
+    at 09:00 on the next working day (after a weekend or a holiday)."""
+    from bot.domain.calendar import WorkingCalendar
+    from bot.domain.chains import next_morning
+
+    calendar = WorkingCalendar(ZONE)
+    add_people(fake)
+    clock = MovableClock()
+    config = chain_config()
+    del config["calendar"]  # the default: working days, 09:00-18:00
+    runtime = await start_bot(clock=clock, **config)
+    hr_head, prod_head, vp = people["hr_head"], people["prod_head"], people["vp"]
+    await start_all(fake, [hr_head, prod_head, vp])
+    await answered_return_case(fake, people)
+
+    evening = clock.next_local(time(17, 30))
+    while not calendar.is_working_day(evening.date()):
+        evening += timedelta(days=1)
+    since_hr = hr_head.mark()
+    clock.jump_to(evening + timedelta(seconds=1))
+    sheet = await hr_head.next_message(since_hr, "請核對")
+    since_prod = prod_head.mark()
+    await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
+    await prod_head.next_message(since_prod, "請生產部負責人簽名")
+    morning = next_morning(calendar, evening.date(), time(9, 0))
+    async with runtime.ctx.sessions() as session:
+        head_sign = await session.scalar(select(ChainStepRecord).where(
+            ChainStepRecord.step_key == "head_sign"))
+    assert head_sign is not None
+    due = head_sign.due_at.replace(tzinfo=UTC).astimezone(ZONE)
+    assert morning < due < morning + timedelta(minutes=30)  # 30 working minutes, past 18:00
+
+    to_sign = prod_head.inbox()[-1]
+    await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+    since_vp = vp.mark()
+    clock.jump_to(morning - timedelta(minutes=1))
+    await fake.wait_idle(quiet=1.0)
+    assert not [m for m in vp.inbox()[since_vp:] if "分管副總綜合處理意見" in text_of(m)]
+    clock.jump_to(morning + timedelta(seconds=1))
+    await vp.next_message(since_vp, "分管副總綜合處理意見")

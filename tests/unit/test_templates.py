@@ -1001,7 +1001,9 @@ def build_cases() -> list[Case]:
                                    ("amount", "amount", None), ("text", "text", None)):
         step_label = {"decision": "總經理意見", "amount": "跟單員向財務領款"}.get(gives, "打單部執行")
         add("chains.ask_input", False, label, label=step_label, gives=gives, decision=decision,
-            number="P-2026-0001")
+            number="P-2026-0001", dropped=False)
+    add("chains.ask_input", False, "slip dropped", label="總經理意見", gives="decision",
+        decision="amend", number="P-2026-0001", dropped=True)
     add("chains.hr_told", True, item=freight_slip("paid"), label="財務付款並入賬", who=HOSTILE,
         number="F-2026-0001")
     for late in (False, True):
@@ -1061,6 +1063,8 @@ def build_cases() -> list[Case]:
         freight_slip("new", item_id=i, number=f"F-2026-{i:04d}") for i in range(1, 31)])
     for stage in ("amount", "carrier", "waybill"):
         add("chains.freight_form", False, stage, form=SlipForm(stage, "P-2026-0001"))
+    add("chains.freight_form", False, "amount, earlier input dropped",
+        form=SlipForm("amount", "P-2026-0001", dropped=True))
     add("chains.freight_form", False, "bearer", form=SlipForm(
         "bearer", "P-2026-0001", [("production", HOSTILE), ("purchasing", "採購部")]))
     add("chains.freight_form", True, "opened",
