@@ -65,18 +65,23 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/crx <complaint> — HR marks a compensation / return / exchange case (rule 一.4)."""
+    """/crx <complaint> [off] — HR marks a compensation / return / exchange case (rule 一.4),
+    or takes a wrong mark off before it is on a sheet."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     args = list(context.args or [])
     try:
-        if len(args) != 1:
+        if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1].lower() not in OFF):
             raise Refused("errors.crx_usage")
-        number = await Sheets(ctx).mark(person.id, args[0])
+        on = len(args) == 1
+        number = await Sheets(ctx).mark(person.id, args[0], on)
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=number))
+    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=number, on=on))
+
+
+OFF = ("off", "取消", "否")
 
 
 def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:

@@ -258,8 +258,11 @@ class Sheets:
 
     # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------
 
-    async def mark(self, actor_id: int, number: str) -> str:
+    async def mark(self, actor_id: int, number: str, on: bool = True) -> str:
+        """HR says a case is (or, correcting a wrong match, is not) a compensation / return /
+        exchange case. Once a case is on a sheet, only the GM's decision takes it off."""
         async with self.ctx.transaction() as session:
+            now = self.ctx.now()
             actor = await person(session, self.ctx, actor_id)
             if actor is None or not (actor.is_admin
                                      or actor.department_key == self.ctx.settings.routing.service_intake):
@@ -268,10 +271,14 @@ class Sheets:
                 Complaint.number == number.strip().upper()))
             if complaint is None:
                 raise Refused("errors.no_such_complaint", number=number)
-            if not complaint.is_crx:
-                complaint.is_crx = True
-                record(session, self.ctx.now(), complaint.id, actor_id, "marked_crx")
-                queue_action(session, self.ctx.now(), "refresh_card", complaint.id)
+            listed = await session.scalar(select(Sheet.day).join(ChainItem, ChainItem.sheet_id == Sheet.id)
+                                          .where(ChainItem.complaint_id == complaint.id))
+            if not on and listed is not None:
+                raise Refused("errors.crx_on_sheet", number=complaint.number, day=listed.isoformat())
+            if complaint.is_crx != on:
+                complaint.is_crx = on
+                record(session, now, complaint.id, actor_id, "marked_crx" if on else "unmarked_crx")
+                queue_action(session, now, "refresh_card", complaint.id)
             return complaint.number or ""
 
     # --- /sheet [date] -------------------------------------------------------------------

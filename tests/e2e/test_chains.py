@@ -182,6 +182,7 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     for expected in (NUMBER, "永輝超市", "退貨", "生產部", "封蓋機壓力不足"):
         assert expected in text_of(sheet), expected
     rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{day.isoformat()}.xlsx")
+    await people["hr"].say(f"/crx {NUMBER} off", expect=f"已列在 {day.isoformat()}")
     [row] = [r for r in rows if r[0] == NUMBER]
     assert row[1] == "永輝超市" and row[4] == "退貨" and "封蓋機壓力不足" in row[5]
     assert row[6] is None  # nobody has signed yet
@@ -485,6 +486,7 @@ async def test_hr_marks_a_service_complaint_for_the_sheet(
     number = f"S-{YEAR}-0001"
     await sales.say(f"/crx {number}", expect="只有人力資源部")
     await hr.say("/crx", expect="用法")
+    await hr.say(f"/crx {number} off", expect="已取消")  # a correction is a new event
     await hr.say(f"/crx {number}", expect="已把")
     await fake.wait_edit(card, contains="賠款/退換貨案件")
 

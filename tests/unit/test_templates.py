@@ -488,7 +488,7 @@ def signed_hostile(step: ChainStepView) -> bool:
 
 # What bot/services/chains.py, sheets.py and freight.py write to the audit log.
 CHAIN_ACTIONS = ("chain_step_done", "chain_done", "chain_warning", "chain_breached", "sheet_listed",
-                 "marked_crx", "freight_opened")
+                 "marked_crx", "unmarked_crx", "freight_opened", "chain_no_actor")
 CHAIN_STEP_KEYS = tuple(step.key for chain in CHAINS.values() for step in chain.steps)
 CHAIN_HISTORY = [
     HistoryItem(FILED_AT, "marked_crx", HOSTILE, {}),
@@ -1037,7 +1037,9 @@ def build_cases() -> list[Case]:
         *(sheet_row(stage, item_id=i, number=f"P-2026-{i:04d}")
           for i, stage in enumerate(SHEET_STAGES, start=1)), confirmed=True))
     add("chains.sheet_status", False, "empty", sheet=sheet_view(confirmed=True))
-    add("chains.crx_marked", number="P-2026-0001")
+    add("chains.crx_marked", False, "on", number="P-2026-0001", on=True)
+    add("chains.crx_marked", False, "off", number="P-2026-0001", on=False)
+    add("errors.crx_on_sheet", number="P-2026-0001", day="2026-11-27")
     # The longest each message can get: 2,000-character texts, many rounds, many rows.
     worst = worst_row()
     for name, params in (("your_turn", {"item": worst, "step": "vp_opinion", "label": "分管副總綜合處理意見",
@@ -1310,7 +1312,7 @@ def test_en_is_english() -> None:
                          ("outcome.ask_reason", {"number": "P-2026-0001"}),
                          ("steps.plan_arrived_head", {"number": "S-2026-0001"}),
                          ("chains.signed", {"label": "人力資源部確認", "number": "P-2026-0001"}),
-                         ("chains.crx_marked", {"number": "P-2026-0001"}),
+                         ("chains.crx_marked", {"number": "P-2026-0001", "on": True}),
                          ("buttons.chain_amend", {}), ("errors.freight_waybill", {}),
                          ("reports.sheet_columns", {})):
         case = Case(name, params)
