@@ -50,16 +50,14 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     of what the caller may do on it now."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
+    sheets = Sheets(ctx)
     try:
-        shown = await Sheets(ctx).show(person.id, list(context.args or []))
+        shown = await sheets.show(person.id, list(context.args or []))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    labels = {"c": "buttons.sheet_confirm", "s": "buttons.chain_sign"}
-    keyboard = [[Button(ctx.texts.plain(shown.lang, labels[a]), f"sh:{shown.sheet.id}:{a}")]
-                for a in shown.actions]
     await reply(update, ctx.texts.html(shown.lang, "chains.sheet_status", sheet=shown.sheet),
-                keyboard or None)
+                sheets.buttons(shown.lang, shown.sheet.id, shown.actions) or None)
     await reply_document(update, shown.filename, shown.data,
                          ctx.texts.html(shown.lang, "chains.sheet_caption", sheet=shown.sheet))
 
@@ -69,19 +67,12 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     or takes a wrong mark off before it is on a sheet."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    args = list(context.args or [])
     try:
-        if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1].lower() not in OFF):
-            raise Refused("errors.crx_usage")
-        on = len(args) == 1
-        number = await Sheets(ctx).mark(person.id, args[0], on)
+        number, on = await Sheets(ctx).mark(person.id, list(context.args or []))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
     await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=number, on=on))
-
-
-OFF = ("off", "取消", "否")
 
 
 def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:

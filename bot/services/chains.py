@@ -35,7 +35,15 @@ from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
-from bot.services.people import Person, drop_pending, hr_chat, language_of, person, set_pending
+from bot.services.people import (
+    Person,
+    department_name,
+    drop_pending,
+    hr_chat,
+    language_of,
+    person,
+    set_pending,
+)
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,
@@ -51,9 +59,11 @@ from bot.store.models import (
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
 FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written (bot.services.freight)
 MAX_TEXT = 2000
-# Refusals after which the typed answer can never be taken: the question is dropped.
-ENDS_THE_QUESTION = frozenset({"errors.chain_step_done", "errors.chain_not_yours",
-                               "errors.stale_button"})
+
+
+class Gone(Refused):
+    """A refusal that holds for good: the step is done, or not this person's, or unknown.
+    A typed answer waiting for such a step is dropped instead of asked again."""
 
 
 # --- views ---------------------------------------------------------------------------
@@ -177,14 +187,8 @@ class Chains:
             if uid == actor_id:
                 return role
         step = chain_of(item.chain).step(row.step_key)
-        raise Refused("errors.chain_not_yours", step=step.label, role=step.role.value,
-                      department=await self.department_name(session, row.department_key))
-
-    async def department_name(self, session: AsyncSession, key: str | None) -> str:
-        if not key:
-            return ""
-        dept = await session.get(Department, key)
-        return dept.name if dept else key
+        raise Gone("errors.chain_not_yours", step=step.label, role=step.role.value,
+                      department=await department_name(session, row.department_key))
 
     # --- opening steps --------------------------------------------------------------------
 
@@ -244,7 +248,7 @@ class Chains:
         lang = await language_of(session, self.ctx, chat_id)
         queue_message(session, now, self.ctx.texts.html(
             lang, "chains.nobody_can_act", item=await self.view(session, item), label=step.label,
-            role=step.role.value, department=await self.department_name(session, row.department_key)),
+            role=step.role.value, department=await department_name(session, row.department_key)),
             chat_id=chat_id)
 
     def buttons(self, lang: str, step: ChainStep, row_id: int) -> Keyboard:
@@ -263,7 +267,7 @@ class Chains:
         row = await session.get(ChainStepRecord, row_id)
         item = await session.get(ChainItem, row.item_id) if row else None
         if row is None or item is None:
-            raise Refused("errors.stale_button")
+            raise Gone("errors.stale_button")
         return item, row
 
     async def press(self, actor_id: int, row_id: int, action: str) -> Acted:
@@ -275,7 +279,7 @@ class Chains:
             expected = {Gives.SIGNATURE: {"s"}, Gives.TEXT: {"t"}, Gives.AMOUNT: {"t"},
                         Gives.DECISION: {"a", "m", "r"}}[step.gives]
             if action not in expected:
-                raise Refused("errors.stale_button")
+                raise Gone("errors.stale_button")
             self._still_open(row, now)
             role = await self._role_of(session, item, row, actor_id)
             number = await self._number(session, item)
@@ -292,7 +296,7 @@ class Chains:
 
     def _still_open(self, row: ChainStepRecord, now: datetime) -> None:
         if row.done_at is not None:
-            raise Refused("errors.chain_step_done")
+            raise Gone("errors.chain_step_done")
         if from_db(row.started_at) > now:
             raise Refused("errors.chain_not_started", at=self.local(row.started_at))
 
@@ -301,10 +305,9 @@ class Chains:
         refused and asked again; a step that can no longer be done ends the question."""
         try:
             return await self._take_input(actor_id, pending, text)
-        except Refused as refused:
-            if refused.template in ENDS_THE_QUESTION:
-                async with self.ctx.transaction() as session:  # the refusal rolled back the rest
-                    await drop_pending(session, actor_id, CHAIN_INPUT)
+        except Gone:
+            async with self.ctx.transaction() as session:  # the refusal rolled back the rest
+                await drop_pending(session, actor_id, CHAIN_INPUT)
             raise
 
     async def _take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
@@ -313,7 +316,7 @@ class Chains:
             item, row = await self._load(session, int(pending.ref_id or 0))
             step = chain_of(item.chain).step(row.step_key)
             if row.done_at is not None:
-                raise Refused("errors.chain_step_done")
+                raise Gone("errors.chain_step_done")
             role = await self._role_of(session, item, row, actor_id)
             value: dict[str, Any]
             if step.gives is Gives.AMOUNT:
@@ -361,7 +364,7 @@ class Chains:
             .values(done_at=to_db(now), done_by=actor_id, done_role=role,
                     done_name=actor.display_name[:50], value=value))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Refused("errors.chain_step_done")
+            raise Gone("errors.chain_step_done")
         await session.refresh(row)
         await session.execute(update(DeadlineEvent).where(
             DeadlineEvent.chain_step_id == row.id, DeadlineEvent.fired_at.is_(None),
@@ -524,7 +527,7 @@ class ChainNotices:
             return True
         view = await self.chains.view(session, item)
         params = {"item": view, "label": step.label, "due": self.chains.local(row.due_at),
-                  "department": await self.chains.department_name(session, row.department_key),
+                  "department": await department_name(session, row.department_key),
                   "late": late}
         record(session, now, item.complaint_id, None,
                "chain_warning" if event.kind == "warning" else "chain_breached",

@@ -28,7 +28,7 @@ from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
 from bot.services.context import AppContext, Refused
-from bot.services.people import drop_pending, person, set_pending
+from bot.services.people import drop_pending, holds_role, person, set_pending
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,
@@ -36,7 +36,6 @@ from bot.store.models import (
     Department,
     NumberCounter,
     PendingInput,
-    UserRole,
 )
 
 CARRIER_MAX = 50
@@ -59,13 +58,9 @@ class Freight:
         self.ctx = ctx
         self.chains = Chains(ctx)
 
-    async def _is_follower(self, session: AsyncSession, actor_id: int) -> bool:
-        return await session.scalar(select(UserRole.role).where(
-            UserRole.user_id == actor_id, UserRole.role == "order_follower")) is not None
-
     async def start(self, actor_id: int, number: str) -> SlipForm:
         async with self.ctx.transaction() as session:
-            if not await self._is_follower(session, actor_id):
+            if not await holds_role(session, actor_id, "order_follower"):
                 raise Refused("errors.freight_followers_only")
             if self.ctx.settings.roles.finance is None:  # steps 4 to 6 would wait on nobody
                 raise Refused("errors.freight_no_finance")
@@ -120,7 +115,7 @@ class Freight:
             if pending is None or pending.purpose != FREIGHT_FORM \
                     or pending.data.get("stage") != "bearer":
                 raise Refused("errors.stale_button")
-            if not await self._is_follower(session, actor_id):
+            if not await holds_role(session, actor_id, "order_follower"):
                 raise Refused("errors.freight_followers_only")
             if await session.get(Department, bearer) is None:
                 raise Refused("errors.stale_button")

@@ -39,7 +39,7 @@ from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import close_step, open_step
-from bot.services.people import Person, drop_pending, person, set_pending
+from bot.services.people import Person, department_name, drop_pending, person, set_pending
 from bot.store.models import Answer, Complaint, Department, PendingInput, StepRecord, User
 
 STEP_INPUT = "step"  # PendingInput purpose: parts of a step being handed in
@@ -106,7 +106,7 @@ class Handling:
         for row in matching:
             if actor is not None and actor.department_key == row.department_key:
                 return row
-        owners = [await self._department_name(session, r.department_key) for r in matching]
+        owners = [await department_name(session, r.department_key) for r in matching]
         raise Refused("errors.only_departments", departments=owners)
 
     async def _done(self, session: AsyncSession, complaint: Complaint, step_key: str,
@@ -118,10 +118,6 @@ class Handling:
         if department_key:
             query = query.where(StepRecord.department_key == department_key)
         return await session.scalar(query) is not None
-
-    async def _department_name(self, session: AsyncSession, key: str) -> str:
-        dept = await session.get(Department, key)
-        return dept.name if dept else key
 
     def _step(self, complaint: Complaint, key: str) -> Step:
         return step_of(ComplaintKind(complaint.kind), key)
@@ -137,7 +133,7 @@ class Handling:
             row = await self._owed_by(session, complaint, actor, step_key, department_key)
             assert actor is not None
             step = self._step(complaint, row.step_key)
-            department = await self._department_name(session, row.department_key)
+            department = await department_name(session, row.department_key)
             base = {"number": complaint.number, "step": step.key, "department": department,
                     "who": actor.display_name, "mention_id": actor.id}
             if step.provides is Provides.NOTHING:
@@ -161,7 +157,7 @@ class Handling:
         else:  # any department but the one routing it
             intake = intake_department(self.ctx, ComplaintKind(complaint.kind))
             keys = [d.key for d in self.ctx.settings.departments if d.key != intake]
-        choices = [(key, await self._department_name(session, key)) for key in keys]
+        choices = [(key, await department_name(session, key)) for key in keys]
         assert complaint.number is not None
         return Picker(complaint.id, complaint.number, choices, selected or [],
                       many=step.assigns is Assigns.MANY)
@@ -194,7 +190,7 @@ class Handling:
             row = await self._owed_by(session, complaint, actor, data["step"], data["department"])
             assert actor is not None
             step = self._step(complaint, row.step_key)
-            department = await self._department_name(session, row.department_key)
+            department = await department_name(session, row.department_key)
             base = {"number": complaint.number, "step": step.key, "department": department,
                     "who": actor.display_name, "mention_id": actor.id}
             parts = {**data["parts"], data["part"]: text}
@@ -284,7 +280,7 @@ class Handling:
         # The card first, so that it is current by the time the announcements arrive.
         queue_action(session, now, "refresh_card", complaint.id)
         lang = self.ctx.settings.general.default_language
-        department = await self._department_name(session, row.department_key)
+        department = await department_name(session, row.department_key)
         texts = self.ctx.texts
         if step.provides in (Provides.TEXT, Provides.ASSESSMENT):
             queue_message(session, now, texts.html(
@@ -311,7 +307,7 @@ class Handling:
         names = []
         for key in departments:
             await open_step(self.ctx, session, complaint, answering.key, key, now)
-            names.append(await self._department_name(session, key))
+            names.append(await department_name(session, key))
             await self._tell_head(session, key, "steps.assigned_head", number=complaint.number,
                                   step=answering.key, department=names[-1])
         lang = self.ctx.settings.general.default_language
@@ -365,7 +361,7 @@ class Handling:
                 continue
             author = await person(session, self.ctx, answer.author_id)
             items.append({"step": answer.step_key, "parts": answer.parts,
-                          "department": await self._department_name(session, answer.department_key),
+                          "department": await department_name(session, answer.department_key),
                           "who": author.display_name if author else ""})
         keyboard: Keyboard = [[
             Button(self.ctx.texts.plain(lang, "buttons.verdict_accept"), f"vd:{complaint.id}:ok"),

@@ -121,6 +121,20 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
     )
 
 
+async def department_name(session: AsyncSession, key: str | None) -> str:
+    """A department's name as people read it ("" for none, the key if it is unknown)."""
+    if not key:
+        return ""
+    dept = await session.get(Department, key)
+    return dept.name if dept else key
+
+
+async def holds_role(session: AsyncSession, user_id: int, *roles: str) -> bool:
+    """Whether the user holds one of these roles of rules 一.4 and 三 (user_roles)."""
+    return await session.scalar(select(UserRole.role).where(
+        UserRole.user_id == user_id, UserRole.role.in_(roles))) is not None
+
+
 async def language_of(session: AsyncSession, ctx: AppContext, chat_id: int) -> str:
     """The language to write to this chat in: the person's, else the default (a group)."""
     found = await person(session, ctx, chat_id)

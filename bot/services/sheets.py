@@ -23,12 +23,12 @@ from bot.clock import to_db
 from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.workflow import Status
-from bot.outbox import Button, queue_action, queue_document, queue_message
+from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
-from bot.services.people import hr_chat, language_of, person
+from bot.services.people import department_name, holds_role, hr_chat, language_of, person
 from bot.store.models import (
     Answer,
     ChainItem,
@@ -37,7 +37,6 @@ from bot.store.models import (
     Department,
     JobRun,
     Sheet,
-    UserRole,
 )
 
 # Cases with their departments' answers (an appeal under way waits for its answer).
@@ -49,6 +48,7 @@ DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
 # the bot): they are not swept onto it.
 LOOK_BACK = timedelta(days=7)
 MAX_HOLIDAY_RUN = 15  # the longest run of days off to look back over (Spring Festival)
+OFF_WORDS = ("off", "取消", "否")  # /crx <number> off
 
 
 @dataclass(frozen=True)
@@ -175,12 +175,15 @@ class Sheets:
         view = await self.view(session, sheet)
         view.rolled_over = rolled_over
         queue_message(session, now, self.ctx.texts.html(lang, "chains.sheet_for_hr", sheet=view),
-                      chat_id=chat_id,
-                      keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.sheet_confirm"),
-                                        f"sh:{sheet.id}:c")]])
+                      chat_id=chat_id, keyboard=self.buttons(lang, sheet.id, ["c"]))
         filename, data = self.workbook(view, lang)
         queue_document(session, now, chat_id, filename, data,
                        self.ctx.texts.html(lang, "chains.sheet_caption", sheet=view))
+
+    def buttons(self, lang: str, sheet_id: int, actions: list[str]) -> Keyboard:
+        """sh:<sheet>:c (HR confirms) and sh:<sheet>:s (a head signs their rows)."""
+        labels = {"c": "buttons.sheet_confirm", "s": "buttons.chain_sign"}
+        return [[Button(self.ctx.texts.plain(lang, labels[a]), f"sh:{sheet_id}:{a}")] for a in actions]
 
     # --- HR confirms, heads sign ---------------------------------------------------------
 
@@ -252,15 +255,19 @@ class Sheets:
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.sheet_for_head", sheet=replace(view, rows=[
                     r for r in view.rows if r.id in items]),
-                departments=[await self.chains.department_name(session, k) for k in keys],
+                departments=[await department_name(session, k) for k in keys],
                 due=self.chains.local(min(row.due_at for _, row in rows))), chat_id=head,
-                keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.chain_sign"), f"sh:{sheet.id}:s")]])
+                keyboard=self.buttons(lang, sheet.id, ["s"]))
 
     # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------
 
-    async def mark(self, actor_id: int, number: str, on: bool = True) -> str:
-        """HR says a case is (or, correcting a wrong match, is not) a compensation / return /
-        exchange case. Once a case is on a sheet, only the GM's decision takes it off."""
+    async def mark(self, actor_id: int, args: list[str]) -> tuple[str, bool]:
+        """/crx <number> [off]: HR says a case is (or, correcting a wrong match, is not) a
+        compensation / return / exchange case. Once a case is on a sheet, only the GM's
+        decision takes it off. Returns the number and whether it is marked now."""
+        if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1].casefold() not in OFF_WORDS):
+            raise Refused("errors.crx_usage")
+        number, on = args[0], len(args) == 1
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             actor = await person(session, self.ctx, actor_id)
@@ -279,7 +286,7 @@ class Sheets:
                 complaint.is_crx = on
                 record(session, now, complaint.id, actor_id, "marked_crx" if on else "unmarked_crx")
                 queue_action(session, now, "refresh_card", complaint.id)
-            return complaint.number or ""
+            return complaint.number or "", on
 
     # --- /sheet [date] -------------------------------------------------------------------
 
@@ -294,9 +301,7 @@ class Sheets:
             return True
         if await session.scalar(select(Department.key).where(Department.vice_president_id == actor_id)):
             return True
-        return await session.scalar(select(UserRole.role).where(
-            UserRole.user_id == actor_id, UserRole.role.in_(("general_manager", "gm_assistant")))) \
-            is not None
+        return await holds_role(session, actor_id, "general_manager", "gm_assistant")
 
     async def show(self, actor_id: int, args: list[str]) -> SheetShown:
         """The day's sheet (today, or the latest before it), with its XLSX as it stands and
