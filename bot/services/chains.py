@@ -122,6 +122,9 @@ def money(cents: int) -> str:
 class Chains:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        # Who holds a role, read once per use of this object (one request or one sweep): a
+        # sheet's rows mostly ask the same question (HR; the same few heads).
+        self._holders: dict[tuple[Role, str], list[tuple[int, str]]] = {}
 
     def local(self, moment: datetime) -> datetime:
         return from_db(moment).astimezone(self.ctx.settings.zone)
@@ -149,8 +152,17 @@ class Chains:
     async def actors(self, session: AsyncSession, item: ChainItem,
                      row: ChainStepRecord) -> list[tuple[int, str]]:
         """Who may do this step now, each with the role they would sign in."""
-        routing = self.ctx.settings.routing
         role = chain_of(item.chain).step(row.step_key).role
+        if role is Role.VICE_PRESIDENT:  # depends on the complaint, not only the role
+            return await self._actors(session, item, row, role)
+        key = (role, row.department_key)
+        if key not in self._holders:
+            self._holders[key] = await self._actors(session, item, row, role)
+        return self._holders[key]
+
+    async def _actors(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
+                      role: Role) -> list[tuple[int, str]]:
+        routing = self.ctx.settings.routing
         if role is Role.HR:
             return [(uid, "hr") for uid in await self._members(session, routing.service_intake)]
         if role in (Role.RESPONSIBLE_HEAD, Role.BEARER_HEAD):

@@ -145,8 +145,9 @@ class Sheets:
         session.add(sheet)
         await session.flush()
         first = SHEET.steps[0]
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
         for complaint in cases:
-            answers = await self._answers(session, complaint)
+            answers = await self._answers(session, complaint, names)
             # The row keeps the answers as they were signed: a later appeal does not change it.
             item = ChainItem(chain=SHEET.key, complaint_id=complaint.id, sheet_id=sheet.id,
                              status="open", created_at=to_db(now),
@@ -160,9 +161,9 @@ class Sheets:
             await self._send_to_hr(session, sheet, chat_id, now, waiting)
         return sheet
 
-    async def _answers(self, session: AsyncSession, complaint: Complaint) -> list[tuple[str, str, str]]:
+    async def _answers(self, session: AsyncSession, complaint: Complaint,
+                       names: dict[str, str]) -> list[tuple[str, str, str]]:
         """(department key, name, text) of each answer the departments handed in."""
-        names = {d.key: d.name for d in await session.scalars(select(Department))}
         rows = await session.scalars(select(Answer).where(
             Answer.complaint_id == complaint.id, Answer.step_key.in_(DEPARTMENT_ANSWERS))
             .order_by(Answer.id))
