@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from sqlalchemy import select
 from telegram.ext import ContextTypes, Job, JobQueue
 
@@ -36,6 +37,7 @@ class DeadlineScheduler:
         self.engine = DeadlineEngine(ctx)
         self.armed: dict[int, Job[Any]] = {}
         self._arming: asyncio.Task[None] | None = None
+        self._stopped = False
         self.fired = 0  # for the benchmark and logs
 
     async def start(self) -> None:
@@ -47,12 +49,20 @@ class DeadlineScheduler:
                                      first=self.ctx.settings.sweep_seconds, name="deadline-sweep")
 
     def stop(self) -> None:
+        """Disarm; safe to call twice. The rows stay: the next start re-arms from them."""
+        self._stopped = True  # a sweep still running must not arm new jobs
+        if self._arming is not None:
+            self._arming.cancel()
         for job in self.armed.values():
-            job.schedule_removal()
+            # A job APScheduler has just dispatched is already gone from its store.
+            with contextlib.suppress(JobLookupError):
+                job.schedule_removal()
         self.armed.clear()
 
     def wake(self) -> None:
         """New deadlines were committed: arm those that fall within the window."""
+        if self._stopped:
+            return
         if self._arming is None or self._arming.done():
             self._arming = asyncio.get_running_loop().create_task(self.arm_window())
 
@@ -85,6 +95,8 @@ class DeadlineScheduler:
                     DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None),
                     DeadlineEvent.due_at <= to_db(now + WINDOW)))
             pending = list(rows)
+        if self._stopped:
+            return
         for event_id, due_at in pending:
             if event_id in self.armed:
                 continue

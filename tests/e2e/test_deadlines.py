@@ -125,3 +125,23 @@ async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
     assert "生產部" in values and "周生產" in values and 50 in values and "已豁免" in values
     summary = await hr_head.say("/summary", expect="每日投訴時效摘要")
     assert "生產部：逾期 1 次，罰款 1 筆（50.00 CNY）" in text_of(summary)
+
+
+async def test_stopping_while_a_deadline_job_is_being_dispatched_is_clean(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """APScheduler drops a run-once job from its store when it dispatches it, before our
+    callback runs; a stop in that gap (CI saw one) must not raise, nor arm anything after."""
+    runtime = await start_bot(**FAST)
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    scheduler = runtime.scheduler
+    await scheduler.arm_window()
+    assert scheduler.armed
+    dispatched = next(iter(scheduler.armed.values()))
+    dispatched.job.remove()  # what APScheduler does as the job starts
+    await runtime.stop()
+    await runtime.stop()  # the fixture stops every runtime again
+    assert not scheduler.armed
+    await scheduler.arm_window()
+    scheduler.wake()
+    assert not scheduler.armed
