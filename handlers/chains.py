@@ -63,16 +63,17 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/crx <complaint> [off] — HR marks a compensation / return / exchange case (rule 一.4),
-    or takes a wrong mark off before it is on a sheet."""
+    """/crx <complaint> [off [reason]] — HR marks a compensation / return / exchange case
+    (rule 一.4), or takes a wrong mark off (and the case off its sheet, until the GM rules)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     try:
-        number, on = await Sheets(ctx).mark(person.id, list(context.args or []))
+        marked = await Sheets(ctx).mark(person.id, list(context.args or []))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=number, on=on))
+    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=marked.number,
+                                       on=marked.on, struck_off=marked.struck_off))
 
 
 def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:
@@ -82,12 +83,17 @@ def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, 
 
 
 async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/freight <complaint> opens a slip; /freight alone lists the slips waiting on you."""
+    """/freight <complaint> opens a slip; /freight alone lists the slips waiting on you;
+    /freight cancel <slip> <reason> withdraws one opened by mistake."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     args = list(context.args or [])
     freight = Freight(ctx)
     try:
+        if freight.is_withdrawal(args):
+            slip = await freight.withdraw(person.id, args)
+            await reply(update, ctx.texts.html(person.language, "chains.withdrawn", item=slip))
+            return
         if len(args) > 1:
             raise Refused("errors.freight_usage")
         if not args:

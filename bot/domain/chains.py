@@ -82,6 +82,12 @@ class Chain:
     steps: tuple[ChainStep, ...]
     # The complainant hears of every stage (rule 一.4: the outcome of their case).
     tells_complainant: bool = False
+    # Not in the rule book, but paper has it too: an item opened by mistake (a wrong amount,
+    # a case marked by mistake) is struck out, with a reason, by these roles, until the step
+    # `withdrawable_until` is done: after it money has moved or the GM has ruled, and a
+    # correction goes through them.
+    withdrawn_by: tuple[Role, ...] = ()
+    withdrawable_until: str | None = None
 
     def step(self, key: str) -> ChainStep:
         for step in self.steps:
@@ -119,7 +125,7 @@ SHEET = Chain("sheet", "質量投訴處理流程表", "一.4", (
               timedelta(hours=4), _m(60, 15), on_reject="vp_opinion"),
     ChainStep("execution", "打單部執行", Role.ORDER_DESK, Gives.TEXT,
               timedelta(hours=8), _m(120, 30)),
-), tells_complainant=True)
+), tells_complainant=True, withdrawn_by=(Role.HR,), withdrawable_until="gm_decision")
 
 # Rule 三: 退貨運費 — 客服跟單員填寫費用單並寫明承擔部門 → 承擔部門負責人簽字 → 打單部經理或
 # 助理簽字 → 跟單員到財務領款 → 財務付款、入賬並通知人力資源部 → 人力資源部跟進責任部門承擔
@@ -137,7 +143,7 @@ FREIGHT = Chain("freight", "退貨運費報銷", "三", (
               timedelta(hours=16), _m(120)),
     ChainStep("closed", "財務銷賬", Role.FINANCE, Gives.SIGNATURE,
               timedelta(hours=4), _m(60)),
-))
+), withdrawn_by=(Role.ORDER_FOLLOWER, Role.HR), withdrawable_until="cash_collected")
 
 CHAINS: dict[str, Chain] = {SHEET.key: SHEET, FREIGHT.key: FREIGHT}
 

@@ -39,6 +39,7 @@ from bot.services.people import (
     Person,
     department_name,
     drop_pending,
+    holds_role,
     hr_chat,
     language_of,
     person,
@@ -56,6 +57,7 @@ from bot.store.models import (
     UserRole,
 )
 
+WITHDRAWN = "withdrawn"  # ChainItem.status besides "open" and "done"
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
 FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written (bot.services.freight)
 MAX_TEXT = 2000
@@ -90,6 +92,13 @@ class ChainStepView:
     done: Signature | None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    who: str
+    at: datetime  # local time
+    reason: str
+
+
 @dataclass
 class ChainView:
     id: int
@@ -101,6 +110,7 @@ class ChainView:
     steps: list[ChainStepView] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # freight: amount, carrier, waybill, bearer
     sheet_day: date | None = None
+    withdrawn: Withdrawal | None = None  # struck out; its steps not done are left out
 
     @property
     def waiting(self) -> list[ChainStepView]:
@@ -292,6 +302,7 @@ class Chains:
                         Gives.DECISION: {"a", "m", "r"}}[step.gives]
             if action not in expected:
                 raise Gone("errors.stale_button")
+            await self._not_withdrawn(session, item)
             self._still_open(row, now)
             role = await self._role_of(session, item, row, actor_id)
             number = await self._number(session, item)
@@ -305,6 +316,10 @@ class Chains:
             return Acted("chains.ask_input", {"label": step.label, "gives": step.gives.value,
                                               "decision": decision, "number": number,
                                               "dropped": replaced == FREIGHT_FORM})
+
+    async def _not_withdrawn(self, session: AsyncSession, item: ChainItem) -> None:
+        if item.status == WITHDRAWN:
+            raise Gone("errors.chain_withdrawn", number=await self._number(session, item))
 
     def _still_open(self, row: ChainStepRecord, now: datetime) -> None:
         if row.done_at is not None:
@@ -327,6 +342,7 @@ class Chains:
             now = self.ctx.now()
             item, row = await self._load(session, int(pending.ref_id or 0))
             step = chain_of(item.chain).step(row.step_key)
+            await self._not_withdrawn(session, item)
             if row.done_at is not None:
                 raise Gone("errors.chain_step_done")
             role = await self._role_of(session, item, row, actor_id)
@@ -370,12 +386,16 @@ class Chains:
                         actor_id: int, role: str, value: dict[str, Any], now: datetime) -> None:
         actor = await person(session, self.ctx, actor_id)
         assert actor is not None
+        item_open = select(ChainItem.id).where(ChainItem.id == item.id, ChainItem.status == "open")
         claimed = await session.execute(
             update(ChainStepRecord).where(ChainStepRecord.id == row.id,
-                                          ChainStepRecord.done_at.is_(None))
+                                          ChainStepRecord.done_at.is_(None),
+                                          ChainStepRecord.item_id.in_(item_open))
             .values(done_at=to_db(now), done_by=actor_id, done_role=role,
                     done_name=actor.display_name[:50], value=value))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(item)
+            await self._not_withdrawn(session, item)
             raise Gone("errors.chain_step_done")
         await session.refresh(row)
         await session.execute(update(DeadlineEvent).where(
@@ -456,6 +476,76 @@ class Chains:
                     lang, "chains.hr_told", item=view, label=step.label, who=actor.display_name,
                     number=number), chat_id=chat_id)
 
+    # --- withdrawing ----------------------------------------------------------------------
+
+    async def may_withdraw(self, session: AsyncSession, item: ChainItem, actor_id: int) -> bool:
+        """The chain's `withdrawn_by` roles, read from the database."""
+        for role in chain_of(item.chain).withdrawn_by:
+            if role is Role.ORDER_FOLLOWER and await holds_role(session, actor_id, "order_follower"):
+                return True
+            if role is Role.HR:
+                actor = await person(session, self.ctx, actor_id)
+                if actor is not None and (actor.is_admin or actor.department_key
+                                          == self.ctx.settings.routing.service_intake):
+                    return True
+        return False
+
+    async def withdraw(self, session: AsyncSession, item: ChainItem, actor_id: int, reason: str,
+                       now: datetime) -> ChainView:
+        """Strike the item out: nothing more is asked of anyone, its deadlines are cancelled,
+        and those it was waiting on (and HR, and a sheet row's complainant) are told. The
+        signatures given stay, as on paper. The caller has checked may_withdraw."""
+        chain = chain_of(item.chain)
+        number = await self._number(session, item)
+        if item.status != "open":
+            raise Refused("errors.chain_not_open", number=number, status=item.status)
+        actor = await person(session, self.ctx, actor_id)
+        assert actor is not None
+        until = chain.withdrawable_until
+        too_late = select(ChainStepRecord.id).where(
+            ChainStepRecord.item_id == item.id, ChainStepRecord.step_key == until,
+            ChainStepRecord.done_at.is_not(None))
+        # One conditional statement: a step done meanwhile by someone else wins.
+        claimed = await session.execute(
+            update(ChainItem).where(ChainItem.id == item.id, ChainItem.status == "open",
+                                    ~too_late.exists())
+            .values(status=WITHDRAWN, closed_at=to_db(now),
+                    data={**item.data, "withdrawn": {"by": actor_id, "name": actor.display_name[:50],
+                                                     "reason": reason}}))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(item)
+            if item.status != "open":
+                raise Refused("errors.chain_not_open", number=number, status=item.status)
+            raise Refused("errors.chain_too_late_to_withdraw", number=number,
+                          label=chain.step(until).label if until else "")
+        await session.refresh(item)
+        waiting = list(await session.scalars(select(ChainStepRecord).where(
+            ChainStepRecord.item_id == item.id, ChainStepRecord.done_at.is_(None))))
+        await session.execute(update(DeadlineEvent).where(
+            DeadlineEvent.chain_step_id.in_([row.id for row in waiting]),
+            DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
+            .values(cancelled_at=to_db(now)))
+        record(session, now, item.complaint_id, actor_id, "chain_withdrawn", chain=item.chain,
+               item=item.id, number=number, reason=reason)
+        view = await self.view(session, item)
+        told: set[int] = {actor_id}
+        for row in waiting:  # those already asked (not those whose step starts tomorrow)
+            if row.announced_at is not None:
+                told.update(uid for uid, _role in await self.actors(session, item, row))
+        hr = await hr_chat(session, self.ctx)
+        if hr is not None:
+            told.add(hr)
+        if chain.tells_complainant:
+            complaint = await session.get(Complaint, item.complaint_id)
+            if complaint is not None:
+                told.add(complaint.complainant_id)
+        for uid in sorted(told - {actor_id}):
+            lang = await language_of(session, self.ctx, uid)
+            queue_message(session, now, self.ctx.texts.html(lang, "chains.withdrawn", item=view),
+                          chat_id=uid)
+        queue_action(session, now, "refresh_card", item.complaint_id)
+        return view
+
     # --- looking at chains ----------------------------------------------------------------
 
     async def view(self, session: AsyncSession, item: ChainItem) -> ChainView:
@@ -492,7 +582,13 @@ class Chains:
             data["bearer_name"] = names.get(str(data["bearer"]), str(data["bearer"]))
         view = ChainView(item.id, item.chain, chain.label, item.number or complaint_number,
                          complaint_number, item.status, data=data, sheet_day=sheet_day)
+        if item.status == WITHDRAWN and item.closed_at is not None:
+            struck = data.get("withdrawn") or {}
+            view.withdrawn = Withdrawal(str(struck.get("name", "")), self.local(item.closed_at),
+                                        str(struck.get("reason", "")))
         for row in rows:
+            if view.withdrawn and row.done_at is None:
+                continue  # nothing waits on a withdrawn item
             step = chain.step(row.step_key)
             department = names.get(row.department_key) if row.department_key else None
             done = None
@@ -528,7 +624,7 @@ class ChainNotices:
         assert row is not None
         item = await session.get(ChainItem, row.item_id)
         assert item is not None
-        if row.done_at is not None:
+        if row.done_at is not None or item.status == WITHDRAWN:
             event.cancelled_at = to_db(now)
             return False
         step = chain_of(item.chain).step(row.step_key)

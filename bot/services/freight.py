@@ -39,6 +39,8 @@ from bot.store.models import (
 )
 
 CARRIER_MAX = 50
+WITHDRAW_WORDS = ("cancel", "withdraw", "撤回", "取消")  # /freight cancel <slip> <reason>
+REASON_MAX = 200
 WAYBILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
 
 
@@ -143,6 +145,31 @@ class Freight:
             session.add(counter)
         counter.last += 1
         return complaint_number("F", year, counter.last)
+
+    # --- /freight cancel <slip> <reason> --------------------------------------------------
+
+    @staticmethod
+    def is_withdrawal(args: list[str]) -> bool:
+        return bool(args) and args[0].casefold() in WITHDRAW_WORDS
+
+    async def withdraw(self, actor_id: int, args: list[str]) -> ChainView:
+        """Strike out a slip opened by mistake (a wrong amount, the wrong case), with the
+        reason, until the follower has collected the cash (FREIGHT.withdrawable_until)."""
+        if len(args) < 3:
+            raise Refused("errors.freight_cancel_usage")
+        reason = clean_text(" ".join(args[2:]))
+        if not reason:
+            raise Refused("errors.freight_cancel_usage")
+        if len(reason) > REASON_MAX:
+            raise Refused("errors.too_long", max=REASON_MAX, length=len(reason))
+        async with self.ctx.transaction() as session:
+            item = await session.scalar(select(ChainItem).where(
+                ChainItem.chain == FREIGHT.key, ChainItem.number == args[1].strip().upper()))
+            if item is None:
+                raise Refused("errors.no_such_slip", number=args[1])
+            if not await self.chains.may_withdraw(session, item, actor_id):
+                raise Refused("errors.freight_cancel_not_allowed")
+            return await self.chains.withdraw(session, item, actor_id, reason, self.ctx.now())
 
     # --- /freight, /freight_xlsx ---------------------------------------------------------
 

@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import to_db
 from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
+from bot.domain.validation import clean_text
 from bot.domain.workflow import Status
 from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
-from bot.services.chains import Chains, ChainView
+from bot.services.chains import WITHDRAWN, Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.people import department_name, holds_role, hr_chat, language_of, person
 from bot.store.models import (
@@ -49,6 +50,17 @@ DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
 LOOK_BACK = timedelta(days=7)
 MAX_HOLIDAY_RUN = 15  # the longest run of days off to look back over (Spring Festival)
 OFF_WORDS = ("off", "取消", "否")  # /crx <number> off
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class CrxMarked:
+    """What /crx did: the case's number, whether it is marked now, and the sheet row it was
+    struck off (if it was on one)."""
+
+    number: str
+    on: bool
+    struck_off: ChainView | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,8 @@ class Sheets:
         answered_since = to_db(datetime.combine(day - LOOK_BACK, time(0), tzinfo=zone))
         recently_answered = select(Answer.complaint_id).where(
             Answer.step_key.in_(DEPARTMENT_ANSWERS), Answer.created_at >= answered_since)
-        on_a_sheet = select(ChainItem.complaint_id).where(ChainItem.chain == SHEET.key)
+        on_a_sheet = select(ChainItem.complaint_id).where(ChainItem.chain == SHEET.key,
+                                                          ChainItem.status != WITHDRAWN)
         cases = list(await session.scalars(select(Complaint).where(
             Complaint.is_crx.is_(True), Complaint.status.in_(ANSWERED),
             Complaint.id.in_(recently_answered), Complaint.id.not_in(on_a_sheet))
@@ -188,12 +201,14 @@ class Sheets:
 
     # --- HR confirms, heads sign ---------------------------------------------------------
 
-    async def _rows(self, session: AsyncSession, sheet_id: int,
-                    step_key: str) -> list[tuple[ChainItem, ChainStepRecord]]:
+    async def _rows(self, session: AsyncSession, sheet_id: int, step_key: str,
+                    status: str = "open") -> list[tuple[ChainItem, ChainStepRecord]]:
+        """The sheet's rows (items of this status) whose step is not done."""
         found = await session.execute(
             select(ChainItem, ChainStepRecord).join(ChainStepRecord, ChainStepRecord.item_id == ChainItem.id)
-            .where(ChainItem.sheet_id == sheet_id, ChainStepRecord.step_key == step_key,
-                   ChainStepRecord.done_at.is_(None)).order_by(ChainItem.id, ChainStepRecord.id))
+            .where(ChainItem.sheet_id == sheet_id, ChainItem.status == status,
+                   ChainStepRecord.step_key == step_key, ChainStepRecord.done_at.is_(None))
+            .order_by(ChainItem.id, ChainStepRecord.id))
         return [(item, row) for item, row in found]
 
     async def press(self, actor_id: int, sheet_id: int, action: str) -> tuple[str, SheetView]:
@@ -207,6 +222,8 @@ class Sheets:
             if action == "c":
                 rows = await self._rows(session, sheet.id, "hr_confirm")
                 if not rows:
+                    if await self._rows(session, sheet.id, "hr_confirm", WITHDRAWN):
+                        raise Refused("errors.sheet_rows_withdrawn", day=sheet.day)
                     raise Refused("errors.chain_step_done")
                 await self.chains.sign_many(session, rows, actor_id, now)  # HR only
                 sheet.confirmed_at, sheet.confirmed_by = to_db(now), actor_id
@@ -221,16 +238,19 @@ class Sheets:
                                ChainStepRecord.done_by == actor_id))
                     if signed is not None:
                         raise Refused("errors.chain_step_done")
+                    if await self._owed_by(session, sheet.id, "head_sign", actor_id, WITHDRAWN):
+                        raise Refused("errors.sheet_rows_withdrawn", day=sheet.day)
                     raise Refused("errors.chain_not_yours", step=SHEET.step("head_sign").label,
                                   role="responsible_head", department="")
                 await self.chains.sign_many(session, rows, actor_id, now)
                 template = "chains.sheet_signed"
             return template, await self.view(session, sheet)
 
-    async def _owed_by(self, session: AsyncSession, sheet_id: int, step_key: str,
-                       actor_id: int) -> list[tuple[ChainItem, ChainStepRecord]]:
-        """The sheet's open rows of the step that this person may sign."""
-        return [(item, row) for item, row in await self._rows(session, sheet_id, step_key)
+    async def _owed_by(self, session: AsyncSession, sheet_id: int, step_key: str, actor_id: int,
+                       status: str = "open") -> list[tuple[ChainItem, ChainStepRecord]]:
+        """The sheet's rows of the step that this person may sign (or might have, had they
+        not been withdrawn)."""
+        return [(item, row) for item, row in await self._rows(session, sheet_id, step_key, status)
                 if actor_id in {uid for uid, _ in await self.chains.actors(session, item, row)}]
 
     async def actions(self, session: AsyncSession, sheet: Sheet, actor_id: int) -> list[str]:
@@ -262,13 +282,17 @@ class Sheets:
 
     # --- HR marks a case (rule 一.4: 涉及賠款、退換貨的投訴) -----------------------------------
 
-    async def mark(self, actor_id: int, args: list[str]) -> tuple[str, bool]:
-        """/crx <number> [off]: HR says a case is (or, correcting a wrong match, is not) a
-        compensation / return / exchange case. Once a case is on a sheet, only the GM's
-        decision takes it off. Returns the number and whether it is marked now."""
-        if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1].casefold() not in OFF_WORDS):
+    async def mark(self, actor_id: int, args: list[str]) -> CrxMarked:
+        """/crx <number> [off [reason]]: HR says a case is (or, correcting a wrong match, is
+        not) a compensation / return / exchange case. A case already on a sheet is struck
+        off it too, until the GM has ruled on it (SHEET.withdrawable_until)."""
+        if not args or (len(args) >= 2 and args[1].casefold() not in OFF_WORDS) \
+                or (len(args) == 1 and args[0].casefold() in OFF_WORDS):
             raise Refused("errors.crx_usage")
         number, on = args[0], len(args) == 1
+        reason = clean_text(" ".join(args[2:]))
+        if len(reason) > MAX_REASON:
+            raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             actor = await person(session, self.ctx, actor_id)
@@ -279,15 +303,19 @@ class Sheets:
                 Complaint.number == number.strip().upper()))
             if complaint is None:
                 raise Refused("errors.no_such_complaint", number=number)
-            listed = await session.scalar(select(Sheet.day).join(ChainItem, ChainItem.sheet_id == Sheet.id)
-                                          .where(ChainItem.complaint_id == complaint.id))
-            if not on and listed is not None:
-                raise Refused("errors.crx_on_sheet", number=complaint.number, day=listed.isoformat())
+            struck_off = None
+            row = await session.scalar(select(ChainItem).where(
+                ChainItem.complaint_id == complaint.id, ChainItem.chain == SHEET.key,
+                ChainItem.status != WITHDRAWN))
+            if not on and row is not None:
+                if row.status != "open":
+                    raise Refused("errors.chain_not_open", number=complaint.number, status=row.status)
+                struck_off = await self.chains.withdraw(session, row, actor_id, reason, now)
             if complaint.is_crx != on:
                 complaint.is_crx = on
                 record(session, now, complaint.id, actor_id, "marked_crx" if on else "unmarked_crx")
                 queue_action(session, now, "refresh_card", complaint.id)
-            return complaint.number or "", on
+            return CrxMarked(complaint.number or "", on, struck_off)
 
     # --- /sheet [date] -------------------------------------------------------------------
 

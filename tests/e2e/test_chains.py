@@ -182,7 +182,6 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     for expected in (NUMBER, "永輝超市", "退貨", "生產部", "封蓋機壓力不足"):
         assert expected in text_of(sheet), expected
     rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{day.isoformat()}.xlsx")
-    await people["hr"].say(f"/crx {NUMBER} off", expect=f"已列在 {day.isoformat()}")
     [row] = [r for r in rows if r[0] == NUMBER]
     assert row[1] == "永輝超市" and row[4] == "退貨" and "封蓋機壓力不足" in row[5]
     assert row[6] is None  # nobody has signed yet
@@ -229,6 +228,8 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     await more["gm_assistant"].press(decide, more["gm_assistant"].button(decide, ":a"), expect="已記錄")
     await more["gm"].say("改為換貨", expect="已經完成")
     await more["gm"].say("改為換貨", expect="/product")
+    # Once the GM has ruled, HR can no longer strike the case off the sheet.
+    await people["hr"].say(f"/crx {NUMBER} off 填錯", expect="「總經理意見」已經完成，不能再撤回")
 
     # The order desk executes exactly what was approved; the complainant heard of every stage.
     execute = await people["desk"].next_message(since_desk, "打單部執行")
@@ -618,3 +619,121 @@ async def test_on_the_working_calendar_the_sheet_waits_for_the_next_working_morn
     assert not [m for m in vp.inbox()[since_vp:] if "分管副總綜合處理意見" in text_of(m)]
     clock.jump_to(morning + timedelta(seconds=1))
     await vp.next_message(since_vp, "分管副總綜合處理意見")
+
+
+async def open_slip(follower: Actor, bearer_head: Actor, amount: str,
+                    bearer: str = "物流部") -> dict[str, Any]:
+    """The follower writes a slip; returns the prompt the bearing head gets to sign it."""
+    await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    await follower.say(amount, expect="承運商")
+    await follower.say("德邦", expect="運單號")
+    choose = await follower.say("DB-12345678", expect="由哪個部門承擔運費")
+    since = bearer_head.mark()
+    await follower.press(choose, follower.button_labelled(choose, bearer), expect="已開 運費單")
+    return await bearer_head.next_message(since, "承擔部門負責人簽字")
+
+
+async def test_a_slip_opened_by_mistake_is_withdrawn_with_its_reason(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """A wrong amount cannot be signed away: the follower withdraws the slip with the reason.
+    Those it waited on are told, its button and its deadlines die with it, the export keeps
+    it, and once the cash is collected a slip can no longer be withdrawn."""
+    more = add_people(fake)
+    clock = MovableClock()
+    runtime = await start_bot(clock=clock, **chain_config())
+    follower, logi_head, desk_head, hr_head = (more["follower"], people["logi_head"],
+                                               people["desk_head"], people["hr_head"])
+    await start_all(fake, [follower, logi_head, desk_head, hr_head])
+    card = await file_and_post(fake, people)
+    year = datetime.now(ZONE).year
+    slip, right_slip = f"F-{year}-0001", f"F-{year}-0002"
+    prompt = await open_slip(follower, logi_head, "880")
+
+    await follower.say("/freight cancel", expect="用法：/freight cancel")
+    await follower.say(f"/freight cancel {slip}", expect="用法：/freight cancel")  # no reason
+    await logi_head.say(f"/freight cancel {slip} 不想簽", expect="只有客服跟單員或人力資源部")
+    await follower.say(f"/freight cancel F-{year}-0099 填錯", expect="找不到運費單")
+    since_logi, since_hr = logi_head.mark(), hr_head.mark()
+    done = await follower.say(f"/freight cancel {slip.lower()} 金額填錯，應為 88 元", expect="已撤回")
+    assert slip in text_of(done) and "金額填錯" in text_of(done)
+    for told in (await logi_head.next_message(since_logi, "已撤回"),
+                 await hr_head.next_message(since_hr, "已撤回")):
+        assert slip in text_of(told) and "孔跟單" in text_of(told) and "金額填錯" in text_of(told)
+    assert "已經撤回" in await refused(fake, logi_head, prompt, logi_head.button(prompt, ":s"))
+    await fake.wait_edit(card, contains="🚫 已撤回")
+    # Its warning and deadline pass in silence; nothing waits on the head.
+    since_logi = logi_head.mark()
+    clock.jump_to(clock.now() + timedelta(hours=3))
+    await fake.wait_idle(quiet=1.5)
+    assert logi_head.inbox()[since_logi:] == []
+    await logi_head.say("/freight", expect="沒有等你處理的運費單")
+    await follower.say(f"/freight cancel {slip} 再撤一次", expect="已經撤回")
+
+    # The right slip runs as usual; after the cash is collected it cannot be withdrawn.
+    prompt = await open_slip(follower, logi_head, "88")
+    since = desk_head.mark()
+    await logi_head.press(prompt, logi_head.button(prompt, ":s"), expect="已記錄")
+    prompt = await desk_head.next_message(since, "打單部經理或助理簽字")
+    since = follower.mark()
+    await desk_head.press(prompt, desk_head.button(prompt, ":s"), expect="已記錄")
+    prompt = await follower.next_message(since, "跟單員向財務領款")
+    await write(follower, prompt, "88")
+    refusal = await hr_head.say(f"/freight cancel {right_slip} 重複", expect="不能再撤回")
+    assert "跟單員向財務領款" in text_of(refusal)
+
+    async with runtime.ctx.sessions() as session:
+        items = {i.number: i for i in await session.scalars(select(ChainItem))}
+        pending = await session.scalar(select(func.count()).select_from(DeadlineEvent).where(
+            DeadlineEvent.chain_step_id.in_(select(ChainStepRecord.id).where(
+                ChainStepRecord.item_id == items[slip].id)),
+            DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None)))
+    assert items[slip].status == "withdrawn" and items[right_slip].status == "open"
+    assert pending == 0
+    # The export keeps the withdrawn slip, with who struck it out and why; /show names it.
+    await hr_head.say("/freight_xlsx", expect="退貨運費單")
+    month = clock.now().astimezone(ZONE).strftime("%Y-%m")
+    rows = {r[0]: r for r in await xlsx_rows(fake, HR_HEAD, f"freight-{month}.xlsx")}
+    assert float(rows[slip][2]) == 880 and rows[slip][8] in (None, "")
+    assert "已撤回" in rows[slip][14] and "孔跟單" in rows[slip][14] and "金額填錯" in rows[slip][14]
+    assert float(rows[right_slip][2]) == 88 and "已撤回" not in rows[right_slip][14]
+    history = await hr_head.say(f"/show {NUMBER}", expect="撤回簽核")
+    assert "金額填錯" in text_of(history)
+
+
+async def test_hr_strikes_a_case_off_the_sheet_it_is_on(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """A case marked by mistake: `/crx N off <reason>` takes it off its sheet too. The head
+    asked to sign and the complainant are told, the head's button is refused, the VP is
+    never asked, no deadline fires, and the case comes back only if HR marks it again."""
+    add_people(fake)
+    clock = MovableClock()
+    await start_bot(clock=clock, **chain_config())
+    hr, hr_head, prod_head, vp, sales = (people["hr"], people["hr_head"], people["prod_head"],
+                                         people["vp"], people["sales"])
+    await start_all(fake, [hr_head, prod_head, vp, sales])
+    await answered_return_case(fake, people)
+    evening, sheet = await sheet_at_evening(clock, hr_head)
+    to_sign = await confirm(hr_head, sheet, prod_head, sign=False)
+
+    since_prod, since_sales = prod_head.mark(), sales.mark()
+    await hr.say(f"/crx {NUMBER} off 客戶已撤銷要求", expect="撤下")
+    await prod_head.next_message(since_prod, "已撤回")
+    told = await sales.next_message(since_sales, "已撤回")
+    assert NUMBER in text_of(told) and "客戶已撤銷要求" in text_of(told)
+    assert "已撤回" in await refused(fake, prod_head, to_sign, prod_head.button(to_sign, "sh:"))
+    status = await hr_head.say(f"/sheet {evening.date().isoformat()}", expect="已撤回")
+    assert "🚫" in text_of(status)
+    rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{evening.date().isoformat()}.xlsx", count=2)
+    assert "已撤回" in rows[2][-1] and "客戶已撤銷要求" in rows[2][-1]
+    await hr.say(f"/crx {NUMBER} off", expect="已取消")  # again: already off, nothing to strike
+
+    # Nothing more is asked of anyone: the next morning passes in silence.
+    since_vp, since_prod = vp.mark(), prod_head.mark()
+    clock.jump_to(clock.next_local(time(9, 0)) + timedelta(minutes=30))
+    await fake.wait_idle(quiet=1.5)
+    assert vp.inbox()[since_vp:] == [] and prod_head.inbox()[since_prod:] == []
+
+    # Marked again, it is on that evening's sheet.
+    await hr.say(f"/crx {NUMBER}", expect="已把")
+    _, sheet = await sheet_at_evening(clock, hr_head)
+    assert NUMBER in text_of(sheet)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -225,26 +226,40 @@ async def test_two_processes_on_one_database_fire_each_deadline_once(
     assert sum("向你記罰款" in text_of(m) for m in people["prod_head"].inbox()) == 1
 
 
+def zone_at_noon() -> str:
+    """A fixed-offset zone where it is about noon now, so a test's local day cannot end under it."""
+    offset = 12 - datetime.now(UTC).hour  # -11 … +12 hours; Etc/ names invert the sign
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
 async def test_chains_survive_a_sigkill_between_every_two_steps(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
     """Rules 一.4 and 三 with a real process killed between every two steps: the sheet is
-    compiled once, each prompt comes once, and the freight slip reaches its end."""
+    compiled once, each prompt comes once, and both chains reach their end.
+
+    The real clock drives these processes, so the sheet is yesterday's, compiled late at
+    start-up (compile_at is still ahead today): its "next morning" (00:00) has passed, and
+    the vice-president's step opens as soon as the head has signed."""
     import sqlalchemy
 
     from bot.store.models import ChainItem, ChainStepRecord
     from tests.e2e.test_chains import NUMBER, add_people, answered_return_case, chain_config
 
     more = add_people(fake)
-    quiet = write_config(fake, tmp_path, **chain_config(sheet={"enabled": False}))
+    general = {"timezone": zone_at_noon()}
+    quiet = write_config(fake, tmp_path, general=general, **chain_config(sheet={"enabled": False}))
     process = await start_process(fake, quiet)
     follower, logi, desk_head, finance = (more["follower"], people["logi_head"],
                                           people["desk_head"], more["finance"])
-    hr, hr_head, prod_head = people["hr"], people["hr_head"], people["prod_head"]
-    actors = (follower, logi, desk_head, finance, hr, hr_head, prod_head)
+    hr, hr_head, prod_head, vp, desk = (people["hr"], people["hr_head"], people["prod_head"],
+                                        people["vp"], people["desk"])
+    gm_assistant = more["gm_assistant"]
+    actors = (follower, logi, desk_head, finance, hr, hr_head, prod_head, vp, desk, gm_assistant)
     for actor in actors:
         await actor.say("/whoami")
     await answered_return_case(fake, people)
-    config = write_config(fake, tmp_path, **chain_config(sheet={"compile_at": "00:00"}))
+    config = write_config(fake, tmp_path, general=general, **chain_config(
+        sheet={"compile_at": "23:59", "morning_at": "00:00"}))
 
     async def restart() -> None:
         nonlocal process
@@ -256,8 +271,14 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
         await restart()
         return await actor.next_message(since, label)
 
+    async def write(actor: Actor, prompt: dict[str, Any], text: str) -> None:
+        """Press 填寫, a kill, then type the answer: the question survives."""
+        await actor.press(prompt, actor.button(prompt, ":t"), expect="請輸入")
+        await restart()
+        await actor.say(text, expect="已記錄")
+
     try:
-        # The sheet: compiled at start-up (it is past compile_at), confirmed, signed.
+        # The sheet: compiled at start-up, confirmed, signed, then the next-morning steps.
         since_hr = hr_head.mark()
         await restart()
         sheet = await hr_head.next_message(since_hr, "請核對")
@@ -265,7 +286,16 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
         since_prod = prod_head.mark()
         await hr_head.press(sheet, hr_head.button(sheet, "sh:"), expect="已確認")
         to_sign = await prompt_for(prod_head, since_prod, "請生產部負責人簽名")
+        since = vp.mark()
         await prod_head.press(to_sign, prod_head.button(to_sign, "sh:"), expect="已簽名")
+        prompt = await prompt_for(vp, since, "分管副總綜合處理意見")
+        since = gm_assistant.mark()
+        await write(vp, prompt, "退貨，客戶同意")
+        prompt = await prompt_for(gm_assistant, since, "總經理意見")
+        since = desk.mark()
+        await gm_assistant.press(prompt, gm_assistant.button(prompt, ":a"), expect="已記錄")
+        prompt = await prompt_for(desk, since, "打單部執行")
+        await write(desk, prompt, "已安排上門收回")
 
         # The freight slip, a kill between every two answers and every two steps.
         await restart()
@@ -316,6 +346,8 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
     # Nothing twice: one sheet, one request to sign, one prompt per step and person.
     assert sum("請核對" in text_of(m) for m in hr_head.inbox()) == 1
     assert sum("請生產部負責人簽名" in text_of(m) for m in prod_head.inbox()) == 1
+    for actor, label in ((vp, "分管副總綜合處理意見"), (gm_assistant, "總經理意見"), (desk, "打單部執行")):
+        assert sum(label in text_of(m) and "輪到你" in text_of(m) for m in actor.inbox()) == 1, label
     assert sum("已記錄" in text_of(m) and "財務銷賬" in text_of(m) for m in finance.inbox()) == 1
     for actor, label in ((logi, "承擔部門負責人簽字"), (desk_head, "打單部經理或助理簽字"),
                          (follower, "跟單員向財務領款"), (finance, "財務付款並入賬"),
@@ -331,7 +363,13 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
         assert [s.step_key for s in steps] == ["bearer_sign", "desk_sign", "cash_collected",
                                                "paid_booked", "honoured", "closed"]
         assert all(s.done_at is not None for s in steps)
-        vp_step = session.scalar(sqlalchemy.select(ChainStepRecord).where(
-            ChainStepRecord.step_key == "vp_opinion"))
-        assert vp_step is not None and vp_step.announced_at is None  # waits for the morning
+        row = session.scalar(sqlalchemy.select(ChainItem).where(ChainItem.chain == "sheet"))
+        assert row is not None and row.status == "done"
+        signed = session.execute(sqlalchemy.select(ChainStepRecord.step_key, ChainStepRecord.value)
+                                 .where(ChainStepRecord.item_id == row.id)
+                                 .order_by(ChainStepRecord.id)).all()
+        assert [key for key, _ in signed] == ["hr_confirm", "head_sign", "vp_opinion",
+                                              "gm_decision", "execution"]
+        assert signed[2].value == {"text": "退貨，客戶同意"}
+        assert signed[3].value == {"decision": "approve"}
     engine.dispose()

@@ -187,6 +187,15 @@ def test_steps_are_well_formed(chain: Chain) -> None:
         assert isinstance(step.role, Role) and isinstance(step.gives, Gives)
 
 
+@pytest.mark.parametrize("chain", list(CHAINS.values()), ids=list(CHAINS))
+def test_every_chain_can_be_withdrawn_until_one_of_its_own_steps(chain: Chain) -> None:
+    """Someone may strike an item out, up to a step of the chain that is neither its first
+    (that would end withdrawing before anyone could notice the mistake) nor its last."""
+    assert chain.withdrawn_by
+    assert chain.withdrawable_until is not None
+    assert 0 < chain.index(chain.withdrawable_until) < len(chain.steps) - 1
+
+
 def test_step_after_and_index() -> None:
     assert SHEET.step("head_sign").label == "責任部門負責人簽名"
     assert SHEET.after("hr_confirm") is SHEET.step("head_sign")

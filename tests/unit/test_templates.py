@@ -31,7 +31,7 @@ from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.reports import FineRow, TotalRow, fines_totals, sum_totals, table_columns, table_workbook
 from bot.sender import TEXT_BUDGET, visible_length
-from bot.services.chains import ChainStepView, ChainView, Signature
+from bot.services.chains import ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
 from bot.services.forms import FormScreen, asked_fields
@@ -417,6 +417,10 @@ def sheet_row(stage: str, *, item_id: int = 1, number: str = "P-2026-0001",
             text=HOSTILE))
         steps = [hr_done, *heads_done, vp_done, rejected,
                  chain_step(SHEET, "vp_opinion", round=1, due=NEXT_MORNING + timedelta(hours=5))]
+    elif stage == "withdrawn":  # HR struck it off after one head had signed: no step waits
+        return replace(ChainView(item_id, SHEET.key, SHEET.label, number, number, "withdrawn",
+                                 [hr_done, heads_done[0]], {"departments": ["production"]}, sheet_day),
+                       withdrawn=Withdrawal(HOSTILE, at + timedelta(hours=1), "不是賠款案件 " + HOSTILE))
     elif stage == "amended":  # the GM's assistant approved with changes; the desk carries it out
         steps = [hr_done, *heads_done, vp_done,
                  replace(gm, done=signature("助理小張", "gm_assistant", NEXT_MORNING + timedelta(hours=3),
@@ -451,6 +455,11 @@ def freight_slip(stage: str, *, item_id: int = 9, number: str = "F-2026-0001") -
         "honoured": signature("人事小何", "hr", at + timedelta(days=1), text="生產部已承擔"),
         "closed": signature("財務小周", "finance", at + timedelta(days=1, hours=1)),
     }
+    if stage == "withdrawn":  # the amount was wrong: struck out after two signatures
+        return ChainView(item_id, FREIGHT.key, FREIGHT.label, number, "P-2026-0001", "withdrawn",
+                         [chain_step(FREIGHT, key, department=HOSTILE if key == "bearer_sign" else None,
+                                     done=signers[key]) for key in keys[:2]], data,
+                         withdrawn=Withdrawal("李小明", at + timedelta(hours=1), "金額填錯\n" + HOSTILE))
     done = {"new": 0, "signed": 2, "paid": 4, "done": 6}[stage]
     steps = [chain_step(FREIGHT, key, department=HOSTILE if key == "bearer_sign" else None,
                         due=at + timedelta(hours=2 * (i + 1)), done=signers[key])
@@ -488,7 +497,7 @@ def signed_hostile(step: ChainStepView) -> bool:
 
 # What bot/services/chains.py, sheets.py and freight.py write to the audit log.
 CHAIN_ACTIONS = ("chain_step_done", "chain_done", "chain_warning", "chain_breached", "sheet_listed",
-                 "marked_crx", "unmarked_crx", "freight_opened", "chain_no_actor")
+                 "marked_crx", "unmarked_crx", "freight_opened", "chain_no_actor", "chain_withdrawn")
 CHAIN_STEP_KEYS = tuple(step.key for chain in CHAINS.values() for step in chain.steps)
 CHAIN_HISTORY = [
     HistoryItem(FILED_AT, "marked_crx", HOSTILE, {}),
@@ -510,6 +519,8 @@ CHAIN_HISTORY = [
                 {"chain": "freight", "item": 9, "step": "cash_collected", "department": None,
                  "role": "order_follower", "round": 0, "amount_cents": FREIGHT_AMOUNT_CENTS}),
     HistoryItem(FILED_AT + timedelta(days=5), "chain_done", None, {"chain": "freight", "item": 9}),
+    HistoryItem(FILED_AT + timedelta(days=5, hours=1), "chain_withdrawn", HOSTILE,
+                {"chain": "freight", "item": 10, "number": "F-2026-0002", "reason": "金額填錯 " + HOSTILE}),
 ]
 def worst_row(item_id: int = 1, rounds: int = 6) -> ChainView:
     """A sheet row at its longest: every text typed at the 2,000-character limit, long names,
@@ -531,8 +542,8 @@ def worst_row(item_id: int = 1, rounds: int = 6) -> ChainView:
                      "open", steps, {}, SHEET_DAY)
 
 
-SHEET_STAGES = ("new", "heads", "vp", "rejected", "amended", "done")
-FREIGHT_STAGES = ("new", "signed", "paid", "done")
+SHEET_STAGES = ("new", "heads", "vp", "rejected", "amended", "done", "withdrawn")
+FREIGHT_STAGES = ("new", "signed", "paid", "done", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -1039,7 +1050,20 @@ def build_cases() -> list[Case]:
     add("chains.sheet_status", False, "empty", sheet=sheet_view(confirmed=True))
     add("chains.crx_marked", False, "on", number="P-2026-0001", on=True)
     add("chains.crx_marked", False, "off", number="P-2026-0001", on=False)
-    add("errors.crx_on_sheet", number="P-2026-0001", day="2026-11-27")
+    add("chains.crx_marked", False, "off and struck off the sheet", number="P-2026-0001", on=False,
+        struck_off=sheet_row("withdrawn"))
+    for item in (sheet_row("withdrawn"), freight_slip("withdrawn")):
+        add("chains.withdrawn", True, item.chain, item=item)
+        assert item.withdrawn is not None
+        add("chains.withdrawal", True, item.chain, w=item.withdrawn)
+    add("errors.chain_withdrawn", number="F-2026-0001")
+    for status in ("done", "withdrawn"):
+        add("errors.chain_not_open", False, status, number="F-2026-0001", status=status)
+    add("errors.chain_too_late_to_withdraw", number="F-2026-0001", label="跟單員向財務領款")
+    add("errors.freight_cancel_usage")
+    add("errors.sheet_rows_withdrawn", day=SHEET_DAY)
+    add("errors.freight_cancel_not_allowed")
+    add("errors.no_such_slip", True, "", number=HOSTILE)
     # The longest each message can get: 2,000-character texts, many rounds, many rows.
     worst = worst_row()
     for name, params in (("your_turn", {"item": worst, "step": "vp_opinion", "label": "分管副總綜合處理意見",
