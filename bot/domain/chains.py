@@ -83,9 +83,10 @@ class Chain:
     # The complainant hears of every stage (rule 一.4: the outcome of their case).
     tells_complainant: bool = False
     # Not in the rule book, but paper has it too: an item opened by mistake (a wrong amount,
-    # a case marked by mistake) is struck out, with a reason, by these roles, until the step
-    # `withdrawable_until` is done: after it money has moved or the GM has ruled, and a
-    # correction goes through them.
+    # a case marked by mistake) is struck out, with a reason, by these roles, until it has
+    # gone past the step `withdrawable_until`: after it money has moved or the GM's approval
+    # is being carried out, and a correction goes through them. (A rejection sends the item
+    # back before that step, so it can be withdrawn again.)
     withdrawn_by: tuple[Role, ...] = ()
     withdrawable_until: str | None = None
 
@@ -99,6 +100,9 @@ class Chain:
         """The step that follows `key`; None when `key` is the last."""
         index = self.index(key)
         return self.steps[index + 1] if index + 1 < len(self.steps) else None
+
+    def steps_after(self, key: str) -> tuple[str, ...]:
+        return tuple(step.key for step in self.steps[self.index(key) + 1:])
 
     def index(self, key: str) -> int:
         for i, step in enumerate(self.steps):

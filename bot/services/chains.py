@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db, to_db
@@ -378,7 +378,10 @@ class Chains:
             if row.done_at is not None or from_db(row.started_at) > now:
                 continue
             role = await self._role_of(session, item, row, actor_id)
-            await self._complete(session, item, row, actor_id, role, {}, now)
+            try:
+                await self._complete(session, item, row, actor_id, role, {}, now)
+            except Gone:  # withdrawn or signed since the rows were read: the others still count
+                continue
             signed += 1
         return signed
 
@@ -502,9 +505,9 @@ class Chains:
         actor = await person(session, self.ctx, actor_id)
         assert actor is not None
         until = chain.withdrawable_until
-        too_late = select(ChainStepRecord.id).where(
-            ChainStepRecord.item_id == item.id, ChainStepRecord.step_key == until,
-            ChainStepRecord.done_at.is_not(None))
+        too_late = select(ChainStepRecord.id).where(  # the item has gone past `until`
+            ChainStepRecord.item_id == item.id,
+            ChainStepRecord.step_key.in_(chain.steps_after(until) if until else ()))
         # One conditional statement: a step done meanwhile by someone else wins.
         claimed = await session.execute(
             update(ChainItem).where(ChainItem.id == item.id, ChainItem.status == "open",
@@ -525,6 +528,8 @@ class Chains:
             DeadlineEvent.chain_step_id.in_([row.id for row in waiting]),
             DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
             .values(cancelled_at=to_db(now)))
+        await session.execute(delete(PendingInput).where(  # a half-typed answer to it ends too
+            PendingInput.purpose == CHAIN_INPUT, PendingInput.ref_id.in_([row.id for row in waiting])))
         record(session, now, item.complaint_id, actor_id, "chain_withdrawn", chain=item.chain,
                item=item.id, number=number, reason=reason)
         view = await self.view(session, item)
@@ -535,7 +540,9 @@ class Chains:
         hr = await hr_chat(session, self.ctx)
         if hr is not None:
             told.add(hr)
-        if chain.tells_complainant:
+        if item.opened_by is not None:  # the follower who wrote the slip
+            told.add(item.opened_by)
+        if chain.tells_complainant and view.steps:  # they heard of a stage already
             complaint = await session.get(Complaint, item.complaint_id)
             if complaint is not None:
                 told.add(complaint.complainant_id)

@@ -222,7 +222,8 @@ class Sheets:
             if action == "c":
                 rows = await self._rows(session, sheet.id, "hr_confirm")
                 if not rows:
-                    if await self._rows(session, sheet.id, "hr_confirm", WITHDRAWN):
+                    if sheet.confirmed_at is None \
+                            and await self._rows(session, sheet.id, "hr_confirm", WITHDRAWN):
                         raise Refused("errors.sheet_rows_withdrawn", day=sheet.day)
                     raise Refused("errors.chain_step_done")
                 await self.chains.sign_many(session, rows, actor_id, now)  # HR only
@@ -285,7 +286,7 @@ class Sheets:
     async def mark(self, actor_id: int, args: list[str]) -> CrxMarked:
         """/crx <number> [off [reason]]: HR says a case is (or, correcting a wrong match, is
         not) a compensation / return / exchange case. A case already on a sheet is struck
-        off it too, until the GM has ruled on it (SHEET.withdrawable_until)."""
+        off it too, unless the GM has approved it (SHEET.withdrawable_until)."""
         if not args or (len(args) >= 2 and args[1].casefold() not in OFF_WORDS) \
                 or (len(args) == 1 and args[0].casefold() in OFF_WORDS):
             raise Refused("errors.crx_usage")
@@ -313,7 +314,8 @@ class Sheets:
                 struck_off = await self.chains.withdraw(session, row, actor_id, reason, now)
             if complaint.is_crx != on:
                 complaint.is_crx = on
-                record(session, now, complaint.id, actor_id, "marked_crx" if on else "unmarked_crx")
+                record(session, now, complaint.id, actor_id, "marked_crx" if on else "unmarked_crx",
+                       **({"reason": reason} if reason else {}))
                 queue_action(session, now, "refresh_card", complaint.id)
             return CrxMarked(complaint.number or "", on, struck_off)
 

@@ -268,7 +268,7 @@ class ChainItem(Base):
     number: Mapped[str | None] = mapped_column(String(20), unique=True)  # freight: F-2026-0001
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     sheet_id: Mapped[int | None] = mapped_column(ForeignKey("sheets.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open / done
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open / done / withdrawn
     # Freight: {"amount_cents", "carrier", "waybill", "bearer"} as written on the slip.
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     opened_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -662,10 +662,18 @@ async def test_a_slip_opened_by_mistake_is_withdrawn_with_its_reason(
     assert "已經撤回" in await refused(fake, logi_head, prompt, logi_head.button(prompt, ":s"))
     await fake.wait_edit(card, contains="🚫 已撤回")
     # Its warning and deadline pass in silence; nothing waits on the head.
+    events_of_slip = select(DeadlineEvent).where(DeadlineEvent.chain_step_id.in_(
+        select(ChainStepRecord.id).join(ChainItem, ChainStepRecord.item_id == ChainItem.id)
+        .where(ChainItem.number == slip)))
+    async with runtime.ctx.sessions() as session:
+        events = list(await session.scalars(events_of_slip))
+    assert events and all(e.cancelled_at is not None and e.fired_at is None for e in events)
     since_logi = logi_head.mark()
     clock.jump_to(clock.now() + timedelta(hours=3))
     await fake.wait_idle(quiet=1.5)
     assert logi_head.inbox()[since_logi:] == []
+    async with runtime.ctx.sessions() as session:
+        assert all(e.fired_at is None for e in await session.scalars(events_of_slip))
     await logi_head.say("/freight", expect="沒有等你處理的運費單")
     await follower.say(f"/freight cancel {slip} 再撤一次", expect="已經撤回")
 
@@ -680,15 +688,16 @@ async def test_a_slip_opened_by_mistake_is_withdrawn_with_its_reason(
     await write(follower, prompt, "88")
     refusal = await hr_head.say(f"/freight cancel {right_slip} 重複", expect="不能再撤回")
     assert "跟單員向財務領款" in text_of(refusal)
+    # HR may withdraw a slip too; the follower who wrote it hears of it.
+    await open_slip(follower, logi_head, "66")
+    since = follower.mark()
+    await hr_head.say(f"/freight cancel F-{year}-0003 重複開單", expect="已撤回")
+    told = await follower.next_message(since, "已撤回")
+    assert f"F-{year}-0003" in text_of(told) and "重複開單" in text_of(told)
 
     async with runtime.ctx.sessions() as session:
         items = {i.number: i for i in await session.scalars(select(ChainItem))}
-        pending = await session.scalar(select(func.count()).select_from(DeadlineEvent).where(
-            DeadlineEvent.chain_step_id.in_(select(ChainStepRecord.id).where(
-                ChainStepRecord.item_id == items[slip].id)),
-            DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None)))
     assert items[slip].status == "withdrawn" and items[right_slip].status == "open"
-    assert pending == 0
     # The export keeps the withdrawn slip, with who struck it out and why; /show names it.
     await hr_head.say("/freight_xlsx", expect="退貨運費單")
     month = clock.now().astimezone(ZONE).strftime("%Y-%m")
@@ -721,19 +730,52 @@ async def test_hr_strikes_a_case_off_the_sheet_it_is_on(
     told = await sales.next_message(since_sales, "已撤回")
     assert NUMBER in text_of(told) and "客戶已撤銷要求" in text_of(told)
     assert "已撤回" in await refused(fake, prod_head, to_sign, prod_head.button(to_sign, "sh:"))
-    status = await hr_head.say(f"/sheet {evening.date().isoformat()}", expect="已撤回")
-    assert "🚫" in text_of(status)
+    status = await hr_head.say(f"/sheet {evening.date().isoformat()}", expect="各簽名見 XLSX")
+    assert f"🚫 #{NUMBER} 永輝超市：已撤回" in text_of(status)
     rows = await xlsx_rows(fake, HR_HEAD, f"sheet-{evening.date().isoformat()}.xlsx", count=2)
     assert "已撤回" in rows[2][-1] and "客戶已撤銷要求" in rows[2][-1]
     await hr.say(f"/crx {NUMBER} off", expect="已取消")  # again: already off, nothing to strike
 
-    # Nothing more is asked of anyone: the next morning passes in silence.
-    since_vp, since_prod = vp.mark(), prod_head.mark()
+    # The head's deadline passes in silence.
+    since_prod = prod_head.mark()
     clock.jump_to(clock.next_local(time(9, 0)) + timedelta(minutes=30))
     await fake.wait_idle(quiet=1.5)
-    assert vp.inbox()[since_vp:] == [] and prod_head.inbox()[since_prod:] == []
+    assert prod_head.inbox()[since_prod:] == []
 
     # Marked again, it is on that evening's sheet.
     await hr.say(f"/crx {NUMBER}", expect="已把")
     _, sheet = await sheet_at_evening(clock, hr_head)
     assert NUMBER in text_of(sheet)
+
+
+async def test_a_case_the_gm_sent_back_can_still_be_struck_off(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """After a GM rejection the case is back with the vice-president, not yet approved: HR may
+    still strike it off. The VP, asked again, is told and his button is refused."""
+    more = add_people(fake)
+    clock = MovableClock()
+    await start_bot(clock=clock, **chain_config())
+    hr, hr_head, prod_head, vp, gm = (people["hr"], people["hr_head"], people["prod_head"],
+                                      people["vp"], more["gm"])
+    await start_all(fake, [hr_head, prod_head, vp, gm, more["gm_assistant"], people["sales"]])
+    await answered_return_case(fake, people)
+    _, sheet = await sheet_at_evening(clock, hr_head)
+    await confirm(hr_head, sheet, prod_head)
+    since_vp = vp.mark()
+    clock.jump_to(clock.next_local(time(9, 0)) + timedelta(seconds=1))
+    prompt = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    since_gm = gm.mark()
+    await write(vp, prompt, "退貨並補償 500 元")
+    decide = await gm.next_message(since_gm, "總經理意見")
+    since_vp = vp.mark()
+    await gm.press(decide, gm.button(decide, ":r"), expect="否決的原因")
+    await gm.say("補償太高", expect="已記錄")
+    again = await vp.next_message(since_vp, "分管副總綜合處理意見")
+
+    since_vp, since_gm = vp.mark(), gm.mark()
+    await hr.say(f"/crx {NUMBER} off 客戶改為自行處理", expect="撤下")
+    told = await vp.next_message(since_vp, "已撤回")
+    assert "客戶改為自行處理" in text_of(told)
+    assert "已經撤回" in await refused(fake, vp, again, vp.button(again, ":t"))
+    await fake.wait_idle(quiet=1.0)
+    assert gm.inbox()[since_gm:] == []  # he was asked nothing in this round
