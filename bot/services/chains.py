@@ -61,6 +61,7 @@ WITHDRAWN = "withdrawn"  # ChainItem.status besides "open" and "done"
 CHAIN_INPUT = "chain_input"  # PendingInput purpose: the text, amount or reason a step needs
 FREIGHT_FORM = "freight_form"  # PendingInput purpose: a slip being written (bot.services.freight)
 MAX_TEXT = 2000
+MAX_REASON = 200  # why an item was withdrawn
 
 
 class Gone(Refused):
@@ -493,11 +494,20 @@ class Chains:
                     return True
         return False
 
+    @staticmethod
+    def withdrawal_reason(words: list[str]) -> str:
+        """The reason typed after a withdrawing command, cleaned ("" when none)."""
+        reason = clean_text(" ".join(words))
+        if len(reason) > MAX_REASON:
+            raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
+        return reason
+
     async def withdraw(self, session: AsyncSession, item: ChainItem, actor_id: int, reason: str,
                        now: datetime) -> ChainView:
         """Strike the item out: nothing more is asked of anyone, its deadlines are cancelled,
-        and those it was waiting on (and HR, and a sheet row's complainant) are told. The
-        signatures given stay, as on paper. The caller has checked may_withdraw."""
+        and those it was waiting on (and HR, the slip's writer, a sheet row's complainant)
+        are told. The signatures given stay, as on paper. The caller has checked
+        may_withdraw."""
         chain = chain_of(item.chain)
         number = await self._number(session, item)
         if item.status != "open":

@@ -40,7 +40,6 @@ from bot.store.models import (
 
 CARRIER_MAX = 50
 WITHDRAW_WORDS = ("cancel", "withdraw", "撤回", "取消")  # /freight cancel <slip> <reason>
-REASON_MAX = 200
 WAYBILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
 
 
@@ -155,13 +154,9 @@ class Freight:
     async def withdraw(self, actor_id: int, args: list[str]) -> ChainView:
         """Strike out a slip opened by mistake (a wrong amount, the wrong case), with the
         reason, until the follower has collected the cash (FREIGHT.withdrawable_until)."""
-        if len(args) < 3:
-            raise Refused("errors.freight_cancel_usage")
-        reason = clean_text(" ".join(args[2:]))
+        reason = self.chains.withdrawal_reason(args[2:])
         if not reason:
             raise Refused("errors.freight_cancel_usage")
-        if len(reason) > REASON_MAX:
-            raise Refused("errors.too_long", max=REASON_MAX, length=len(reason))
         async with self.ctx.transaction() as session:
             item = await session.scalar(select(ChainItem).where(
                 ChainItem.chain == FREIGHT.key, ChainItem.number == args[1].strip().upper()))

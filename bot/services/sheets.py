@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import to_db
 from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
-from bot.domain.validation import clean_text
 from bot.domain.workflow import Status
 from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
 from bot.reports import table_columns, table_workbook
@@ -50,7 +49,6 @@ DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
 LOOK_BACK = timedelta(days=7)
 MAX_HOLIDAY_RUN = 15  # the longest run of days off to look back over (Spring Festival)
 OFF_WORDS = ("off", "取消", "否")  # /crx <number> off
-MAX_REASON = 200
 
 
 @dataclass(frozen=True)
@@ -291,9 +289,7 @@ class Sheets:
                 or (len(args) == 1 and args[0].casefold() in OFF_WORDS):
             raise Refused("errors.crx_usage")
         number, on = args[0], len(args) == 1
-        reason = clean_text(" ".join(args[2:]))
-        if len(reason) > MAX_REASON:
-            raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
+        reason = self.chains.withdrawal_reason(args[2:])
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             actor = await person(session, self.ctx, actor_id)

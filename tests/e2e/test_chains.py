@@ -653,6 +653,7 @@ async def test_a_slip_opened_by_mistake_is_withdrawn_with_its_reason(
     await follower.say(f"/freight cancel {slip}", expect="用法：/freight cancel")  # no reason
     await logi_head.say(f"/freight cancel {slip} 不想簽", expect="只有客服跟單員或人力資源部")
     await follower.say(f"/freight cancel F-{year}-0099 填錯", expect="找不到運費單")
+    await follower.say(f"/freight cancel {slip} " + "填" * 201, expect="太長了：201 個字，最多 200 個字")
     since_logi, since_hr = logi_head.mark(), hr_head.mark()
     done = await follower.say(f"/freight cancel {slip.lower()} 金額填錯，應為 88 元", expect="已撤回")
     assert slip in text_of(done) and "金額填錯" in text_of(done)
