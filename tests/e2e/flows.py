@@ -88,8 +88,7 @@ async def press_in_group(fake: FakeTelegram, actor: Actor, message: dict[str, An
     await card_offers(fake, message, data, group)
     before = len(fake.bot_messages(group))
     fake.press(actor.id, message, data)
-    return await fake.wait_for(lambda: fake.bot_messages(group)[before:] and
-                               fake.bot_messages(group)[before],
+    return await fake.wait_for(lambda: next(iter(fake.bot_messages(group)[before:]), None),
                                message=f"a bot message in the group after pressing {data}")
 
 

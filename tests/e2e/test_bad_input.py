@@ -95,8 +95,7 @@ async def test_buttons_of_an_old_form_change_nothing(bot: Runtime, fake: FakeTel
     step = await sales.say("/product", expect="第 1/8 步")
     await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
     query_id = fake.press(sales.id, old_step, sales.button(old_step, ":back"))
-    answer = await fake.wait_for(lambda: next(
-        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    answer = await fake.callback_answer(query_id)
     assert answer["show_alert"] and "/product" in answer["text"], answer
     async with bot.ctx.sessions() as session:
         draft = await session.scalar(select(Draft))

@@ -141,8 +141,7 @@ async def refused(fake: FakeTelegram, actor: Actor, message: dict[str, Any], dat
     bot answers with an alert; returns its text."""
     own_chat = message["chat"]["id"] == actor.id or message["chat"]["type"] != "private"
     query_id = fake.press(actor.id, message, data) if own_chat else fake.press_forged(actor.id, data)
-    answer = await fake.wait_for(lambda: next(
-        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    answer = await fake.callback_answer(query_id)
     assert answer["show_alert"], answer
     return str(answer["text"])
 
@@ -155,10 +154,11 @@ async def write(actor: Actor, prompt: dict[str, Any], text: str, expect: str = "
 
 async def xlsx_rows(fake: FakeTelegram, chat_id: int, filename: str, count: int = 1) -> list[list[Any]]:
     """The rows of the `count`-th file called `filename` sent to the chat, opened again."""
-    documents = await fake.wait_for(lambda: (found := [
-        d for d in fake.documents(chat_id) if d["filename"] == filename]) and len(found) >= count
-        and found, message=f"{filename} number {count} in chat {chat_id}")
-    document = documents[count - 1]
+    def nth() -> dict[str, Any] | None:
+        found = [d for d in fake.documents(chat_id) if d["filename"] == filename]
+        return found[count - 1] if len(found) >= count else None
+
+    document = await fake.wait_for(nth, message=f"{filename} number {count} in chat {chat_id}")
     book = load_workbook(BytesIO(document["data"]))
     return [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
 
@@ -359,8 +359,7 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     await finance.press(prompt, close, expect="已記錄")
     # A signature is given once: the same data again (the button is gone) is refused.
     query_id = fake.press_forged(finance.id, close)
-    answer = await fake.wait_for(lambda: next(
-        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    answer = await fake.callback_answer(query_id)
     assert "已經完成" in str(answer["text"])
 
     async with runtime.ctx.sessions() as session:
@@ -385,8 +384,7 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     await people["outsider"].say("/freight_xlsx", expect="人力資源部、財務部")
     # Data no button carries is refused, whoever sends it.
     query_id = fake.press_forged(finance.id, f"cs:{steps[-1].id}:am")
-    answer = await fake.wait_for(lambda: next(
-        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    answer = await fake.callback_answer(query_id)
     assert answer["show_alert"] and "失效" in str(answer["text"])
 
 

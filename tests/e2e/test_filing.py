@@ -110,8 +110,7 @@ async def test_accept_pressed_by_someone_outside_the_order_desk(
     card = await file_and_post(fake, people)
     for intruder in (SALES, people["sales_head"].id, people["prod_head"].id):
         query_id = fake.press(intruder, card, "st:1:accept:order_desk")
-        answer = await fake.wait_for(lambda q=query_id: next(
-            (a for a in fake.callback_answers if a["callback_query_id"] == q), None))
+        answer = await fake.callback_answer(query_id)
         assert answer["show_alert"] and "打單部" in answer["text"]
     await fake.wait_idle()
     assert fake.edit_count(card) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -31,14 +32,16 @@ async def accept_and_publish(fake: FakeTelegram, people: dict[str, Actor], card:
     assert "工藝流程信息" in text_of(prompt)
     picker = await say_in_thread(fake, desk, card, "注塑→灌裝→封蓋；批次 B-1120", group,
                                  reply_to=prompt, expect="勾選")
+    def ticked(index: int) -> Callable[[], bool]:
+        return lambda: "☑️" in str(fake.buttons(picker)[index][0])
+
     for tick in ticks:
         fake.press(desk.id, picker, f"pk:1:t{tick}")
-        await fake.wait_for(lambda t=tick: "☑️" in str(fake.buttons(picker)[t][0]))
+        await fake.wait_for(ticked(tick))
     fake.press(desk.id, picker, "pk:1:ok")
     await fake.wait_bot_message(group, contains="已交給")
     # The card is redrawn after the notices (they have the group's message slots first).
-    await fake.wait_for(lambda: "st:1:answer" in str(fake.buttons(
-        fake.message(group, card["message_id"]))))
+    await fake.wait_for(lambda: "st:1:answer" in str(fake.buttons(card)))  # its state now
 
 
 async def answer_product(fake: FakeTelegram, actor: Actor, card: dict[str, Any], department: str,
@@ -60,6 +63,7 @@ async def test_product_path_with_two_departments_answering(
     await people["prod_head"].next_message(since_prod, "已交給 生產部")
     await people["purch_head"].next_message(since_purch, "已交給 採購部")
     card_now = fake.message(FORUM, card["message_id"])
+    assert card_now is not None
     assert [data for _, data in fake.buttons(card_now)] == [
         "st:1:answer:production", "st:1:answer:purchasing"]
 
@@ -168,11 +172,11 @@ async def test_wrong_department_cannot_answer_and_comments_are_not_answers(
     card = await file_and_post(fake, people)
     await accept_and_publish(fake, people, card, ticks=[0])
     card_now = fake.message(FORUM, card["message_id"])
+    assert card_now is not None
     thread = card["message_thread_id"]
     # 採購部 presses 生產部's button: refused, told who may answer.
     query_id = fake.press(people["purch_head"].id, card_now, "st:1:answer:production")
-    answer = await fake.wait_for(lambda: next(
-        (a for a in fake.callback_answers if a["callback_query_id"] == query_id), None))
+    answer = await fake.callback_answer(query_id)
     assert answer["show_alert"] and "生產部" in answer["text"]
     # /answer from the wrong department: told who may.
     reply = await say_in_thread(fake, people["purch_head"], card, "/answer", expect="生產部")

@@ -233,6 +233,7 @@ async def test_deleted_topic_and_card_are_recreated_on_the_next_card_refresh(
     mark = fake.mark()
     async with bot.ctx.transaction() as session:
         row = queue_action(session, bot.ctx.now(), "refresh_card", 1)
+        assert row is not None
         await session.flush()
         ids = [row.id]
     new_card = await fake.wait_bot_message(FORUM, contains=f"#P-{YEAR}-0001", after=mark)

@@ -611,6 +611,12 @@ class FakeTelegram:
                                      + self.dump())
             await asyncio.sleep(0.01)
 
+    async def callback_answer(self, query_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The bot's answerCallbackQuery for this press, once it has come."""
+        return await self.wait_for(lambda: next(
+            (a for a in self.callback_answers if a["callback_query_id"] == query_id), None),
+            timeout, message=f"the answer to callback query {query_id}")
+
     async def wait_bot_message(self, chat_id: int, thread_id: int | None = None, *,
                                contains: str | None = None, timeout: float = 10.0,
                                after: int | Message | Mark | None = None) -> Message:

@@ -151,6 +151,7 @@ def test_every_rejection_goes_back_to_an_earlier_step() -> None:
                  if step.on_reject is not None]
     assert rejecting, "no step can reject: the GM's decision should"
     for chain, step in rejecting:
+        assert step.on_reject is not None
         assert chain.index(chain.step(step.on_reject).key) < chain.index(step.key), step.key
         # Only a decision can be a rejection (bot/services/chains.py: Decision.REJECT).
         assert step.gives is Gives.DECISION, step.key

@@ -17,7 +17,7 @@ WORKING = SlaPolicy.build(WorkingCalendar(SHANGHAI))
 
 
 def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc, arg-type]
 
 
 def test_rule_book_defaults() -> None:

@@ -271,7 +271,7 @@ OWED = [
 ]
 
 # The answers a complainant is sent (outcome.answers items), as handling.py builds them.
-PRODUCT_ITEMS = [
+PRODUCT_ITEMS: list[dict[str, Any]] = [
     {"step": "answer", "parts": {"assessment": HOSTILE, "opinion": "同意退貨\n<u>並賠償</u>"},
      "department": HOSTILE, "who": HOSTILE},
     {"step": "answer", "parts": {"assessment": "包裝破損", "opinion": "換貨"},
@@ -1057,8 +1057,8 @@ def build_cases() -> list[Case]:
         assert item.withdrawn is not None
         add("chains.withdrawal", True, item.chain, w=item.withdrawn)
     add("errors.chain_withdrawn", number="F-2026-0001")
-    for status in ("done", "withdrawn"):
-        add("errors.chain_not_open", False, status, number="F-2026-0001", status=status)
+    for item_status in ("done", "withdrawn"):
+        add("errors.chain_not_open", False, item_status, number="F-2026-0001", status=item_status)
     add("errors.chain_too_late_to_withdraw", number="F-2026-0001", label="跟單員向財務領款")
     add("errors.freight_cancel_usage")
     add("errors.sheet_rows_withdrawn", day=SHEET_DAY)
