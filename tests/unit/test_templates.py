@@ -1694,6 +1694,11 @@ def test_en_glosses_every_chain_step(chain: Chain) -> None:
         item = ChainView(1, chain.key, chain.label, "P-2026-0001", "P-2026-0001", "open",
                          [chain_step(chain, step.key)])
         assert step.label not in texts.plain("en", "reports.chain_status", item=item)
+        for refusal, params in (("chain_not_yours", {"step": step.label, "role": step.role.value,
+                                                     "department": ""}),
+                                ("chain_too_late_to_withdraw", {"number": "F-2026-0001",
+                                                                "label": step.label})):
+            assert step.label not in texts.plain("en", f"errors.{refusal}", **params), refusal
 
 
 @pytest.mark.parametrize("locale", LOCALES)
