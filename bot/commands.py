@@ -5,7 +5,10 @@ One list feeds both /help and the command menus Telegram shows (set per scope).
 
 from __future__ import annotations
 
+from bot.services.context import AppContext
+from bot.services.freight import Freight
 from bot.services.people import Person
+from bot.services.sheets import Sheets
 
 # Everyone, in the private chat.
 PRIVATE_ANYONE = ("start", "whoami", "join", "help")
@@ -21,13 +24,33 @@ FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid", "sheet", 
 FINES_HEAD = ("fund", "fines", "fines_xlsx", "sheet")
 
 
-def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr") -> tuple[str, ...]:
+def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr",
+                 sees_sheets: bool = False, exports_freight: bool = False) -> tuple[str, ...]:
+    """The commands, in menu order. `sees_sheets` and `exports_freight` are rights held
+    through a role rather than a department (the GM, a VP, the order desk, finance)."""
     if not private:
         return GROUP_ADMIN if person is not None and person.is_admin else GROUP_MEMBER
-    if person is None or not (person.is_member or person.is_admin):
+    if person is None:
         return PRIVATE_ANYONE
     if person.is_admin or person.department_key == hr_department:
-        return (*PRIVATE_MEMBER[:-1], *FINES_HR, "help")
-    if person.is_head:
-        return (*PRIVATE_MEMBER[:-1], *FINES_HEAD, "help")
-    return PRIVATE_MEMBER
+        names: tuple[str, ...] = (*PRIVATE_MEMBER[:-1], *FINES_HR)
+    elif person.is_head:
+        names = (*PRIVATE_MEMBER[:-1], *FINES_HEAD)
+    elif person.is_member:
+        names = PRIVATE_MEMBER[:-1]
+    else:
+        names = PRIVATE_ANYONE[:-1]
+    by_role = (*(("sheet",) if sees_sheets else ()), *(("freight_xlsx",) if exports_freight else ()))
+    return (*names, *(name for name in by_role if name not in names), "help")
+
+
+async def commands_of(ctx: AppContext, person: Person | None, *, private: bool) -> tuple[str, ...]:
+    """commands_for with the role rights read from the database, as the commands check them."""
+    hr = ctx.settings.routing.service_intake
+    if person is None or not private:
+        return commands_for(person, private=private, hr_department=hr)
+    async with ctx.sessions() as session:
+        sees_sheets = await Sheets(ctx).may_see(session, person.id)
+        exports_freight = await Freight(ctx).may_export(session, person.id)
+    return commands_for(person, private=True, hr_department=hr, sees_sheets=sees_sheets,
+                        exports_freight=exports_freight)

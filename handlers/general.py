@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import views
-from bot.commands import commands_for
+from bot.commands import commands_of
 from bot.domain.fields import ComplaintKind
 from bot.outbox import Button
 from bot.services.complaints import Complaints
@@ -73,8 +73,7 @@ async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    names = commands_for(person, private=is_private(update),
-                         hr_department=ctx.settings.routing.service_intake)
+    names = await commands_of(ctx, person, private=is_private(update))
     commands = [(name, ctx.texts.plain(person.language, f"commands.{name}")) for name in names]
     await reply(update, ctx.texts.html(person.language, "general.help", person=person,
                                        commands=commands))

@@ -651,23 +651,52 @@ class ChainNotices:
             queue_action(session, now, "refresh_card", item.complaint_id)
             return True
         view = await self.chains.view(session, item)
+        others = await self._same_notice_on_sheet(session, event, item, row, step, now) \
+            if step.per_sheet else []
         params = {"item": view, "label": step.label, "due": self.chains.local(row.due_at),
                   "department": await department_name(session, row.department_key),
-                  "late": late}
+                  "late": late, "others": others}
         record(session, now, item.complaint_id, None,
                "chain_warning" if event.kind == "warning" else "chain_breached",
                chain=item.chain, item=item.id, step=step.key, department=row.department_key or None)
         template = "chains.warning" if event.kind == "warning" else "chains.breach"
         extra = {"left": timedelta(seconds=event.before_seconds)} if event.kind == "warning" else {}
-        for uid, _role in await self.chains.actors(session, item, row):
+        actors = [uid for uid, _role in await self.chains.actors(session, item, row)]
+        for uid in actors:
             lang = await language_of(session, self.ctx, uid)
             queue_message(session, now, self.ctx.texts.html(lang, template, **params, **extra),
                           chat_id=uid)
         if event.kind == "breach":  # HR keeps the chains moving (rule 一.4), so HR hears too
             chat_id = await hr_chat(session, self.ctx)
-            if chat_id is not None:
+            if chat_id is not None and chat_id not in actors:  # not twice for HR's own step
                 lang = await language_of(session, self.ctx, chat_id)
                 queue_message(session, now, self.ctx.texts.html(lang, "chains.hr_breach", **params),
                               chat_id=chat_id)
         queue_action(session, now, "refresh_card", item.complaint_id)
         return True
+
+    async def _same_notice_on_sheet(self, session: AsyncSession, event: DeadlineEvent,
+                                    item: ChainItem, row: ChainStepRecord, step: ChainStep,
+                                    now: datetime) -> list[str]:
+        """A step done per sheet (HR's check, a head's signature) has a deadline row per
+        sheet row, all due together: the other rows' same notice is claimed here and named
+        in this one message, so a 20-row sheet warns once, not 20 times. Returns their
+        complaint numbers."""
+        siblings = list(await session.execute(
+            select(DeadlineEvent.id, Complaint.number)
+            .join(ChainStepRecord, DeadlineEvent.chain_step_id == ChainStepRecord.id)
+            .join(ChainItem, ChainStepRecord.item_id == ChainItem.id)
+            .join(Complaint, ChainItem.complaint_id == Complaint.id)
+            .where(ChainItem.sheet_id == item.sheet_id, ChainItem.status == "open",
+                   ChainStepRecord.step_key == step.key,
+                   ChainStepRecord.department_key == row.department_key,
+                   ChainStepRecord.done_at.is_(None), DeadlineEvent.id != event.id,
+                   DeadlineEvent.kind == event.kind,
+                   DeadlineEvent.before_seconds == event.before_seconds,
+                   DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
+            .order_by(ChainItem.id)))
+        if siblings:  # this transaction already holds the write lock (the event's claim)
+            await session.execute(update(DeadlineEvent).where(
+                DeadlineEvent.id.in_([event_id for event_id, _ in siblings]))
+                .values(fired_at=to_db(now)))
+        return [number or "" for _, number in siblings]

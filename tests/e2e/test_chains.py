@@ -107,9 +107,10 @@ async def start_all(fake: FakeTelegram, actors: list[Actor]) -> None:
         await actor.say("/whoami")
 
 
-async def answered_return_case(fake: FakeTelegram, people: dict[str, Actor]) -> dict[str, Any]:
+async def answered_return_case(fake: FakeTelegram, people: dict[str, Actor],
+                               number: int = 1) -> dict[str, Any]:
     """A product complaint asking for 退貨, answered by production: a case for the sheet."""
-    card = await file_and_post(fake, people)
+    card = await file_and_post(fake, people, number=number)
     since = people["sales"].mark()
     await accept_and_publish(fake, people, card, ticks=[0])
     await answer_product(fake, people["prod"], card, "production", "封蓋機壓力不足", "同意退貨")
@@ -273,7 +274,9 @@ async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
     await start_bot(clock=clock, **chain_config(deadlines=deadlines))
     hr_head, prod_head = people["hr_head"], people["prod_head"]
     await start_all(fake, [hr_head, prod_head])
+    # Two cases on the sheet: each has its own deadline rows, but the head hears once.
     await answered_return_case(fake, people)
+    await answered_return_case(fake, people, number=2)
     _, sheet = await sheet_at_evening(clock, hr_head)
     since_prod = prod_head.mark()
     await confirm(hr_head, sheet, prod_head, sign=False)
@@ -282,14 +285,18 @@ async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
     clock.jump_to(confirmed + timedelta(minutes=5, seconds=5))
     warning = await prod_head.next_message(since_prod, "還剩")
     assert "責任部門負責人簽名" in text_of(warning) and "生產部" in text_of(warning)
+    assert f"P-{YEAR}-0001" in text_of(warning) and f"P-{YEAR}-0002" in text_of(warning)
     since_hr = hr_head.mark()
     clock.jump_to(confirmed + timedelta(minutes=10, seconds=5))
     breach = await prod_head.next_message(since_prod, "已逾期")
-    assert "責任部門負責人簽名" in text_of(breach)
+    assert "責任部門負責人簽名" in text_of(breach) and "同一張表還有 1 宗" in text_of(breach)
     told = await hr_head.next_message(since_hr, "逾期")
     assert "責任部門負責人簽名" in text_of(told) and "生產部" in text_of(told)
+    assert f"P-{YEAR}-0001" in text_of(told) and f"P-{YEAR}-0002" in text_of(told)
     await fake.wait_idle(quiet=1.0)
-    assert sum("已逾期" in text_of(m) for m in prod_head.inbox()) == 1
+    assert [sum(needle in text_of(m) for m in prod_head.inbox()[since_prod:])
+            for needle in ("還剩", "已逾期")] == [1, 1]
+    assert sum("逾期" in text_of(m) for m in hr_head.inbox()[since_hr:]) == 1
 
 
 async def test_freight_slip_through_six_steps_with_wrong_roles_refused(

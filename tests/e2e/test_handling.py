@@ -24,11 +24,11 @@ from tests.fakebot import FakeTelegram
 async def accept_and_publish(fake: FakeTelegram, people: dict[str, Actor], card: dict[str, Any],
                              ticks: list[int], group: int = FORUM) -> None:
     """打單部 accepts, publishes the process information and names the investigators."""
-    desk = people["desk"]
-    fake.press(desk.id, card, "st:1:accept:order_desk")
-    await fake.wait_bot_message(group, contains="已於")
+    desk, cid, thread = people["desk"], complaint_id(fake, card), card.get("message_thread_id")
+    fake.press(desk.id, card, f"st:{cid}:accept:order_desk")
+    await fake.wait_bot_message(group, thread, contains="已於")
     await fake.wait_edit(card, contains="✅ 受理")
-    prompt = await press_in_group(fake, desk, card, "st:1:publish_process:order_desk", group)
+    prompt = await press_in_group(fake, desk, card, f"st:{cid}:publish_process:order_desk", group)
     assert "工藝流程信息" in text_of(prompt)
     picker = await say_in_thread(fake, desk, card, "注塑→灌裝→封蓋；批次 B-1120", group,
                                  reply_to=prompt, expect="勾選")
@@ -36,17 +36,23 @@ async def accept_and_publish(fake: FakeTelegram, people: dict[str, Actor], card:
         return lambda: "☑️" in str(fake.buttons(picker)[index][0])
 
     for tick in ticks:
-        fake.press(desk.id, picker, f"pk:1:t{tick}")
+        fake.press(desk.id, picker, f"pk:{cid}:t{tick}")
         await fake.wait_for(ticked(tick))
-    fake.press(desk.id, picker, "pk:1:ok")
-    await fake.wait_bot_message(group, contains="已交給")
+    fake.press(desk.id, picker, f"pk:{cid}:ok")
+    await fake.wait_bot_message(group, thread, contains="已交給")
     # The card is redrawn after the notices (they have the group's message slots first).
-    await fake.wait_for(lambda: "st:1:answer" in str(fake.buttons(card)))  # its state now
+    await fake.wait_for(lambda: f"st:{cid}:answer" in str(fake.buttons(card)))  # its state now
+
+
+def complaint_id(fake: FakeTelegram, card: dict[str, Any]) -> str:
+    """The complaint's id, read from the st:<id>:… buttons on its card."""
+    return next(data.split(":")[1] for _, data in fake.buttons(card) if data.startswith("st:"))
 
 
 async def answer_product(fake: FakeTelegram, actor: Actor, card: dict[str, Any], department: str,
                          assessment: str, opinion: str, group: int = FORUM) -> None:
-    prompt = await press_in_group(fake, actor, card, f"st:1:answer:{department}", group)
+    prompt = await press_in_group(fake, actor, card,
+                                  f"st:{complaint_id(fake, card)}:answer:{department}", group)
     assert "質量鑒定結果" in text_of(prompt)
     ask = await say_in_thread(fake, actor, card, assessment, group, reply_to=prompt,
                               expect="處理意見")

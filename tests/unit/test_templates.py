@@ -1030,6 +1030,15 @@ def build_cases() -> list[Case]:
                 department=department, late=late)
             add("chains.hr_breach", hostile, tag, item=item, label=label, due=DUE_PAST,
                 department=department, late=late)
+    for count in (1, 40):  # the same notice on other rows of the sheet, named in one message
+        others = [f"P-2026-{i:04d}" for i in range(2, 2 + count)]
+        add("chains.also_on_sheet", False, f"{count} more", others=others)
+        add("chains.warning", False, f"{count} more rows", item=sheet_row("heads"),
+            label="責任部門負責人簽名", due=DUE_SOON, department="採購部", late=False,
+            left=timedelta(minutes=10), others=others)
+        for name in ("chains.breach", "chains.hr_breach"):
+            add(name, False, f"{count} more rows", item=sheet_row("heads"), label="責任部門負責人簽名",
+                due=DUE_PAST, department="採購部", late=False, others=others)
     add("chains.sheet_rows", True, sheet=SHEET_VIEW)
     add("chains.sheet_for_hr", True, "rolled over", sheet=SHEET_VIEW)
     add("chains.sheet_for_hr", True, "one row, nothing rolled over",
