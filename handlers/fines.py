@@ -10,7 +10,17 @@ from bot.services.fines import Fines
 from bot.services.people import Person
 from bot.services.reporting import summary_text
 from bot.store.models import Fine, PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, reply_document, sender_of, settle
+from handlers.common import (
+    app_ctx,
+    id_at,
+    is_private,
+    pressed,
+    refuse,
+    reply,
+    reply_document,
+    sender_of,
+    settle,
+)
 
 
 def changed(ctx: AppContext, person: Person, fines: Fines, fine: Fine) -> str:
@@ -76,7 +86,8 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             text = changed(ctx, person, fines, fine)
         else:
             await fines.ask_waive_reason(person.id, fine_id)
-            text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id)
+            text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id,
+                                  private=is_private(update))  # typed answers are read in private
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return

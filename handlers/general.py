@@ -23,7 +23,8 @@ DEEP_LINK_KINDS = {kind.value: kind for kind in ComplaintKind}
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every handler: the bot answers people in private chats and in the
-    workgroup only (plus /bind, which is how an admin names the workgroup)."""
+    workgroup only (plus /bind, which is how an admin names the workgroup, and the buttons
+    in HR's group)."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or user.is_bot:
         raise ApplicationHandlerStop
@@ -33,8 +34,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if await is_workgroup(app_ctx(context), chat.id):
         return
-    if chat.id == app_ctx(context).settings.fines.hr_chat_id:  # HR's group: its buttons work
-        return
+    if chat.id == app_ctx(context).settings.fines.hr_chat_id and update.callback_query:
+        return  # HR's own group (fines.hr_chat_id): the buttons on HR's notices work there
     message = update.effective_message
     text = message.text if message is not None and message.text else ""
     if text.split("@")[0].split(" ")[0] == "/bind":

@@ -254,7 +254,7 @@ class Chains:
         for uid, _role in actors:
             lang = await language_of(session, self.ctx, uid)
             queue_message(session, now, self.ctx.texts.html(
-                lang, "chains.your_turn", item=view, step=step.key, label=step.label,
+                lang, "chains.your_turn", item=view, label=step.label,
                 gives=step.gives.value, due=self.local(row.due_at)),
                 chat_id=uid, keyboard=self.buttons(lang, step, row.id))
 
@@ -368,7 +368,7 @@ class Chains:
         if not cleaned:
             raise Refused("errors.chain_text_empty")
         if len(cleaned) > MAX_TEXT:
-            raise Refused("errors.chain_text_too_long", max=MAX_TEXT, length=len(cleaned))
+            raise Refused("errors.too_long", max=MAX_TEXT, length=len(cleaned))
         return cleaned
 
     async def sign_many(self, session: AsyncSession, rows: list[tuple[ChainItem, ChainStepRecord]],
@@ -433,7 +433,7 @@ class Chains:
             item.status, item.closed_at = "done", to_db(now)
             record(session, now, item.complaint_id, None, "chain_done", chain=item.chain, item=item.id)
             return
-        departments = await self.departments_for(session, item, following)
+        departments = self.departments_for(item, following)
         started = now
         if following.starts is Starts.NEXT_MORNING and item.sheet_id is not None:
             sheet = await session.get(Sheet, item.sheet_id)
@@ -443,8 +443,8 @@ class Chains:
         for department_key in departments:
             await self.open(session, item, following, department_key, started, row.round, now)
 
-    async def departments_for(self, session: AsyncSession, item: ChainItem,
-                              step: ChainStep) -> list[str]:
+    @staticmethod
+    def departments_for(item: ChainItem, step: ChainStep) -> list[str]:
         """One row per responsible department for a per-department step, else one row."""
         if step.role is Role.BEARER_HEAD:
             return [str(item.data["bearer"])]
@@ -461,24 +461,24 @@ class Chains:
     async def _tell(self, session: AsyncSession, item: ChainItem, step: ChainStep, actor: Person,
                     now: datetime) -> None:
         """The complainant hears of each stage of their sheet row; `tells` roles are told."""
-        number = await self._number(session, item)
-        complaint = await session.get(Complaint, item.complaint_id)
-        assert complaint is not None
-        if chain_of(item.chain).tells_complainant:
-            complainant = await person(session, self.ctx, complaint.complainant_id)
+        tells_complainant = chain_of(item.chain).tells_complainant
+        if not tells_complainant and Role.HR not in step.tells:
+            return
+        view = await self.view(session, item)
+        if tells_complainant:
+            complaint = await session.get(Complaint, item.complaint_id)
+            complainant = await person(session, self.ctx, complaint.complainant_id) \
+                if complaint is not None else None
             if complainant is not None:
-                view = await self.view(session, item)
                 queue_message(session, now, self.ctx.texts.html(
-                    complainant.language, "chains.complainant_stage", item=view, step=step.key,
-                    label=step.label), chat_id=complainant.id)
-        if Role.HR in step.tells:
-            chat_id = await hr_chat(session, self.ctx)
-            if chat_id is not None:
-                view = await self.view(session, item)
-                lang = await language_of(session, self.ctx, chat_id)
-                queue_message(session, now, self.ctx.texts.html(
-                    lang, "chains.hr_told", item=view, label=step.label, who=actor.display_name,
-                    number=number), chat_id=chat_id)
+                    complainant.language, "chains.complainant_stage", item=view, label=step.label),
+                    chat_id=complainant.id)
+        chat_id = await hr_chat(session, self.ctx) if Role.HR in step.tells else None
+        if chat_id is not None:
+            lang = await language_of(session, self.ctx, chat_id)
+            queue_message(session, now, self.ctx.texts.html(
+                lang, "chains.hr_told", item=view, label=step.label, who=actor.display_name),
+                chat_id=chat_id)
 
     # --- withdrawing ----------------------------------------------------------------------
 

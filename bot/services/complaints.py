@@ -131,7 +131,8 @@ class Complaints:
         complaint.status = next_status(Status(complaint.status), Event.APPROVE).value
         complaint.approver_id = approver.id
         complaint.decided_at = to_db(now)
-        complaint.number = await self._next_number(session, ComplaintKind(complaint.kind), now)
+        complaint.number = await next_number(session, ComplaintKind(complaint.kind).number_prefix,
+                                             now.astimezone(self.ctx.settings.zone).year)
         record(session, now, complaint.id, approver.id, "approved", implicit=implicit,
                number=complaint.number)
         queue_action(session, now, "post_card", complaint.id)
@@ -140,15 +141,6 @@ class Complaints:
         queue_message(session, now, self.ctx.texts.html(
             complainant.language, "approval.approved", number=complaint.number,
             approver=approver.display_name, implicit=implicit), chat_id=complainant.id)
-
-    async def _next_number(self, session: AsyncSession, kind: ComplaintKind, now: datetime) -> str:
-        year = now.astimezone(self.ctx.settings.zone).year
-        counter = await session.get(NumberCounter, (kind.number_prefix, year))
-        if counter is None:
-            counter = NumberCounter(prefix=kind.number_prefix, year=year, last=0)
-            session.add(counter)
-        counter.last += 1
-        return complaint_number(kind.number_prefix, year, counter.last)
 
     async def ask_reject_reason(self, actor_id: int, complaint_id: int) -> None:
         async with self.ctx.transaction() as session:
@@ -366,3 +358,14 @@ def message_link(chat_id: int, thread_id: int | None, message_id: int) -> str | 
 
 
 __all__ = ["CardView", "Complaints", "HistoryItem", "InvalidTransition", "StepView", "Submitted"]
+
+
+async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
+    """The next P-/S-/F-YYYY-NNNN: one counter per prefix and year, taken in the caller's
+    transaction (so a rolled-back filing or slip gives its number back)."""
+    counter = await session.get(NumberCounter, (prefix, year))
+    if counter is None:
+        counter = NumberCounter(prefix=prefix, year=year, last=0)
+        session.add(counter)
+    counter.last += 1
+    return complaint_number(prefix, year, counter.last)

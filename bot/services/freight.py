@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import to_db
 from bot.domain.chains import FREIGHT, parse_amount, to_cents
 from bot.domain.periods import PeriodError, parse_period
-from bot.domain.timefmt import complaint_number
 from bot.domain.validation import Invalid, clean_text
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
+from bot.services.complaints import next_number
 from bot.services.context import AppContext, Refused
 from bot.services.people import drop_pending, holds_role, person, set_pending
 from bot.store.models import (
@@ -34,10 +34,10 @@ from bot.store.models import (
     ChainStepRecord,
     Complaint,
     Department,
-    NumberCounter,
     PendingInput,
 )
 
+SLIP_PREFIX = "F"  # F-2026-0001
 CARRIER_MAX = 50
 WITHDRAW_WORDS = ("cancel", "withdraw", "撤回", "取消")  # /freight cancel <slip> <reason>
 WAYBILL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
@@ -122,7 +122,8 @@ class Freight:
                 raise Refused("errors.stale_button")
             complaint = await session.get(Complaint, pending.ref_id)
             assert complaint is not None
-            item = ChainItem(chain=FREIGHT.key, number=await self._next_number(session, now),
+            item = ChainItem(chain=FREIGHT.key, number=await next_number(
+                session, SLIP_PREFIX, now.astimezone(self.ctx.settings.zone).year),
                              complaint_id=complaint.id, status="open", opened_by=actor_id,
                              data={"amount_cents": pending.data["amount_cents"],
                                    "carrier": pending.data["carrier"],
@@ -135,15 +136,6 @@ class Freight:
                    slip=item.number, department=bearer, amount_cents=item.data["amount_cents"])
             await self.chains.open(session, item, FREIGHT.steps[0], bearer, now, 0, now)
             return SlipForm("opened", complaint.number or "", slip=await self.chains.view(session, item))
-
-    async def _next_number(self, session: AsyncSession, now: datetime) -> str:
-        year = now.astimezone(self.ctx.settings.zone).year
-        counter = await session.get(NumberCounter, ("F", year))
-        if counter is None:
-            counter = NumberCounter(prefix="F", year=year, last=0)
-            session.add(counter)
-        counter.last += 1
-        return complaint_number("F", year, counter.last)
 
     # --- /freight cancel <slip> <reason> --------------------------------------------------
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import to_db
 from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
-from bot.domain.workflow import Status
+from bot.domain.workflow import ACTIVE, Status
 from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
@@ -41,7 +41,7 @@ from bot.store.models import (
 
 # Cases with their departments' answers (an appeal under way waits for its answer).
 ANSWERED = (Status.ANSWERED.value, Status.CLOSED.value)
-WAITING_FOR_ANSWERS = (Status.OPEN.value, Status.ESCALATED.value)
+WAITING_FOR_ANSWERS = tuple(status.value for status in ACTIVE)  # not yet answered
 # The answers a department hands in on a complaint: what the sheet shows per department.
 DEPARTMENT_ANSWERS = ("answer", "plan", "escalation")
 # Cases answered this long before the sheet's day and never listed predate the sheet (or
@@ -307,6 +307,8 @@ class Sheets:
             if not on and row is not None:
                 if row.status != "open":
                     raise Refused("errors.chain_not_open", number=complaint.number, status=row.status)
+                if not await self.chains.may_withdraw(session, row, actor_id):  # SHEET.withdrawn_by
+                    raise Refused("errors.crx_hr_only")
                 struck_off = await self.chains.withdraw(session, row, actor_id, reason, now)
             if complaint.is_crx != on:
                 complaint.is_crx = on

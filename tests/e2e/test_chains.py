@@ -785,3 +785,21 @@ async def test_a_case_the_gm_sent_back_can_still_be_struck_off(
     assert "已經撤回" in await refused(fake, vp, again, vp.button(again, ":t"))
     await fake.wait_idle(quiet=1.0)
     assert gm.inbox()[since_gm:] == []  # he was asked nothing in this round
+
+
+async def test_role_holders_find_their_commands_in_help_and_menu(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """Rights held through a role, not a department, show in /help and the menu as the
+    commands check them: the GM (no department) and the order desk have /sheet, finance
+    /freight_xlsx."""
+    more = add_people(fake)
+    runtime = await start_bot(**chain_config())
+    gm, desk, finance, sales = more["gm"], people["desk"], more["finance"], people["sales"]
+    for actor, has, lacks in ((gm, "/sheet", "/freight_xlsx"), (desk, "/sheet", "/freight_xlsx"),
+                              (finance, "/freight_xlsx", "/sheet"), (sales, "/product", "/sheet")):
+        assert lacks not in text_of(await actor.say("/help", expect=has)), actor.id
+    await runtime.stop()  # menus per chat are set at start-up, for those who opened a chat
+    await start_bot(**chain_config())
+    await fake.wait_for(lambda: fake.commands("chat", chat_id=FINANCE), message="finance's menu")
+    assert "sheet" in [c["command"] for c in fake.commands("chat", chat_id=GM)]
+    assert "freight_xlsx" in [c["command"] for c in fake.commands("chat", chat_id=FINANCE)]

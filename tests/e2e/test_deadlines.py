@@ -145,3 +145,34 @@ async def test_stopping_while_a_deadline_job_is_being_dispatched_is_clean(
     await scheduler.arm_window()
     scheduler.wake()
     assert not scheduler.armed
+
+
+HR_GROUP = -1001000000077
+
+
+async def test_fine_buttons_work_in_hrs_own_group(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """With `fines.hr_chat_id` set to HR's group, the fine notice goes there and its buttons
+    work; a waiver's reason is asked for in private, where typed answers are read. Other
+    messages in that group are not the bot's business."""
+    fake.add_group(HR_GROUP, "人事群", is_forum=False)
+    hr_head = people["hr_head"]
+    fake.set_member(HR_GROUP, hr_head.id)
+    runtime = await start_bot(**FAST, fines={"hr_chat_id": HR_GROUP, "monthly_report": False})
+    await hr_head.say("/whoami")
+    card = await file_and_post(fake, people)
+    await accept_and_publish(fake, people, card, ticks=[0])
+    notice = await fake.wait_bot_message(HR_GROUP, contains="已記罰款", timeout=15)
+    waive = next(data for _, data in fake.buttons(notice) if data.endswith(":waive"))
+    fake.press(hr_head.id, notice, waive)
+    asked = await fake.wait_bot_message(HR_GROUP, contains="私聊", after=notice)
+    assert "原因" in text_of(asked)
+    await hr_head.say("客戶撤回投訴", expect="已豁免")
+    [fine] = await fines(runtime)
+    assert fine.status == "waived" and fine.reason == "客戶撤回投訴"
+
+    before = len(fake.bot_messages(HR_GROUP))
+    fake.send_text(hr_head.id, HR_GROUP, "/start")
+    fake.send_text(hr_head.id, HR_GROUP, "今天的罰款都處理了")
+    await fake.wait_idle(quiet=1.0)
+    assert len(fake.bot_messages(HR_GROUP)) == before

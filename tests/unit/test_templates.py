@@ -703,7 +703,6 @@ def build_cases() -> list[Case]:
     add("errors.chain_not_yours", True, "hostile department", step="承擔部門負責人簽字",
         role="head", department=HOSTILE)
     add("errors.chain_not_started", at=NEXT_MORNING)
-    add("errors.chain_text_too_long", max=2000, length=2345)
     add("errors.amount_too_large", max="1,000,000")
     add("errors.freight_carrier", max=50)
     add("errors.freight_no_finance")
@@ -883,7 +882,8 @@ def build_cases() -> list[Case]:
                                                                 period=replace(PERIOD, key=key)))
     add("fines.workbook_caption", True, "department", listing=listing(FINE_ROWS, HOSTILE))
     add("fines.workbook_caption", False, "empty", listing=listing([]))
-    add("fines.ask_waive_reason", fine_id=17)
+    add("fines.ask_waive_reason", False, "private", fine_id=17)
+    add("fines.ask_waive_reason", False, "pressed in HR's group", fine_id=17, private=False)
     for code in ("waived", "paid"):
         add("fines.changed", False, code, fine_id=17, status=code, money="50.00 CNY")
     add("fines.head_changed", True, "waived", fine_id=17, status="waived", reason=HOSTILE,
@@ -977,7 +977,7 @@ def build_cases() -> list[Case]:
         hostile = stage != "new"  # HR's signature (who) and the heads' departments
         add("chains.progress", hostile, f"sheet-{stage}", item=row)
         add("chains.complainant_stage", hostile, f"sheet-{stage}", item=row,
-            step=row.steps[-1].key, label=row.steps[-1].label)
+            label=row.steps[-1].label)
         # The card shows the last signature and what is waiting, not every step.
         add("chains.card_chains", False, f"sheet-{stage}", chains=[row])
     add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
@@ -1003,7 +1003,7 @@ def build_cases() -> list[Case]:
                                        (FREIGHT, "paid", "honoured", True)):
         spec = chain.step(key)
         item = sheet_row(stage) if chain is SHEET else freight_slip(stage)
-        add("chains.your_turn", hostile, f"{chain.key}-{stage}-{key}", item=item, step=key,
+        add("chains.your_turn", hostile, f"{chain.key}-{stage}-{key}", item=item,
             label=spec.label, gives=spec.gives.value, due=DUE_SOON)
     for chain in (SHEET, FREIGHT):
         add("chains.signed", False, chain.key, label=chain.steps[0].label,
@@ -1015,8 +1015,7 @@ def build_cases() -> list[Case]:
             number="P-2026-0001", dropped=False)
     add("chains.ask_input", False, "slip dropped", label="總經理意見", gives="decision",
         decision="amend", number="P-2026-0001", dropped=True)
-    add("chains.hr_told", True, item=freight_slip("paid"), label="財務付款並入賬", who=HOSTILE,
-        number="F-2026-0001")
+    add("chains.hr_told", True, item=freight_slip("paid"), label="財務付款並入賬", who=HOSTILE)
     for late in (False, True):
         add("chains.late_note", False, f"late={late}", late=late)
         for item, label, department in ((sheet_row("heads"), "責任部門負責人簽名", "採購部"),
@@ -1075,10 +1074,9 @@ def build_cases() -> list[Case]:
     add("errors.no_such_slip", True, "", number=HOSTILE)
     # The longest each message can get: 2,000-character texts, many rounds, many rows.
     worst = worst_row()
-    for name, params in (("your_turn", {"item": worst, "step": "vp_opinion", "label": "分管副總綜合處理意見",
+    for name, params in (("your_turn", {"item": worst, "label": "分管副總綜合處理意見",
                                         "gives": "text", "due": DUE_SOON}),
-                         ("complainant_stage", {"item": worst, "step": "gm_decision",
-                                                "label": "總經理意見"}),
+                         ("complainant_stage", {"item": worst, "label": "總經理意見"}),
                          ("progress", {"item": worst}),
                          ("card_chains", {"chains": [worst] * 5}),
                          ("sheet_status", {"sheet": sheet_view(*(worst_row(i) for i in range(1, 41)))})):
