@@ -1082,6 +1082,21 @@ def build_cases() -> list[Case]:
                          ("sheet_status", {"sheet": sheet_view(*(worst_row(i) for i in range(1, 41)))})):
         add(f"chains.{name}", False, "worst case", **params)
     add("card.card", True, "worst chains", card=card_view(chains=[worst] * 5))
+    # A sheet at its longest: every row with answers from many departments (appeal rounds
+    # add more), long names, and a long list of cases rolled over.
+    long_text = ("很長的答覆 & <說明>\n" * 200)[:2000]
+    rows = [worst_row(i) for i in range(1, 41)]
+    longest = SheetView(3, SHEET_DAY, False, rows, {row.id: {
+        "customer": "客" * 200, "product": "品" * 200, "problem": "問" * 200, "request": "求" * 200,
+        "answers": [("品質管理及客戶服務部" * 2, long_text)] * 8} for row in rows},
+        [f"P-2026-{i:04d}" for i in range(100, 400)])
+    for name in ("sheet_for_hr", "sheet_for_head", "sheet_rows"):
+        extra = {"departments": ["品質管理及客戶服務部"] * 3, "due": DUE_SOON} if name == "sheet_for_head" else {}
+        add(f"chains.{name}", False, "longest", sheet=longest, **extra)
+    add("chains.rolled", False, "300", numbers=[f"P-2026-{i:04d}" for i in range(100, 400)])
+    add("chains.rolled", False, "2", numbers=["P-2026-0001", "P-2026-0002"])
+    add("chains.sheet_empty", False, "300 rolled over", day=SHEET_DAY,
+        rolled_over=[f"P-2026-{i:04d}" for i in range(100, 400)])
     add("chains.nobody_can_act", False, "finance", item=freight_slip("paid"), label="財務銷賬",
         role="finance", department="")
     add("chains.nobody_can_act", True, "head", item=sheet_row("new"), label="責任部門負責人簽名",
