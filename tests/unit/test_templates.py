@@ -1091,7 +1091,8 @@ def build_cases() -> list[Case]:
         "answers": [("品質管理及客戶服務部" * 2, long_text)] * 8} for row in rows},
         [f"P-2026-{i:04d}" for i in range(100, 400)])
     for name in ("sheet_for_hr", "sheet_for_head", "sheet_rows"):
-        extra = {"departments": ["品質管理及客戶服務部"] * 3, "due": DUE_SOON} if name == "sheet_for_head" else {}
+        extra = {"departments": ["品質管理及客戶服務部"] * 3, "due": DUE_SOON} \
+            if name == "sheet_for_head" else {}
         add(f"chains.{name}", False, "longest", sheet=longest, **extra)
     add("chains.rolled", False, "300", numbers=[f"P-2026-{i:04d}" for i in range(100, 400)])
     add("chains.rolled", False, "2", numbers=["P-2026-0001", "P-2026-0002"])
