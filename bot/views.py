@@ -6,6 +6,7 @@ from bot.domain.fields import FieldType, fields_of
 from bot.outbox import Button, Keyboard
 from bot.services.complaints import CardView, HistoryItem
 from bot.services.forms import FormScreen, asked_fields
+from bot.services.freight import SlipForm
 from bot.services.handling import Picker
 from bot.texts import Texts
 
@@ -69,3 +70,11 @@ def topic_name(texts: Texts, lang: str, view: CardView) -> str:
 
 def history(texts: Texts, lang: str, view: CardView, items: list[HistoryItem]) -> str:
     return texts.html(lang, "card.history", card=view, items=items)
+
+
+def slip_screen(texts: Texts, lang: str, form: SlipForm) -> tuple[str, Keyboard | None]:
+    """A freight slip being written: the next question, with the departments to choose
+    from when it asks who bears the freight."""
+    keyboard = [[Button(name, f"fb:{key}")] for key, name in form.departments] \
+        if form.stage == "bearer" else None
+    return texts.html(lang, "chains.freight_form", form=form), keyboard

@@ -6,10 +6,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.outbox import Button
+from bot import views
 from bot.services.chains import Chains
-from bot.services.context import AppContext, Refused
-from bot.services.freight import Freight, SlipForm
+from bot.services.context import Refused
+from bot.services.freight import Freight
 from bot.services.people import Person
 from bot.services.sheets import Sheets
 from bot.store.models import PendingInput
@@ -76,12 +76,6 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                        on=marked.on, struck_off=marked.struck_off))
 
 
-def _slip_screen(ctx: AppContext, person: Person, form: SlipForm) -> tuple[str, list[list[Button]] | None]:
-    keyboard = [[Button(name, f"fb:{key}")] for key, name in form.departments] \
-        if form.stage == "bearer" else None
-    return ctx.texts.html(person.language, "chains.freight_form", form=form), keyboard
-
-
 async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/freight <complaint> opens a slip; /freight alone lists the slips waiting on you;
     /freight cancel <slip> <reason> withdraws one opened by mistake."""
@@ -100,7 +94,8 @@ async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             slips = await freight.owed(person.id)
             await reply(update, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
             return
-        text, keyboard = _slip_screen(ctx, person, await freight.start(person.id, args[0]))
+        text, keyboard = views.slip_screen(ctx.texts, person.language,
+                                           await freight.start(person.id, args[0]))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
@@ -110,7 +105,8 @@ async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                              pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
-    screen, keyboard = _slip_screen(ctx, person, await Freight(ctx).take_input(person.id, pending, text))
+    screen, keyboard = views.slip_screen(ctx.texts, person.language,
+                                         await Freight(ctx).take_input(person.id, pending, text))
     await reply(update, screen, keyboard)
 
 
@@ -124,7 +120,7 @@ async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, _slip_screen(ctx, person, form)[0])
+    await settle(update, query, views.slip_screen(ctx.texts, person.language, form)[0])
 
 
 async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

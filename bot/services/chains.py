@@ -41,6 +41,7 @@ from bot.services.people import (
     drop_pending,
     holds_role,
     hr_chat,
+    keeps_hr_books,
     language_of,
     person,
     set_pending,
@@ -487,11 +488,8 @@ class Chains:
         for role in chain_of(item.chain).withdrawn_by:
             if role is Role.ORDER_FOLLOWER and await holds_role(session, actor_id, "order_follower"):
                 return True
-            if role is Role.HR:
-                actor = await person(session, self.ctx, actor_id)
-                if actor is not None and (actor.is_admin or actor.department_key
-                                          == self.ctx.settings.routing.service_intake):
-                    return True
+            if role is Role.HR and keeps_hr_books(self.ctx, await person(session, self.ctx, actor_id)):
+                return True
         return False
 
     @staticmethod

@@ -24,7 +24,7 @@ from bot.reports import FineRow, TotalRow, fines_totals, fines_workbook, render_
 from bot.services.audit import record
 from bot.services.complaints import message_link
 from bot.services.context import AppContext, Refused
-from bot.services.people import Person, drop_pending, person, set_pending
+from bot.services.people import Person, drop_pending, keeps_hr_books, person, set_pending
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 WAIVE_REASON = "waive_reason"
@@ -50,12 +50,9 @@ class Fines:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def _is_hr(self, actor: Person) -> bool:
-        return actor.is_admin or actor.department_key == self.ctx.settings.routing.service_intake
-
     async def _scope(self, session: AsyncSession, actor_id: int) -> tuple[Person, Scope]:
         actor = await person(session, self.ctx, actor_id)
-        if actor is not None and self._is_hr(actor):
+        if actor is not None and keeps_hr_books(self.ctx, actor):
             return actor, Scope(None, manages=True)
         if actor is not None and actor.is_head and actor.department_key:
             return actor, Scope(actor.department_key, manages=False)

@@ -121,6 +121,13 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
     )
 
 
+def keeps_hr_books(ctx: AppContext, actor: Person | None) -> bool:
+    """HR (the service-intake department) or an admin: who keeps the fines, marks
+    compensation cases and may act for HR on a chain."""
+    return actor is not None and (actor.is_admin
+                                  or actor.department_key == ctx.settings.routing.service_intake)
+
+
 async def department_name(session: AsyncSession, key: str | None) -> str:
     """A department's name as people read it ("" for none, the key if it is unknown)."""
     if not key:

@@ -4,20 +4,18 @@ claimed in the transaction that queues it), late if the bot was down at the time
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import to_db
 from bot.outbox import queue_document, queue_message
 from bot.reports import fines_workbook, render_headings
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import hr_chat
 from bot.services.fines import Fines
-from bot.services.people import person
+from bot.services.jobs import run_once
+from bot.services.people import keeps_hr_books, person
 from bot.store.models import JobRun
 
 
@@ -39,24 +37,10 @@ async def summary_text(ctx: AppContext, actor_id: int) -> str:
     """/summary: today's summary now, for HR and admins."""
     async with ctx.sessions() as session:
         actor = await person(session, ctx, actor_id)
-    if actor is None or not (actor.is_admin
-                             or actor.department_key == ctx.settings.routing.service_intake):
+    if actor is None or not keeps_hr_books(ctx, actor):
         raise Refused("errors.fines_hr_only")
     now = ctx.now()
     return await _summary_html(ctx, actor.language, now.astimezone(ctx.settings.zone).date(), now)
-
-
-async def _claim(ctx: AppContext, key: str,
-                 build: Callable[[AsyncSession], Awaitable[None]]) -> bool:
-    """Queue a report once: the JobRun key and the message commit together."""
-    try:
-        async with ctx.transaction() as session:
-            session.add(JobRun(key=key, at=to_db(ctx.now())))
-            await session.flush()
-            await build(session)
-    except IntegrityError:
-        return False  # another process, or an earlier run, sent it
-    return True
 
 
 async def run_due_reports(ctx: AppContext) -> list[str]:
@@ -82,7 +66,7 @@ async def run_due_reports(ctx: AppContext) -> list[str]:
         async def daily(session: AsyncSession) -> None:
             queue_message(session, now, text, chat_id=chat_id)
 
-        if await _claim(ctx, f"daily:{today.isoformat()}", daily):
+        if await run_once(ctx, f"daily:{today.isoformat()}", daily):
             sent.append(f"daily:{today.isoformat()}")
     last_month = _last_month(today)
     if fines.monthly_report and _first_report_day_of_month(ctx, today) \
@@ -96,7 +80,7 @@ async def run_due_reports(ctx: AppContext) -> list[str]:
         async def monthly(session: AsyncSession) -> None:
             queue_document(session, now, chat_id, f"fines-{last_month}.xlsx", data, caption)
 
-        if await _claim(ctx, f"monthly:{last_month}", monthly):
+        if await run_once(ctx, f"monthly:{last_month}", monthly):
             sent.append(f"monthly:{last_month}")
     return sent
 

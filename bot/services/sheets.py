@@ -16,7 +16,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
@@ -28,14 +27,14 @@ from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import WITHDRAWN, Chains, ChainView
 from bot.services.context import AppContext, Refused
-from bot.services.people import department_name, holds_role, hr_chat, language_of, person
+from bot.services.jobs import run_once
+from bot.services.people import department_name, holds_role, hr_chat, keeps_hr_books, language_of, person
 from bot.store.models import (
     Answer,
     ChainItem,
     ChainStepRecord,
     Complaint,
     Department,
-    JobRun,
     Sheet,
 )
 
@@ -68,10 +67,6 @@ class SheetShown:
     data: bytes  # the XLSX
     lang: str
     actions: list[str]  # "c" confirm, "s" sign: what the caller may do now
-
-
-class AlreadyCompiled(Exception):
-    """Another process claimed the day's sheet first."""
 
 
 @dataclass
@@ -116,20 +111,11 @@ class Sheets:
             return None
         now = self.ctx.now()
         day = self.due_day(now)
-        key = f"sheet:{day.isoformat()}"
-        async with self.ctx.sessions() as session:
-            if await session.get(JobRun, key) is not None:
-                return None
-        try:
-            async with self.ctx.transaction() as session:
-                session.add(JobRun(key=key, at=to_db(now)))
-                try:
-                    await session.flush()
-                except IntegrityError:
-                    raise AlreadyCompiled from None  # another process did it just now
-                return await self._compile(session, day, now)
-        except AlreadyCompiled:
-            return None
+        async def compile_day(session: AsyncSession) -> Sheet | None:
+            return await self._compile(session, day, now)
+
+        ran = await run_once(self.ctx, f"sheet:{day.isoformat()}", compile_day)
+        return ran.value if ran else None
 
     async def _compile(self, session: AsyncSession, day: date, now: datetime) -> Sheet | None:
         zone = self.ctx.settings.zone
@@ -293,8 +279,7 @@ class Sheets:
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             actor = await person(session, self.ctx, actor_id)
-            if actor is None or not (actor.is_admin
-                                     or actor.department_key == self.ctx.settings.routing.service_intake):
+            if not keeps_hr_books(self.ctx, actor):
                 raise Refused("errors.crx_hr_only")
             complaint = await session.scalar(select(Complaint).where(
                 Complaint.number == number.strip().upper()))

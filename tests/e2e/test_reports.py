@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy.exc import IntegrityError
 
+from bot.app import Runtime
 from bot.clock import to_db
+from bot.services.jobs import Ran, run_once
 from bot.store.db import migrate
 from bot.store.models import Complaint, Department, Fine, StepRecord
 from tests.e2e.conftest import HR_HEAD, PROD_HEAD, SALES, Actor, StartBot, text_of
@@ -78,3 +82,23 @@ async def test_monthly_xlsx_on_the_first_working_day(start_bot: StartBot, fake: 
     assert any("生產部" in row and 50 in row for row in totals)
     await fake.wait_idle(quiet=1.5)
     assert len([d for d in fake.documents(HR_HEAD) if d["filename"] == "fines-2026-11.xlsx"]) == 1
+
+
+async def test_run_once_does_the_work_once_and_retries_a_failure(bot: Runtime) -> None:
+    """The claim behind the reports and the daily sheet: a key done is not done again, and
+    an error inside the work (even an IntegrityError) is not taken for "done elsewhere"."""
+    calls: list[str] = []
+
+    async def work(_session: object) -> str:
+        calls.append("work")
+        return "queued"
+
+    async def broken(_session: object) -> str:
+        raise IntegrityError("INSERT …", {}, Exception("a row the work adds clashes"))
+
+    assert await run_once(bot.ctx, "test:a", work) == Ran("queued")
+    assert await run_once(bot.ctx, "test:a", work) is None
+    with pytest.raises(IntegrityError):
+        await run_once(bot.ctx, "test:b", broken)
+    assert await run_once(bot.ctx, "test:b", work) == Ran("queued")  # the key was not kept
+    assert calls == ["work", "work"]
