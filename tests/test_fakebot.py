@@ -160,6 +160,15 @@ async def test_valid_calls_pass(fake: FakeTelegram) -> None:
          "Bad Request: message caption is too long"),
         ("sendMediaGroup", {"chat_id": USER, "media": [{"type": "photo", "media": "x"}]},
          'parameter "media" must be 2-10 items'),
+        # PTB's Defaults(parse_mode=...) adds parse_mode to methods that do not take it;
+        # Telegram ignores it, the fake refuses it like any unknown parameter
+        ("editMessageReplyMarkup", {"chat_id": USER, "message_id": 1, "parse_mode": "HTML"},
+         'unknown parameter "parse_mode"'),
+        ("forwardMessage", {"chat_id": USER, "from_chat_id": USER, "message_id": 1,
+                            "parse_mode": "HTML"}, 'unknown parameter "parse_mode"'),
+        ("copyMessage", {"chat_id": USER, "from_chat_id": USER, "message_id": 1,
+                         "link_preview_options": {"is_disabled": True}},
+         'unknown parameter "link_preview_options"'),
     ],
 )
 async def test_violations(fake: FakeTelegram, method: str, params: dict[str, Any],
@@ -214,14 +223,20 @@ async def test_unimplemented_method_is_validated_and_recorded(fake: FakeTelegram
     assert status == 400 and 'Can\'t find field "emoji"' in body["description"]
 
 
-async def test_ptb_defaults_quirk_is_tolerated(fake: FakeTelegram) -> None:
-    """ExtBot with Defaults(parse_mode=...) sends parse_mode to forwardMessage too."""
-    fake.send_text(USER, USER, "hello")
-    status, body = await call(fake, "forwardMessage", chat_id=USER, from_chat_id=USER,
-                              message_id=1, parse_mode="HTML")
-    assert status == 200 and body["result"]["forward_origin"]["sender_user"]["id"] == USER
-    assert fake.ignored_params == [("forwardMessage", "parse_mode", "HTML")]
-    assert fake.violations == []
+async def test_parse_mode_on_edit_reply_markup_is_refused(fake: FakeTelegram) -> None:
+    """What ExtBot with Defaults(parse_mode=...) sends: the edit is not made."""
+    _, body = await call(fake, "sendMessage", chat_id=USER, text="card",
+                         reply_markup=keyboard({"text": "A", "callback_data": "a"}))
+    mid = body["result"]["message_id"]
+    status, body = await call(fake, "editMessageReplyMarkup", chat_id=USER, message_id=mid,
+                              parse_mode="HTML",
+                              reply_markup=keyboard({"text": "B", "callback_data": "b"}))
+    assert status == 400 and 'unknown parameter "parse_mode"' in body["description"]
+    assert fake.violations == ['editMessageReplyMarkup: Bad Request: unknown parameter '
+                               '"parse_mode" (Telegram silently ignores it, so the value would '
+                               'be lost)']
+    assert fake.buttons((USER, mid)) == [("A", "a")] and fake.edit_count((USER, mid)) == 0
+    assert not hasattr(fake, "ignored_params")
 
 
 async def test_edit_not_modified_and_keyboard_removal(fake: FakeTelegram) -> None:

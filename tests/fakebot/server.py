@@ -33,9 +33,6 @@ DEFAULT_ALLOWED = {"message", "edited_message", "channel_post", "edited_channel_
                    "callback_query", "shipping_query", "pre_checkout_query",
                    "purchased_paid_media", "poll", "poll_answer", "my_chat_member",
                    "chat_join_request", "chat_boost", "removed_chat_boost"}
-# ExtBot inserts Defaults for these into every method built on Bot._send_message, including
-# methods that do not take them (forwardMessage gets parse_mode); Telegram ignores them.
-PTB_DEFAULTS = {"parse_mode", "link_preview_options", "disable_notification", "protect_content"}
 TOPIC_COLORS = {7322096, 16766590, 13338331, 9367192, 16749490, 16478047}
 MEDIA_METHODS = {"sendPhoto": "photo", "sendDocument": "document", "sendSticker": "sticker",
                  "sendVoice": "voice", "sendAudio": "audio", "sendVideo": "video",
@@ -72,7 +69,6 @@ class FakeTelegram:
         self.violations: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.unimplemented_calls: list[Call] = []
-        self.ignored_params: list[tuple[str, str, Any]] = []  # (method, name, value)
         self.callback_answers: list[dict[str, Any]] = []
         self.poll_count = 0
         # world
@@ -181,8 +177,6 @@ class FakeTelegram:
             raw, uploads = await self._read_params(request)
             shown = raw
             fields = self.spec.fields(name)
-            for key in PTB_DEFAULTS & raw.keys() - fields:  # PTB's Defaults quirk, see README
-                self.ignored_params.append((name, key, raw.pop(key)))
             # file parts named like a parameter are its value; others are attach:// targets
             direct = {k: v for k, v in uploads.items() if k in fields}
             params = Params(self.spec.decode(name, {**raw, **direct}))
