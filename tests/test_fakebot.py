@@ -357,6 +357,158 @@ async def test_waiting_helpers_and_timeouts(fake: FakeTelegram) -> None:
     assert fake.errors[-1]["error_code"] == "timeout"
 
 
+# ---------------------------------------------------------------------- flood limit
+
+
+class Clock:
+    """A clock the test moves by hand: ``fake.clock = clock; clock.now += 1``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def send(fake: FakeTelegram, chat_id: int, text: str = "x") -> tuple[int, dict[str, Any]]:
+    return await call(fake, "sendMessage", chat_id=chat_id, text=text)
+
+
+def too_many(retry_after: int) -> tuple[int, dict[str, Any]]:
+    return 429, {"ok": False, "error_code": 429,
+                 "description": f"Too Many Requests: retry after {retry_after}",
+                 "parameters": {"retry_after": retry_after}}
+
+
+async def test_private_flood_limit(fake: FakeTelegram) -> None:
+    clock = fake.clock = Clock()
+    for i in range(5):  # the default burst
+        assert (await send(fake, USER, f"m{i}"))[0] == 200
+    assert await send(fake, USER, "m5") == too_many(1)
+    assert [m["text"] for m in fake.bot_messages(USER)] == [f"m{i}" for i in range(5)]
+    [error] = fake.errors
+    assert error["error_code"] == 429 and not error["violation"] and not error["injected"]
+    assert fake.rate_limited == [error] and error["params"]["chat_id"] == USER
+    assert fake.violations == []
+    clock.now += 0.6  # 0.6 of a token: still refused, and a refusal takes nothing
+    assert await send(fake, USER) == too_many(1)
+    clock.now += 0.4
+    assert (await send(fake, USER, "m6"))[0] == 200  # one token back after 1 s
+    assert await send(fake, USER) == too_many(1)
+    clock.now += 60  # refills up to the burst, not more
+    for _ in range(5):
+        assert (await send(fake, USER))[0] == 200
+    assert await send(fake, USER) == too_many(1)
+    assert len(fake.rate_limited) == 4 and len(fake.bot_messages(USER)) == 11
+
+
+async def test_flood_limit_retry_after_and_settings(fake: FakeTelegram) -> None:
+    clock = fake.clock = Clock()
+    fake.private_rate, fake.private_burst = 0.1, 1  # changeable at run time
+    assert (await send(fake, USER))[0] == 200
+    assert await send(fake, USER) == too_many(10)
+    clock.now += 2.5
+    assert await send(fake, USER) == too_many(8)  # 7.5 s to go, rounded up
+    fake.private_rate = None  # no limit
+    for _ in range(20):
+        assert (await send(fake, USER))[0] == 200
+    server = FakeTelegram(private_rate=None)
+    assert server.private_rate is None and server.group_rate is None
+    assert FakeTelegram().clock is time.monotonic
+    assert len(fake.rate_limited) == 2 and fake.violations == []
+
+
+async def test_flood_limit_is_per_chat_and_for_new_messages_only(fake: FakeTelegram) -> None:
+    fake.clock = Clock()
+    fake.add_user(1004, "Dave")
+    hello = fake.send_text(USER, USER, "hello")
+    _, body = await call(fake, "sendMessage", chat_id=USER, text="card",
+                         reply_markup=keyboard({"text": "A", "callback_data": "a"}))
+    card = body["result"]
+    query = fake.press(USER, card, "a")
+    for _ in range(4):
+        assert (await send(fake, USER))[0] == 200
+    assert await send(fake, USER) == too_many(1)
+    mid = card["message_id"]
+    for method, params in [  # none of these sends a new message
+            ("editMessageText", {"chat_id": USER, "message_id": mid, "text": "edited"}),
+            ("editMessageReplyMarkup", {"chat_id": USER, "message_id": mid, "reply_markup":
+                                        keyboard({"text": "B", "callback_data": "b"})}),
+            ("answerCallbackQuery", {"callback_query_id": query, "text": "ok"}),
+            ("sendChatAction", {"chat_id": USER, "action": "typing"}),
+            ("getChat", {"chat_id": USER}),
+            ("deleteMessage", {"chat_id": USER, "message_id": mid})]:
+        status, answer = await call(fake, method, **params)
+        assert status == 200, (method, answer)
+    for method in ("forwardMessage", "copyMessage"):  # these do
+        status, _ = await call(fake, method, chat_id=USER, from_chat_id=USER,
+                               message_id=hello["message_id"])
+        assert status == 429, method
+    for _ in range(5):  # another private chat has its own bucket
+        assert (await send(fake, 1004))[0] == 200
+    assert await send(fake, 1004) == too_many(1)
+    for _ in range(30):  # groups are not limited by default
+        assert (await send(fake, GROUP))[0] == 200
+    assert [e["params"]["chat_id"] for e in fake.rate_limited] == [USER, USER, USER, 1004]
+    assert fake.violations == []
+
+
+async def test_flood_limit_comes_after_validation_and_injected_failures(
+        fake: FakeTelegram) -> None:
+    clock = fake.clock = Clock()
+    fake.private_burst = 1
+    assert (await send(fake, USER))[0] == 200
+    status, body = await call(fake, "sendMessage", chat_id=USER, text="<b>x", parse_mode="HTML")
+    assert status == 400 and "can't parse entities" in body["description"]
+    status, body = await call(fake, "sendMessage", chat_id=USER, text="x", colour="red")
+    assert status == 400 and 'unknown parameter "colour"' in body["description"]
+    assert len(fake.violations) == 2 and fake.rate_limited == []  # malformed: violations
+    clock.now += 1
+    fake.fail_next("sendMessage", error_code=500)
+    assert (await send(fake, USER))[0] == 500  # injected: takes no token
+    assert (await send(fake, USER))[0] == 200
+    assert await send(fake, USER) == too_many(1)
+    fake.fail_next("sendMessage", error_code=429, retry_after=7)
+    assert await send(fake, USER) == too_many(7)  # the injected failure wins
+    assert len(fake.rate_limited) == 1 and fake.errors[-1]["injected"]
+
+
+async def test_flood_limit_album_takes_one_token(fake: FakeTelegram) -> None:
+    clock = fake.clock = Clock()
+    fake.private_burst = 2
+    photo = fake.send_photo(USER, USER)["photo"][-1]["file_id"]
+    album = [{"type": "photo", "media": photo, "caption": str(i)} for i in range(10)]
+    assert (await call(fake, "sendMediaGroup", chat_id=USER, media=album))[0] == 200
+    assert (await send(fake, USER))[0] == 200
+    assert await call(fake, "sendMediaGroup", chat_id=USER, media=album[:2]) == too_many(1)
+    assert len(fake.bot_messages(USER)) == 11
+    clock.now += 1
+    # every item is checked before the first is stored: no half album
+    bad = [album[0], {"type": "photo", "media": photo, "caption": "<b>x", "parse_mode": "HTML"}]
+    assert (await call(fake, "sendMediaGroup", chat_id=USER, media=bad))[0] == 400
+    assert (await call(fake, "sendMediaGroup", chat_id=USER, media=album[:2]))[0] == 200
+    assert len(fake.bot_messages(USER)) == 13 and len(fake.violations) == 1
+
+
+async def test_flood_limit_for_groups_when_set(fake: FakeTelegram) -> None:
+    clock = fake.clock = Clock()
+    fake.group_rate, fake.group_burst = 20 / 60, 20  # Telegram: 20 messages a minute
+    for _ in range(20):
+        assert (await send(fake, GROUP))[0] == 200
+    assert await send(fake, GROUP) == too_many(3)
+    clock.now += 3
+    assert (await send(fake, GROUP))[0] == 200
+    assert (await send(fake, USER))[0] == 200  # private chats keep their own limit
+
+
+async def test_flood_limit_on_the_real_clock(fake: FakeTelegram) -> None:
+    fake.private_rate, fake.private_burst = 2.0, 1
+    statuses = [(await send(fake, USER))[0] for _ in range(10)]
+    assert statuses[0] == 200 and 429 in statuses  # unless 10 local calls take 5 s
+    await asyncio.sleep(0.6)  # a slow machine only refills more
+    assert (await send(fake, USER))[0] == 200
+
+
 # ------------------------------------------------------------------- real PTB polling
 
 
@@ -463,6 +615,13 @@ async def test_ptb_bot_calls(fake: FakeTelegram, app: Application) -> None:  # t
     await bot.send_photo(USER, photo_id, caption="again")
     with pytest.raises(BadRequest, match=r"(?i)can.t use file of type photo as document"):
         await bot.send_document(USER, photo_id)
+    frozen = time.monotonic()
+    fake.clock = lambda: frozen  # the burst is all there is
+    for _ in range(fake.private_burst - 2):  # send_document and send_photo took 2 already
+        await bot.send_message(USER, "burst")
+    with pytest.raises(RetryAfter, match="Retry in 1 seconds"):
+        await bot.send_message(USER, "one too many")
+    assert fake.bot_messages(USER)[-1]["text"] == "burst" and len(fake.rate_limited) == 1
     await bot.set_my_commands([BotCommand("new", "File a complaint")],
                               scope=BotCommandScopeChat(GROUP), language_code="zh")
     assert fake.commands("chat", chat_id=GROUP, language_code="zh") == [

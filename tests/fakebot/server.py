@@ -13,6 +13,7 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -56,7 +57,9 @@ def _chat_info(state: ChatState) -> dict[str, Any]:
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "complaint_test_bot",
                  *, bot_name: str = "Complaint Test Bot", callback_timeout: float = 15.0,
-                 port: int = 0) -> None:
+                 port: int = 0, private_rate: float | None = 1.0, private_burst: int = 5,
+                 group_rate: float | None = None, group_burst: int = 20,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_user: dict[str, Any] = {"id": self.bot_id, "is_bot": True,
@@ -64,11 +67,19 @@ class FakeTelegram:
         self.callback_timeout = callback_timeout
         self.spec = Spec.default()
         self.port = port
+        # Telegram's flood limit per chat, a token bucket: `rate` messages per second on
+        # average, `burst` at once (None: no limit). Changeable at run time; see _take_token.
+        self.private_rate = private_rate
+        self.private_burst = private_burst
+        self.group_rate = group_rate
+        self.group_burst = group_burst
+        self.clock = clock  # for the flood limit only
         # records
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.unimplemented_calls: list[Call] = []
+        self.rate_limited: list[dict[str, Any]] = []  # the flood limit's 429s (in errors too)
         self.callback_answers: list[dict[str, Any]] = []
         self.poll_count = 0
         # world
@@ -84,6 +95,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._allowed: set[str] | None = None
         self._failures: dict[str, list[Failure]] = {}
+        self._buckets: dict[int, tuple[float, float]] = {}  # chat id -> (tokens, at)
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self._seq = 0
@@ -187,7 +199,10 @@ class FakeTelegram:
                 return await self._inject(name, params, failure)
             result = await self._dispatch(name, params)
         except ApiError as e:
-            return self._error_response(name, dict(shown), e)
+            response = self._error_response(name, dict(shown), e)
+            if e.code == 429:  # injected 429s are answered by _inject, not here
+                self.rate_limited.append(self.errors[-1])
+            return response
         finally:
             if not polling:
                 self._inflight -= 1
@@ -754,15 +769,37 @@ class FakeTelegram:
             raise bad_request(f"can't use file of type {rec.kind.title()} as {kind.title()}")
         return rec
 
-    def _send(self, p: Params, content: dict[str, Any], *, chat: ChatState | None = None
-              ) -> Message:
+    def _send(self, p: Params, content: dict[str, Any], *, chat: ChatState | None = None,
+              flood: bool = True) -> Message:
+        """Store a new bot message; every method that sends one ends here."""
         chat = chat or self._writable(p)
         thread_id = self._thread(chat, p)
         reply_to, thread_id = self._reply(chat, p, thread_id)
+        if flood:
+            self._take_token(chat)
         if "link_preview_options" in p:
             content["link_preview_options"] = p["link_preview_options"]
         return copy.deepcopy(self._store(chat, self.bot_user, content, thread_id=thread_id,
                                          reply_to=reply_to, markup=p.get("reply_markup")))
+
+    def _take_token(self, chat: ChatState) -> None:
+        """Telegram's flood limit: "avoid sending more than one message per second [to a
+        chat]. We may allow short bursts [...], but eventually you'll begin receiving 429
+        errors". A token bucket per chat: it holds up to `burst` tokens and refills at `rate`
+        per second; a message takes one, or is refused with 429 and takes none. It runs
+        last, after validation and the chat's own errors (403, thread, reply)."""
+        rate, burst = ((self.private_rate, self.private_burst) if chat.private
+                       else (self.group_rate, self.group_burst))
+        if rate is None:
+            return
+        now = self.clock()
+        tokens, at = self._buckets.get(chat.id, (burst, now))
+        tokens = min(burst, tokens + (now - at) * rate)
+        if tokens < 1:
+            wait = max(1, math.ceil((1 - tokens) / rate))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}",
+                           parameters={"retry_after": wait})
+        self._buckets[chat.id] = (tokens - 1, now)
 
     def _bot_message(self, p: Params, missing: str) -> tuple[ChatState, Message]:
         if "inline_message_id" in p:
@@ -1005,14 +1042,16 @@ class FakeTelegram:
                               "media group", violation=True)
         chat = self._writable(p)
         group_id = str(10**12 + next(self._ids))
-        out = []
+        contents = []  # all items are checked before the first is stored
         for item in p["media"]:
             rec = self._input_file(item["media"], p.uploads, item["type"])
-            content = {item["type"]: self._media(item["type"], rec), "media_group_id": group_id,
-                       **self._formatted(Params(item), "caption", "caption_entities")}
-            out.append(self._send(Params({k: v for k, v in p.items() if k != "media"}), content,
-                                  chat=chat))
-        return out
+            contents.append({item["type"]: self._media(item["type"], rec),
+                             "media_group_id": group_id,
+                             **self._formatted(Params(item), "caption", "caption_entities")})
+        rest = Params({k: v for k, v in p.items() if k != "media"})
+        # the album takes one token of the flood limit, with its first item
+        return [self._send(rest, content, chat=chat, flood=i == 0)
+                for i, content in enumerate(contents)]
 
     def _api_editMessageText(self, p: Params) -> Message:
         if "text" not in p:
