@@ -172,10 +172,11 @@ MAX_AMOUNT = Decimal("1000000")
 
 
 def parse_amount(text: str) -> Decimal | Invalid:
-    """A freight amount in CNY: positive, at most two decimals ("120", "120.5", "¥1,200.00元").
+    """A freight amount in CNY: positive, at most two decimals ("120", "120.5", "¥1,200.00元"),
+    at most MAX_AMOUNT; always with exactly two decimals. Never raises, whatever the text.
 
     Reason codes: "amount_not_number", "amount_not_positive", "amount_decimals",
-    "amount_too_large" (param max)."""
+    "amount_too_large" (param max, MAX_AMOUNT written "1,000,000")."""
     raw = unicodedata.normalize("NFKC", text).strip().replace(" ", "").upper()
     if raw.startswith(("-", "\u2212")):
         return Invalid("amount_not_positive")
@@ -185,12 +186,15 @@ def parse_amount(text: str) -> Decimal | Invalid:
     whole, fraction = (match.group(1) or "0").replace(",", ""), match.group(2) or ""
     if len(fraction.rstrip("0")) > 2:
         return Invalid("amount_decimals")
-    value = Decimal(f"{whole}.{fraction or '0'}").quantize(Decimal("0.01"))
+    # Built from a string, a Decimal is exact whatever its length; only arithmetic rounds
+    # to the context's 28 digits, and quantize refuses a result longer than that (30
+    # typed digits raised InvalidOperation). So compare first and quantize what fits.
+    value = Decimal(f"{whole}.{fraction or '0'}")
     if value <= 0:
         return Invalid("amount_not_positive")
     if value > MAX_AMOUNT:
         return Invalid("amount_too_large", {"max": f"{MAX_AMOUNT:,.0f}"})
-    return value
+    return value.quantize(Decimal("0.01"))
 
 
 def to_cents(value: Decimal) -> int:

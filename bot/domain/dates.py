@@ -20,11 +20,20 @@ Decisions:
   this year and last year only -- 11月20日 typed on 2027-01-05 is 2026-11-20. A 2月29日
   with no leap year among those two is "invalid" rather than several years back.
 * Chinese numerals (十一月二十日) are not read.
+* Nothing shipped more than ``MAX_YEARS_BACK`` (5) years before ``today`` is taken:
+  such a date is a typo (``1899-01-01``, ``2016`` for ``2026``), not a shipment a
+  customer still complains about. The earliest accepted day is ``today``'s month and
+  day that many years earlier (29 February falls back to the 28th), see
+  :func:`earliest_ship_date`. Forms without a year never reach it (they look back one
+  year at most) and neither do 今天/昨天/前天.
 
 Refusals raise :class:`DateError` with a reason code, never a sentence:
 ``"unparseable"`` (not a date form at all), ``"invalid"`` (a date form naming no real
 day: 2026-02-30, month 13; params ``year`` (``None`` when not typed), ``month``,
-``day``), ``"future"`` (after ``today``; param ``date``, a :class:`datetime.date`).
+``day``), ``"future"`` (after ``today``; param ``date``, a :class:`datetime.date`),
+``"too_old"`` (before :func:`earliest_ship_date`; params ``date``, the day typed, and
+``earliest``, the first day accepted, both :class:`datetime.date`). A date form naming
+no real day is ``"invalid"`` however old or new; the other checks apply to real days.
 The caller passes ``today``; this module never reads the clock.
 """
 
@@ -33,6 +42,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, timedelta
+
+# How far back a shipping date may lie, in calendar years before today.
+MAX_YEARS_BACK = 5
 
 # Every regex runs on the NFKC-normalised, lower-cased, stripped text, so full-width
 # digits and ／．－ are already ASCII here. [0-9] rather than \d: \d would also
@@ -60,7 +72,7 @@ _RELATIVE_DAYS = {
 class DateError(ValueError):
     """Why a typed date was refused: ``reason`` is a code, ``params`` fill its template."""
 
-    REASONS = frozenset({"unparseable", "future", "invalid"})
+    REASONS = frozenset({"unparseable", "future", "invalid", "too_old"})
 
     def __init__(self, reason: str, **params: object) -> None:
         if reason not in self.REASONS:
@@ -71,14 +83,31 @@ class DateError(ValueError):
 
 
 def parse_ship_date(text: str, today: date) -> date:
-    """The calendar date ``text`` names, which must not be after ``today``."""
+    """The calendar date ``text`` names, neither after ``today`` nor before
+    :func:`earliest_ship_date` of ``today``."""
     normalised = _normalise(text)
     if normalised in _RELATIVE_DAYS:
         return _days_before(today, _RELATIVE_DAYS[normalised])
     parsed = _parse_absolute(normalised, today)
     if parsed > today:
         raise DateError("future", date=parsed)
+    earliest = earliest_ship_date(today)
+    if parsed < earliest:
+        raise DateError("too_old", date=parsed, earliest=earliest)
     return parsed
+
+
+def earliest_ship_date(today: date) -> date:
+    """The first shipping date accepted on ``today``: the same month and day
+    ``MAX_YEARS_BACK`` years earlier (28 February for a 29 February), or
+    ``date.min`` when that would be before year 1."""
+    year = today.year - MAX_YEARS_BACK
+    if year < date.min.year:
+        return date.min
+    try:
+        return today.replace(year=year)
+    except ValueError:  # 29 February, and that year has none
+        return date(year, 2, 28)
 
 
 def _normalise(text: str) -> str:

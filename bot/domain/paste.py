@@ -13,14 +13,26 @@ What is understood:
   misprint), in Traditional or Simplified characters or a mix, with full-width or
   half-width punctuation, ``\\u3000`` spaces, and the pinyin left by the rule book's
   encoding damage (``發(fā)貨日期``).
+* English labels (``Field.english``: what the bot shows English-speaking users, such
+  as ``Ship date:``, ``Spec & quantity:``, ``Complaint about:``, and a few synonyms)
+  are recognised the same way, in any letter case (full-width letters too); spaces
+  inside a label are optional (``Shipdate:``, ``Spec&quantity:``). So is the bot's
+  own English rendering, the Chinese label with its gloss: ``投訴人 (complainant):``.
 * A parenthetical between label and colon is skipped, colon inside or not:
   ``投訴目的(希望達到的結果:如索賠、處理、改進服務質量)：``.
 * A non-label line continues the field above it (joined with ``\\n``); blank lines
   are ignored. Lines before the first label are ``unknown_lines``.
-* The value after 投訴事件 may be split into sub-parts ``時間：… 起因：… 過程：… 結果：…``
-  (or 原因 for 起因, 經過 for 過程), on one line or on several; they become
-  ``event_time`` / ``event_cause`` / ``event_course`` / ``event_result``. Event text
-  outside any sub-part is 過程: it goes to ``event_course``, ahead of a labelled 過程.
+* The value after 投訴事件 (English ``Event:`` / ``The event:``) may be split into
+  sub-parts ``時間：… 起因：… 過程：… 結果：…`` (or 原因 for 起因, 經過 for 過程; in
+  English ``Time:`` / ``Date:``, ``Cause:`` / ``Reason:``, ``What happened:`` /
+  ``Course:`` / ``Process:``, ``Result:`` / ``Outcome:``), on one line or on several;
+  a gloss in brackets may sit before the colon (``時間 (time):``, as the bot's English
+  card shows them). They become ``event_time`` / ``event_cause`` / ``event_course`` /
+  ``event_result``. Event text outside any sub-part is 過程: it goes to
+  ``event_course``, ahead of a labelled 過程. An English part word counts only at the
+  start of the text or a line, or after one of ``,;.。、``: "Delivery time: 3 pm"
+  stays text. Labels such as ``投訴事件·時間``, ``事件時間``, ``Event: time``,
+  ``Event time``, ``Event — time`` name a part directly.
 * Values are returned raw but stripped; empty values and placeholders made only of
   ``_``, spaces and 年月日時分 (the template's ``_年_月_日_時_分``) are omitted.
   ``filed_at`` (投訴時間) is returned raw, never parsed.
@@ -32,6 +44,10 @@ Decisions:
 * The kind comes from the labels that belong to one form only (客戶名稱, 品牌… vs.
   投訴對象, 投訴事件…). Labels of both forms: the title decides, else the form with
   more labels, else ``None``. Only shared labels (投訴人, 投訴時間): the title decides.
+  Titles are 《產品質量投訴》 / 《服務質量投訴》 (brackets optional, Simplified too,
+  填寫格式 or 表 after it) or the English ``Product quality complaint`` / ``Service
+  quality complaint`` (any case, ``form`` after it optional); a gloss in brackets may
+  follow either.
   Once the kind is known, lines labelled for the other form go to ``unknown_lines``.
 * Only one label per line is read; a second label later on the same line is value.
 
@@ -47,12 +63,26 @@ from .fields import FORMS, ComplaintKind
 
 # Internal key of the 投訴事件 heading's own text (merged into event_course).
 _EVENT = "event"
+# The 投訴事件 heading's names and the names of its four parts (each also a marker
+# inside the event text); the field labels themselves are in fields.py. English names
+# are lower case; the first of each is what templates/en's event_gloss shows.
+_EVENT_NAMES = ("投訴事件",)
+_EVENT_NAMES_EN = ("event", "the event", "complaint event")
 _EVENT_PART_NAMES: dict[str, tuple[str, ...]] = {
     "event_time": ("時間",),
     "event_cause": ("起因", "原因"),
     "event_course": ("過程", "經過"),
     "event_result": ("結果",),
 }
+_EVENT_PART_NAMES_EN: dict[str, tuple[str, ...]] = {
+    "event_time": ("time", "date"),
+    "event_cause": ("cause", "reason"),
+    "event_course": ("what happened", "course", "process"),
+    "event_result": ("result", "outcome"),
+}
+# Between an English heading and a part's name in a label: "Event: time", "Event time",
+# "Event - time", "The event — time" (as the English form asks for the part).
+_EVENT_JOINERS_EN = (":", "", "-", "—", "–")
 _EVENT_KEYS = frozenset({_EVENT, *_EVENT_PART_NAMES})
 
 
@@ -60,9 +90,13 @@ _EVENT_KEYS = frozenset({_EVENT, *_EVENT_PART_NAMES})
 # Matching runs on a folded copy of each line and values are cut from the original at
 # the same offsets, so the fold must keep every string's length.
 def _fold_table() -> dict[int, str]:
-    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # full-width ASCII
+    # Full-width ASCII becomes ASCII, and letters lower case (full-width ones too):
+    # English labels match in any case. ASCII letters only: str.lower() changes the
+    # length of some others ("İ").
+    table = {code: chr(code - 0xFEE0).lower() for code in range(0xFF01, 0xFF5F)}
+    table.update({code: chr(code).lower() for code in range(ord("A"), ord("Z") + 1)})
     pairs = {
-        "\u3000": " ", "︰": ":", "﹕": ":", "∶": ":", "﹙": "(", "﹚": ")",
+        "\u3000": " ", "︰": ":", "﹕": ":", "∶": ":", "﹙": "(", "﹚": ")", "’": "'", "‘": "'",
         "・": "·", "‧": "·", "•": "·", "∙": "·", "⋅": "·", "･": "·",
         # Traditional -> Simplified, just the characters of labels and titles.
         "訴": "诉", "戶": "户", "戸": "户", "稱": "称", "發": "发", "貨": "货", "規": "规",
@@ -100,48 +134,79 @@ def _label_names() -> dict[str, str]:
         folded = _fold(label)
         if names.setdefault(folded, key) != key:
             raise AssertionError(f"label {label!r} means two fields")
+        if re.match(_BULLET, folded):  # _ANY_LABEL shares the optional bullet
+            raise AssertionError(f"label {label!r} starts like a bullet")
 
     for form in FORMS.values():
         for f in form:
-            for label in (f.label, *f.aliases):
+            for label in (f.label, *f.aliases, *f.english):
                 add(label, f.key)
-    add("投訴事件", _EVENT)
+    for name in (*_EVENT_NAMES, *_EVENT_NAMES_EN):
+        add(name, _EVENT)
     for key, parts in _EVENT_PART_NAMES.items():
         for part in parts:
             for prefix in ("投訴事件·", "投訴事件", "事件"):
                 add(prefix + part, key)
+    for key, parts in _EVENT_PART_NAMES_EN.items():
+        for part in parts:
+            for heading in _EVENT_NAMES_EN:
+                for joiner in _EVENT_JOINERS_EN:
+                    add(f"{heading}{joiner} {part}", key)
     return names
 
 
-def _label_pattern(folded_label: str) -> re.Pattern[str]:
-    # Spaces may sit between the characters of a label ("投 訴 人").
-    body = r"[ \t]*".join(re.escape(ch) + _PINYIN for ch in folded_label)
-    return re.compile(_LINE_START + body + _SUFFIX_AND_COLON)
+def _label_pattern(folded_label: str) -> str:
+    # Spaces may sit between the characters of a label ("投 訴 人"), and the spaces
+    # written in one are optional ("ship date", "shipdate", "ship  date").
+    body = r"[ \t]*".join(
+        re.escape(ch) + ("" if ch.isascii() else _PINYIN) for ch in folded_label if ch != " "
+    )
+    return body + _SUFFIX_AND_COLON
 
 
-# Longest first, so 客戶名稱 is tried before 客戶.
-_LABELS: list[tuple[re.Pattern[str], str]] = [
-    (_label_pattern(name), key)
-    for name, key in sorted(_label_names().items(), key=lambda item: -len(item[0]))
-]
+# Longest first, so 客戶名稱 is tried before 客戶. One regex, an alternative (a group)
+# per label, tried in this order: one match per line rather than one per label. (No
+# label starts with a bullet's character, so the line start can be shared.)
+_LABELS: list[tuple[str, str]] = sorted(_label_names().items(), key=lambda item: -len(item[0]))
+_LABEL_KEYS = [key for _, key in _LABELS]
+_ANY_LABEL = re.compile(
+    _LINE_START + "(?:" + "|".join(f"({_label_pattern(name)})" for name, _ in _LABELS) + ")"
+)
 
 # A marker starts the text or follows a space or separator, so 處理結果: stays text.
-_EVENT_MARKER = re.compile(
-    rf"(?:^|(?<=[\s,;、。.]))(?:{_BULLET}\s*)?"
-    r"(?P<part>时间|起因|原因|过程|经过|结果)\s*:"
-)
+# An English one starts the text or follows a separator, so "Delivery time:" stays text.
+# A gloss in brackets may come before the colon: "時間 (time):".
+def _event_marker() -> re.Pattern[str]:
+    chinese = "|".join(_fold(name) for names in _EVENT_PART_NAMES.values() for name in names)
+    english = "|".join(r"\s+".join(map(re.escape, name.split()))
+                       for names in _EVENT_PART_NAMES_EN.values() for name in names)
+    return re.compile(
+        rf"(?:(?:^|(?<=[\s,;、。.]))(?:{_BULLET}\s*)?(?P<part>{chinese})"
+        rf"|(?:^|(?<=[,;、。.]))\s*(?:{_BULLET}\s*)?(?P<part_en>{english}))"
+        r"(?:\s*\([^()]*\))?\s*:"
+    )
+
+
+_EVENT_MARKER = _event_marker()
 _EVENT_PART_KEYS = {
-    _fold(name): key for key, names in _EVENT_PART_NAMES.items() for name in names
+    _fold(name): key
+    for names_of in (_EVENT_PART_NAMES, _EVENT_PART_NAMES_EN)
+    for key, names in names_of.items()
+    for name in names
 }
 
-_TITLE_IN_BRACKETS = re.compile(r"《\s*(产品|服务)质量投诉\s*》")
+_TITLE_WORDS = r"(?:(产品|服务)质量投诉|(product|service)[ \t-]*quality[ \t]*complaint)"
+_TITLE_IN_BRACKETS = re.compile(rf"《\s*{_TITLE_WORDS}\s*》")
 # Matched against the stripped line. Each \s* follows a required token: two optional
 # runs of spaces side by side would backtrack quadratically on long blank runs.
 _TITLE_ALONE = re.compile(
-    rf"(?:{_BULLET}\s*)?(?:[【\[<]\s*)?(产品|服务)质量投诉\s*(?:[】\]>]\s*)?"
-    r"(?:(?:填写格式|表)\s*)?:?"
+    rf"(?:{_BULLET}\s*)?(?:[【\[<]\s*)?{_TITLE_WORDS}\s*(?:[】\]>]\s*)?"
+    r"(?:(?:填写格式|表|form)\s*)?(?:\([^()]*\)\s*)?:?"
 )
-_TITLE_KINDS = {"产品": ComplaintKind.PRODUCT, "服务": ComplaintKind.SERVICE}
+_TITLE_KINDS = {
+    "产品": ComplaintKind.PRODUCT, "服务": ComplaintKind.SERVICE,
+    "product": ComplaintKind.PRODUCT, "service": ComplaintKind.SERVICE,
+}
 
 _PLACEHOLDER = re.compile(r"[\s_\-—–/.·年月日时分秒号:]*")
 _PART_TRAILING = " \t\u3000,;，；、"
@@ -234,16 +299,15 @@ def _scan(text: str) -> _Scan:
 
 def _match_label(folded_line: str) -> tuple[str, int] | None:
     """The field key of the label opening the line, and where its value starts."""
-    for pattern, key in _LABELS:
-        m = pattern.match(folded_line)
-        if m:
-            return key, m.end()
-    return None
+    m = _ANY_LABEL.match(folded_line)
+    if m is None or m.lastindex is None:
+        return None
+    return _LABEL_KEYS[m.lastindex - 1], m.end()
 
 
 def _title_kind(folded_line: str) -> ComplaintKind | None:
     m = _TITLE_IN_BRACKETS.search(folded_line) or _TITLE_ALONE.fullmatch(folded_line.strip())
-    return _TITLE_KINDS[m.group(1)] if m else None
+    return _TITLE_KINDS[m.group(1) or m.group(2)] if m else None
 
 
 def _add_value(
@@ -264,7 +328,8 @@ def _add_value(
         # A separator before the next marker belongs to neither part: "11月20日，起因：".
         current.values.append(raw[start : m.start()].strip().rstrip(_PART_TRAILING))
         opens_line = whole_line and not raw[: m.start()].strip()
-        current = _Segment(_EVENT_PART_KEYS[m.group("part")], starts_line=opens_line)
+        part = m.group("part") or " ".join(m.group("part_en").split())
+        current = _Segment(_EVENT_PART_KEYS[part], starts_line=opens_line)
         current.line_nos.append(no)
         scan.segments.append(current)
         start = m.end()

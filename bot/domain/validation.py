@@ -7,7 +7,9 @@ templates (zh-Hant and English), so no user-visible text lives here.
 Reason codes: ``"not_text"`` (the answer is not a string, e.g. a sticker),
 ``"empty"`` (nothing visible), ``"too_long"`` (params ``max``, ``length``: more
 characters than ``Field.max_length`` after cleaning), ``"date_unparseable"``,
-``"date_invalid"``, ``"date_future"`` (params from :class:`~bot.domain.dates.DateError`).
+``"date_invalid"``, ``"date_future"``, ``"date_too_old"`` (``"date_"`` + the
+:class:`~bot.domain.dates.DateError` reason, with its params: ``date_too_old`` has
+``date`` and ``earliest``, both :class:`datetime.date`).
 
 Text is stored verbatim apart from :func:`clean_text`: ``<b>``, ``&`` and emoji are
 ordinary characters here, escaping is the renderer's job.

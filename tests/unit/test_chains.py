@@ -99,6 +99,69 @@ def test_too_large_names_the_limit() -> None:
     assert value.params == {"max": "1,000,000"}
 
 
+@pytest.mark.parametrize("text", [
+    "1" * 30,  # the fault: quantize beyond the context's 28 digits raised InvalidOperation
+    "9" * 27,  # fits the context, but cents do not
+    "9" * 28,
+    "1" * 30 + ".5",
+    "1" * 30 + ".00",
+    "¥" + "1" * 40 + "元",
+    "１" * 30,
+    "1" + ",000" * 20,
+    "1" * 5000,  # longer than int()'s default digit limit
+    "0" * 50 + "1" * 30,
+])
+def test_huge_amounts_are_too_large_not_a_crash(text: str) -> None:
+    value = parse_amount(text)
+    assert value == Invalid("amount_too_large", {"max": "1,000,000"})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0" * 50 + "120", "120.00"),  # leading zeros do not make an amount large
+    ("120." + "0" * 50, "120.00"),
+    ("0" * 40 + "1000000.00", "1000000.00"),
+])
+def test_long_but_small_amounts(text: str, expected: str) -> None:
+    assert parse_amount(text) == Decimal(expected)
+    assert str(parse_amount(text)) == expected
+
+
+AMOUNT_REASONS = {"amount_not_number", "amount_not_positive", "amount_decimals",
+                  "amount_too_large"}
+
+
+def _check_amount(value: Decimal | Invalid) -> None:
+    if isinstance(value, Invalid):
+        assert value.reason in AMOUNT_REASONS
+        assert value.params == ({"max": "1,000,000"} if value.reason == "amount_too_large" else {})
+    else:
+        assert Decimal("0.01") <= value <= MAX_AMOUNT
+        assert value.as_tuple().exponent == -2
+        assert to_cents(value) == int(value * 100)
+
+
+@given(st.text())
+def test_parse_amount_never_raises(text: str) -> None:
+    _check_amount(parse_amount(text))
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=200))
+def test_parse_amount_never_raises_on_digits(digits: str) -> None:
+    value = parse_amount(digits)
+    _check_amount(value)
+    if int(digits) == 0:
+        assert value == Invalid("amount_not_positive")
+    elif int(digits) > MAX_AMOUNT:
+        assert value == Invalid("amount_too_large", {"max": "1,000,000"})
+    else:
+        assert value == Decimal(digits)
+
+
+@given(st.text(alphabet="0123456789０１２３４５６７８９,.，．¥元 -RMBCNY", max_size=80))
+def test_parse_amount_never_raises_on_amount_like_text(text: str) -> None:
+    _check_amount(parse_amount(text))
+
+
 AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=MAX_AMOUNT, places=2,
                       allow_nan=False, allow_infinity=False)
 

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.dates import DateError, parse_ship_date
+from bot.domain.dates import MAX_YEARS_BACK, DateError, earliest_ship_date, parse_ship_date
 
 TODAY = date(2026, 11, 25)
+EARLIEST = date(2021, 11, 25)  # MAX_YEARS_BACK years before TODAY
 
 
 @pytest.mark.parametrize(
@@ -147,6 +148,72 @@ def test_future(text: str, today: date, parsed: date) -> None:
     assert info.value.params == {"date": parsed}
 
 
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("1899-01-01", date(1899, 1, 1)),  # the fault: a typo taken as a shipping date
+        ("1900-01-01", date(1900, 1, 1)),
+        ("0001-01-01", date(1, 1, 1)),
+        ("1026-11-20", date(1026, 11, 20)),
+        ("2016-11-20", date(2016, 11, 20)),  # one digit wrong in 2026
+        ("16/11/20", date(2016, 11, 20)),
+        ("2016年11月20日", date(2016, 11, 20)),
+        ("20161120", date(2016, 11, 20)),
+        ("００/１/１", date(2000, 1, 1)),
+        ("2021-11-24", date(2021, 11, 24)),  # the day before the earliest
+    ],
+)
+def test_too_old(text: str, parsed: date) -> None:
+    with pytest.raises(DateError) as info:
+        parse_ship_date(text, TODAY)
+    assert info.value.reason == "too_old"
+    assert info.value.params == {"date": parsed, "earliest": EARLIEST}
+
+
+def test_the_earliest_day_itself_is_accepted() -> None:
+    assert MAX_YEARS_BACK == 5
+    assert earliest_ship_date(TODAY) == EARLIEST
+    assert parse_ship_date("2021-11-25", TODAY) == EARLIEST
+    assert parse_ship_date("21/11/25", TODAY) == EARLIEST
+    assert parse_ship_date("2022-01-01", TODAY) == date(2022, 1, 1)  # real old shipments stay
+
+
+@pytest.mark.parametrize(
+    ("today", "earliest"),
+    [
+        (date(2028, 2, 29), date(2023, 2, 28)),  # no 29 February five years back
+        (date(2032, 2, 29), date(2027, 2, 28)),
+        (date(2029, 2, 28), date(2024, 2, 28)),
+        (date(2026, 1, 1), date(2021, 1, 1)),
+        (date(6, 3, 1), date(1, 3, 1)),
+        (date(5, 12, 31), date.min),  # year 0 does not exist: no bound at all
+        (date.min, date.min),
+    ],
+)
+def test_earliest_ship_date(today: date, earliest: date) -> None:
+    assert earliest_ship_date(today) == earliest
+
+
+def test_earliest_ship_date_on_a_leap_day() -> None:
+    today = date(2028, 2, 29)
+    assert parse_ship_date("2023-02-28", today) == date(2023, 2, 28)
+    with pytest.raises(DateError) as info:
+        parse_ship_date("2023-02-27", today)
+    assert info.value.params == {"date": date(2023, 2, 27), "earliest": date(2023, 2, 28)}
+
+
+def test_a_day_that_does_not_exist_is_invalid_even_when_old() -> None:
+    with pytest.raises(DateError) as info:
+        parse_ship_date("1899-02-30", TODAY)
+    assert info.value.reason == "invalid"
+
+
+def test_dates_without_a_year_are_never_too_old() -> None:
+    # they look back one year at most: 12/31 on 1 January is last year's
+    assert parse_ship_date("12/31", date(2027, 1, 1)) == date(2026, 12, 31)
+    assert parse_ship_date("前天", date(2027, 1, 1)) == date(2026, 12, 30)
+
+
 def test_today_itself_is_not_future() -> None:
     assert parse_ship_date("2026-11-25", TODAY) == TODAY
 
@@ -186,6 +253,7 @@ def test_date_error_is_a_value_error_with_a_known_reason() -> None:
     err = DateError("future", date=TODAY)
     assert isinstance(err, ValueError)
     assert (err.reason, err.params) == ("future", {"date": TODAY})
+    assert DateError("too_old", date=date(1899, 1, 1), earliest=EARLIEST).reason == "too_old"
     with pytest.raises(ValueError):
         DateError("nonsense")
 
@@ -195,9 +263,26 @@ def test_never_raises_anything_but_date_error(text: str, today: date) -> None:
     try:
         result = parse_ship_date(text, today)
     except DateError as err:
-        assert err.reason in {"unparseable", "future", "invalid"}
+        assert err.reason in {"unparseable", "future", "invalid", "too_old"}
+        if err.reason == "too_old":
+            typed = err.params["date"]
+            assert isinstance(typed, date) and typed < earliest_ship_date(today)
+            assert err.params["earliest"] == earliest_ship_date(today)
     else:
-        assert result <= today
+        assert earliest_ship_date(today) <= result <= today
+
+
+@given(day=st.dates(), today=st.dates())
+def test_every_real_day_is_accepted_or_refused_for_its_age(day: date, today: date) -> None:
+    try:
+        result = parse_ship_date(day.isoformat(), today)
+    except DateError as err:
+        assert (err.reason == "future") == (day > today)
+        assert (err.reason == "too_old") == (day < earliest_ship_date(today))
+        assert err.params["date"] == day
+    else:
+        assert result == day
+        assert earliest_ship_date(today) <= day <= today
 
 
 @given(day=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
@@ -206,5 +291,8 @@ def test_iso_round_trip(day: date, today: date) -> None:
     try:
         assert parse_ship_date(day.isoformat(), today) == day
     except DateError as err:
-        assert err.reason == "future"
-        assert day > today
+        if err.reason == "future":
+            assert day > today
+        else:
+            assert err.reason == "too_old"
+            assert day < earliest_ship_date(today)

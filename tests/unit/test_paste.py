@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2 import Environment, FileSystemLoader
 
-from bot.domain.fields import ComplaintKind
+from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.paste import PastedForm, looks_like_template, parse_template
+from bot.texts import TEMPLATES
 
 P = ComplaintKind.PRODUCT
 S = ComplaintKind.SERVICE
@@ -389,3 +395,257 @@ def test_service_round_trip(values: dict[str, str], event: dict[str, str], colon
     assert form.kind is S
     assert form.values == {**values, **event}
     assert form.unknown_lines == []
+
+
+# --- English labels ---------------------------------------------------------------
+# What an English-speaking member of staff pastes: the form filled in with the English
+# labels the bot shows them (templates/en: field_gloss, event_gloss, kind_name).
+ENGLISH_PRODUCT = """Product quality complaint
+Complainant: John Smith
+Customer: Yonghui Supermarket (Fuzhou)
+Ship date: 2026-11-20
+Brand: Master Kong
+Spec & quantity: 500ml x 20 cases
+Quality problem: caps leaking
+labels peeling off on about half the bottles
+Request: Return
+Filed at: ____
+"""
+
+
+def test_english_product_paste() -> None:
+    assert looks_like_template(ENGLISH_PRODUCT)
+    assert parse_template(ENGLISH_PRODUCT) == PastedForm(
+        P,
+        {
+            "complainant": "John Smith",
+            "customer": "Yonghui Supermarket (Fuzhou)",
+            "ship_date": "2026-11-20",
+            "brand": "Master Kong",
+            "spec_qty": "500ml x 20 cases",
+            "problem": "caps leaking\nlabels peeling off on about half the bottles",
+            "request": "Return",
+        },
+        [],
+    )
+
+
+ENGLISH_SERVICE = """SERVICE QUALITY COMPLAINT
+Complainant: Li Si
+Complaint about: Logistics
+Event: time: 20 Nov, around 3 pm
+Event: cause: the delivery was two hours late
+Event: what happened: the driver was rude to the customer. Delivery time: 5 pm
+Event: result: the customer refused the goods
+Purpose: improve service
+Filed at: _年_月_日_時_分
+"""
+
+
+def test_english_service_paste() -> None:
+    assert looks_like_template(ENGLISH_SERVICE)
+    assert parse_template(ENGLISH_SERVICE) == PastedForm(
+        S,
+        {
+            "complainant": "Li Si",
+            "target": "Logistics",
+            "event_time": "20 Nov, around 3 pm",
+            "event_cause": "the delivery was two hours late",
+            # "Delivery time:" is text: an English part word needs a separator before it
+            "event_course": "the driver was rude to the customer. Delivery time: 5 pm",
+            "event_result": "the customer refused the goods",
+            "purpose": "improve service",
+        },
+        [],
+    )
+
+
+def test_english_service_event_block() -> None:
+    text = """Service quality complaint form
+complainant：Li Si
+COMPLAINT ABOUT：Logistics
+The event (time, cause, what happened, result):
+  time: yesterday afternoon
+  1. Cause: rain
+  What happened: the goods arrived wet
+  and the driver left without a signature
+  Outcome: refused
+Purpose: claim"""
+    form = parse_template(text)
+    assert form == PastedForm(
+        S,
+        {
+            "complainant": "Li Si",
+            "target": "Logistics",
+            "event_time": "yesterday afternoon",
+            "event_cause": "rain",
+            "event_course": "the goods arrived wet\nand the driver left without a signature",
+            "event_result": "refused",
+            "purpose": "claim",
+        },
+        [],
+    )
+    assert looks_like_template(text)
+
+
+def test_english_event_parts_on_one_line() -> None:
+    text = ("Complaint about: HR\n"
+            "Event: Time: 20 Nov. Cause: late; what happened: rude driver, Result: refused")
+    assert parse_template(text).values == {
+        "target": "HR",
+        "event_time": "20 Nov.",
+        "event_cause": "late",
+        "event_course": "rude driver",
+        "event_result": "refused",
+    }
+
+
+def test_english_event_part_labels() -> None:
+    text = ("Event time: 20 Nov\nThe event — cause: late\nevent - what happened: rude\n"
+            "Event result: refused\nComplaint against: Logistics")
+    form = parse_template(text)
+    assert form.kind is S
+    assert form.values == {"event_time": "20 Nov", "event_cause": "late",
+                           "event_course": "rude", "event_result": "refused",
+                           "target": "Logistics"}
+
+
+def test_the_bots_english_rendering_pasted_back() -> None:
+    # the summary and card an English-speaking user sees: Chinese labels with glosses
+    product = """《產品質量投訴》 (product quality complaint) · step 8 of 8: please check
+投訴人 (complainant): John Smith
+客戶名稱 (customer): Yonghui
+發貨日期 (ship date): 2026-11-20
+規格及數量 (spec & quantity): 20 cases
+產品存在的質量問題 (quality problem): leaking 📷 2 photos
+客戶要求 (request): 退貨"""
+    form = parse_template(product)
+    assert form.kind is P
+    assert form.values["customer"] == "Yonghui"
+    assert form.values["spec_qty"] == "20 cases"
+    service = """#S-2026-0001 服務質量投訴 (service quality complaint)
+投訴人 (complainant): Li Si (銷售部)
+投訴對象 (complaint about): 物流部
+投訴事件 (the event):
+　時間 (time): 11/20
+　起因 (cause): late
+　過程 (what happened): rude
+　結果 (result): refused
+投訴目的 (purpose): 處理"""
+    form = parse_template(service)
+    assert form.kind is S
+    assert form.values == {
+        "complainant": "Li Si (銷售部)",
+        "target": "物流部",
+        "event_time": "11/20",
+        "event_cause": "late",
+        "event_course": "rude",
+        "event_result": "refused",
+        "purpose": "處理",
+    }
+    assert form.unknown_lines == ["#S-2026-0001 服務質量投訴 (service quality complaint)"]
+
+
+def test_english_labels_in_any_case_width_and_spacing() -> None:
+    text = "SHIP DATE：11/20\nｃｕｓｔｏｍｅｒ　ｎａｍｅ：Yonghui\nShipdate2:x\nspec&quantity :20\n" \
+           "- Customer’s request: exchange\n2) Quality Issues: leaking"
+    form = parse_template(text)
+    assert form.kind is P
+    assert form.values == {
+        "ship_date": "11/20",
+        "customer": "Yonghui\nShipdate2:x",  # not a label: no colon right after it
+        "spec_qty": "20",
+        "request": "exchange",
+        "problem": "leaking",
+    }
+
+
+def test_english_titles_decide_the_kind() -> None:
+    assert parse_template("Service quality complaint\nComplainant: Li").kind is S
+    assert parse_template("PRODUCT QUALITY COMPLAINT FORM:\nComplainant: Li").kind is P
+    assert parse_template("《Service Quality Complaint》\ncomplainant: Li").kind is S
+    assert parse_template("1. Product-quality complaint (產品質量投訴)\nComplainant: Li").kind is P
+    assert parse_template("【服務質量投訴】(service quality complaint)\nComplainant: Li").kind is S
+    assert parse_template("Complainant: Li\nFiled at: today").kind is None
+    # a sentence is no title
+    form = parse_template("Service quality complaint about the driver\nComplainant: Li")
+    assert form.kind is None
+    assert form.unknown_lines == ["Service quality complaint about the driver"]
+
+
+def test_english_part_words_are_plain_text_outside_the_event() -> None:
+    form = parse_template("Complainant: Li\nQuality problem: leaking\nTime: yesterday")
+    assert form.values["problem"] == "leaking\nTime: yesterday"
+    assert "event_time" not in form.values
+
+
+def test_english_looks_like_template() -> None:
+    assert looks_like_template("Customer: Yonghui\nBrand: Master Kong")
+    assert looks_like_template("complaint about: HR\npurpose:")
+    assert not looks_like_template("Complainant: Li")  # one label is not a template
+    assert not looks_like_template("Hi: there\nThanks: bye")
+    assert not looks_like_template("Our customer: Yonghui, their brand: Master Kong")
+    assert not looks_like_template("Customer Yonghui\nBrand Master Kong")  # no colons
+
+
+@cache
+def _english_card_glosses() -> tuple[dict[str, str], dict[str, str], Any]:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
+                      lstrip_blocks=True)
+    module = env.get_template("en/card.html.j2").module
+    return module.field_gloss, module.event_gloss, module.kind_name  # type: ignore[attr-defined]
+
+
+def test_every_english_label_the_bot_shows_is_read() -> None:
+    # templates/en/card.html.j2 repeats Field.english[0] for its glosses: this catches drift.
+    field_gloss, event_gloss, kind_name = _english_card_glosses()
+    for kind in ComplaintKind:
+        for f in fields_of(kind):
+            assert field_gloss[f.key] == f.english[0], f.key
+            assert parse_template(f"{field_gloss[f.key]}: x").values == {f.key: "x"}, f.key
+            assert parse_template(f"{field_gloss[f.key].upper()}：x").values == {f.key: "x"}
+        title = str(kind_name(kind)).split("(")[1].rstrip(")")
+        assert parse_template(f"{title}\nComplainant: Li").kind is kind
+    for key, gloss in event_gloss.items():
+        assert parse_template(f"The event:\n{gloss}: x").values == {key: "x"}, key
+
+
+_CASES = st.sampled_from([str.lower, str.upper, str.title, str.capitalize])
+
+
+@given(
+    values=st.dictionaries(st.sampled_from(sorted(PRODUCT_LABELS)), _multiline_value,
+                           min_size=1),
+    case=_CASES,
+    colon=st.sampled_from(["：", ":", " : "]),
+    data=st.data(),
+)
+def test_product_round_trip_english(values: dict[str, str], case: Callable[[str], str],
+                                    colon: str, data: st.DataObject) -> None:
+    labels = {f.key: case(f.english[0]) for f in fields_of(P)}
+    blocks = data.draw(st.permutations(_render(labels, values, colon)))
+    form = parse_template("\n".join(["Product quality complaint", *(x for b in blocks for x in b)]))
+    assert form == PastedForm(P, values, [])
+
+
+@given(
+    values=st.dictionaries(st.sampled_from(sorted(SERVICE_LABELS)), _multiline_value),
+    event=st.dictionaries(st.sampled_from(sorted(EVENT_LABELS)), _value, min_size=1),
+    case=_CASES,
+    as_labels=st.booleans(),
+    data=st.data(),
+)
+def test_service_round_trip_english(values: dict[str, str], event: dict[str, str],
+                                    case: Callable[[str], str], as_labels: bool,
+                                    data: st.DataObject) -> None:
+    labels = {f.key: case(f.english[0]) for f in fields_of(S)}
+    if as_labels:  # "Event: time: …" lines
+        event_block = [line for b in _render(labels, event, ":") for line in b]
+    else:  # "The event:" and "time: …" under it
+        _, event_gloss, _ = _english_card_glosses()
+        parts = data.draw(st.permutations(_render(
+            {k: case(v) for k, v in event_gloss.items()}, event, ":")))
+        event_block = [case("The event") + ":"] + [b[0] for b in parts]
+    blocks = data.draw(st.permutations([*_render(labels, values, ":"), event_block]))
+    form = parse_template("\n".join(line for b in blocks for line in b))
+    assert form == PastedForm(S, {**values, **event}, [])

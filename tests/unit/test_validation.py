@@ -112,6 +112,10 @@ def test_valid_answers(f: Field, text: str, expected: str) -> None:
         (SHIP_DATE, "hello", Invalid("date_unparseable")),
         (SHIP_DATE, "2026-02-30", Invalid("date_invalid", {"year": 2026, "month": 2, "day": 30})),
         (SHIP_DATE, "2026-11-26", Invalid("date_future", {"date": date(2026, 11, 26)})),
+        (SHIP_DATE, "1899-01-01",
+         Invalid("date_too_old", {"date": date(1899, 1, 1), "earliest": date(2021, 11, 25)})),
+        (SHIP_DATE, "2016年11月20日",
+         Invalid("date_too_old", {"date": date(2016, 11, 20), "earliest": date(2021, 11, 25)})),
     ],
 )
 def test_invalid_answers(f: Field, text: str, expected: Invalid) -> None:
