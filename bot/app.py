@@ -14,11 +14,10 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
-    Update,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 import handlers
 from bot.clock import Clock, SystemClock
@@ -26,12 +25,13 @@ from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER, commands_of
 from bot.config import LANGUAGES, Settings
 from bot.domain.calendar import CalendarMode, WorkingCalendar
 from bot.domain.sla import SlaPolicy
+from bot.inbox import Inbox, Poller
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
 from bot.services.people import person, seed_from_config, workgroup_chat_id
 from bot.services.updates import forget_old_updates
-from bot.store.db import create_engine, migrate, session_factory
+from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
 from bot.store.models import Department, User, UserRole
 from bot.texts import Texts
 
@@ -51,12 +51,15 @@ def build_policy(settings: Settings) -> SlaPolicy:
 
 
 def build_application(settings: Settings) -> Application:
+    # No Defaults: PTB would add parse_mode to methods that do not take it (e.g.
+    # editMessageReplyMarkup); the sender passes it where it belongs. No Updater: it
+    # confirms updates before they are handled (bot.inbox.Poller polls instead).
     return (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .updater(None)
         # Telegram's flood limits; without max_retries nothing would be retried. A group gets
         # one message per 60/N seconds rather than N at once then one per 60/N seconds: the
         # latter lets ~2N through in some minute, over Telegram's per-group limit.
@@ -74,19 +77,24 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.engine = create_engine(settings.database.url)
-        self.ctx = AppContext(settings=settings, sessions=session_factory(self.engine),
+        self.ctx = AppContext(settings=settings, read_sessions=session_factory(self.engine),
+                              write_sessions=session_factory(writer(self.engine)),
+                              serialize_writes=is_sqlite(self.engine),
                               clock=clock or SystemClock(),
                               texts=Texts(settings.general.default_language),
                               sla=build_policy(settings))
         self.app = build_application(settings)
         self.app.bot_data["ctx"] = self.ctx
         handlers.register(self.app)
+        self.inbox = Inbox(self.ctx, self.app)
+        self.poller = Poller(self.inbox, timeout=int(settings.telegram.poll_timeout))
         self.sender = Sender(self.ctx, self.app.bot)
         self.ctx.wake_sender = self.sender.wake
         assert self.app.job_queue is not None
         self.scheduler = DeadlineScheduler(self.ctx, self.app.job_queue)
         self.ctx.wake_scheduler = self.scheduler.wake
         self._sender_task: asyncio.Task[None] | None = None
+        self._poll_task: asyncio.Task[None] | None = None
         self._check_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -98,10 +106,8 @@ class Runtime:
         await self.app.initialize()
         await self.set_commands()
         await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=int(self.settings.telegram.poll_timeout),
-            allowed_updates=Update.ALL_TYPES)
+        await self.app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        self._poll_task = asyncio.create_task(self.poller.run(), name="inbox-poller")
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         await self.scheduler.start()
         # Queued behind the group's rate limit like any group request: off the start-up path.
@@ -111,13 +117,15 @@ class Runtime:
     async def stop(self) -> None:
         if self._check_task is not None and not self._check_task.done():
             self._check_task.cancel()
+        self.poller.stop()  # the batch being handled is finished first
+        if self._poll_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender_task
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -39,6 +39,9 @@ class TelegramSettings(_Strict):
     # against the real Telegram (tests against the fake server do).
     messages_per_second: float = Field(default=30, gt=0)
     group_messages_per_minute: float = Field(default=20, gt=0)
+    # One private chat: about one message a second, with short bursts (Telegram's FAQ).
+    private_messages_per_second: float = Field(default=1.0, gt=0)
+    private_burst: int = Field(default=3, ge=1)
 
 
 class DatabaseSettings(_Strict):

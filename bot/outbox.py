@@ -1,8 +1,10 @@
 """Queueing outgoing messages: rows written in the caller's transaction.
 
 Nothing here talks to Telegram; `bot.sender` delivers the rows. A message is either
-for a chat (`chat_id`) or for a complaint's thread (`complaint_id` with
-`to_thread=True`: the sender finds the topic, or replies to the card in a plain group).
+for a chat (`chat_id`, in a topic `thread_id`, quoting `reply_to`) or for a complaint's
+thread (`complaint_id` with `to_thread=True`: the sender finds the topic, or replies to the
+card in a plain group, or to `reply_to`). Handlers answer users this way too, so a reply
+commits with what it reports and is sent after the commit, retried until Telegram takes it.
 """
 
 from __future__ import annotations
@@ -48,11 +50,15 @@ def queue_message(
     to_thread: bool = False,
     keyboard: Keyboard | None = None,
     on_held: tuple[int, str] | None = None,
+    thread_id: int | None = None,
+    reply_to: int | None = None,
 ) -> OutboxMessage:
     """Queue an HTML message.
 
     on_held: (chat_id, html) to send instead to someone waiting, if the recipient
     has never opened a chat with the bot (Telegram refuses to write first).
+    thread_id: the forum topic of `chat_id`; reply_to: the message to quote (sent anyway
+    if it is gone).
     """
     if chat_id is None and not to_thread:
         raise ValueError("a message needs a chat or a complaint thread")
@@ -63,8 +69,10 @@ def queue_message(
         payload["to_thread"] = True
     if on_held:
         payload["on_held"] = {"chat_id": on_held[0], "text": on_held[1]}
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
     row = OutboxMessage(kind="message", chat_id=chat_id, complaint_id=complaint_id,
-                        payload=payload, created_at=to_db(now))
+                        thread_id=thread_id, payload=payload, created_at=to_db(now))
     session.add(row)
     return row
 
@@ -88,10 +96,26 @@ def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: 
 
 
 def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename: str,
-                   data: bytes, caption: str) -> OutboxMessage:
+                   data: bytes, caption: str, *, thread_id: int | None = None,
+                   reply_to: int | None = None) -> OutboxMessage:
     """Queue a file (e.g. the monthly XLSX) with an HTML caption; kept in the row itself."""
-    row = OutboxMessage(kind="document", chat_id=chat_id, created_at=to_db(now),
-                        payload={"filename": filename, "caption": caption,
-                                 "data": base64.b64encode(data).decode("ascii")})
+    payload: dict[str, Any] = {"filename": filename, "caption": caption,
+                               "data": base64.b64encode(data).decode("ascii")}
+    if reply_to is not None:
+        payload["reply_to"] = reply_to
+    row = OutboxMessage(kind="document", chat_id=chat_id, thread_id=thread_id,
+                        created_at=to_db(now), payload=payload)
+    session.add(row)
+    return row
+
+
+def queue_keyboard_edit(session: AsyncSession, now: datetime, chat_id: int, message_id: int,
+                        keyboard: Keyboard | None = None) -> OutboxMessage:
+    """Replace a sent message's buttons (None: take them away, e.g. once one was pressed).
+    Harmless to repeat: an edit that changes nothing, or of a message that is gone, counts
+    as done."""
+    row = OutboxMessage(kind="edit_keyboard", chat_id=chat_id, created_at=to_db(now),
+                        payload={"message_id": message_id,
+                                 "keyboard": keyboard_payload(keyboard)})
     session.add(row)
     return row

@@ -60,6 +60,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
+from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -73,14 +74,18 @@ from bot import views
 from bot.clock import to_db
 from bot.domain.workflow import Status
 from bot.outbox import Keyboard, keyboard_payload, queue_message
+from bot.pacing import PrivatePace
+from bot.processes import is_gone, this_process
 from bot.services.audit import record
 from bot.services.complaints import CardView, Complaints
 from bot.services.context import AppContext
-from bot.services.people import person, workgroup_chat_id
+from bot.services.people import language_of, person, workgroup_chat_id
 from bot.services.threads import remember
 from bot.store.models import Complaint, OutboxMessage, User
 
 log = logging.getLogger(__name__)
+
+HTML = ParseMode.HTML  # sent explicitly, and only to methods that take it
 
 IDLE_POLL_SECONDS = 1.0  # a safety net: a commit normally wakes the sender at once
 LEASE = timedelta(seconds=60)  # renewed every LEASE / 3 while a delivery is under way
@@ -92,6 +97,9 @@ REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported o
 TEXT_BUDGET = 4000  # Telegram takes 4096 characters after HTML parsing; keep a margin
 DIGEST_MIN = 3  # notices of fewer complaints than this go to their threads one by one
 MERGE_WINDOW = timedelta(seconds=2)
+PRIVATE_SENDS = 16  # private chats served at the same time, each at its own pace
+BUTTONS_MAX = 100  # inline buttons in one message
+DIGEST_HEADING_ROOM = 300  # a digest's heading and its hint about the commands
 NOT_POSTED = "complaint not posted yet"  # held until its card is posted (see _post_card)
 
 T = TypeVar("T")
@@ -132,6 +140,13 @@ def markup(rows: list[list[dict[str, Any]]] | None) -> InlineKeyboardMarkup | No
 
 def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     return markup(keyboard_payload(keyboard))
+
+
+def quoting(message_id: int | None) -> ReplyParameters | None:
+    """Quote a message, and send anyway if it has been deleted meanwhile."""
+    if message_id is None:
+        return None
+    return ReplyParameters(int(message_id), allow_sending_without_reply=True)
 
 
 def wall_now() -> datetime:
@@ -240,19 +255,32 @@ class Item:
 
     @property
     def digest_line(self) -> str | None:
+        """Its line in a digest: a notice to a group's thread, or to one person (then with
+        its buttons, `digest["buttons"]`)."""
         digest = self.payload.get("digest")
-        if (self.kind == "message" and self.payload.get("to_thread") and self.group is not None
-                and not self.payload.get("alone") and isinstance(digest, dict)
-                and isinstance(digest.get("line"), str)):
+        if (self.kind == "message" and not self.payload.get("alone")
+                and (self.group is not None if self.payload.get("to_thread") else self.side is Side.PRIVATE)
+                and isinstance(digest, dict) and isinstance(digest.get("line"), str)):
             return str(digest["line"])
         return None
+
+    @property
+    def digest_button_count(self) -> int:
+        digest = self.payload.get("digest") or {}
+        return sum(len(row) for row in digest.get("buttons") or [])
+
+    @property
+    def new_message(self) -> bool:
+        """It sends a new message (an edit does not count against the chat's pace)."""
+        return self.kind != "edit_keyboard"
 
     @property
     def mergeable(self) -> bool:
         """A plain private message, which may be joined with its neighbours."""
         return (self.kind == "message" and (self.chat_id or 0) > 0
                 and not self.payload.get("to_thread") and not self.payload.get("keyboard")
-                and not self.payload.get("alone") and isinstance(self.payload.get("text"), str))
+                and not self.payload.get("reply_to") and not self.payload.get("alone")
+                and isinstance(self.payload.get("text"), str))
 
 
 Deliver = Callable[[list[OutboxMessage]], Awaitable[bool]]  # True: it marked the rows sent
@@ -269,6 +297,12 @@ class Sender:
         self._backoff = dict.fromkeys(Side, 0.0)
         self._cooling: dict[int, float] = {}  # chat → monotonic time its 429 wait ends
         self._reported: dict[tuple[int, str], float] = {}
+        self.owner = this_process()  # written on the rows it claims
+        telegram = ctx.settings.telegram
+        self.pace = PrivatePace(telegram.private_messages_per_second, telegram.private_burst)
+        self._workers: dict[int, asyncio.Task[None]] = {}  # private chat → the task serving it
+        self._sending = asyncio.Semaphore(PRIVATE_SENDS)
+        self._lane_backoff: dict[int, float] = {}  # private chat → its current back-off
 
     # --- running ---------------------------------------------------------------------
 
@@ -290,13 +324,17 @@ class Sender:
         except Exception:
             log.exception("outbox: could not release the rows of a stopped sender")
         await asyncio.gather(*(self._loop(side) for side in Side))
+        await self._finish_workers()
 
     async def _loop(self, side: Side) -> None:
         wake = self._wakes[side]
         while not self.stopping:
             wake.clear()
             try:
-                await self._drain(side)
+                if side is Side.PRIVATE:
+                    await self._dispatch_private()
+                else:
+                    await self._drain(side)
             except Exception:  # never let the sender die; the rows stay in the database
                 log.exception("outbox sender (%s) failed; retrying", side.value)
                 await self._pause(1.0)
@@ -305,9 +343,83 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self._idle_timeout())
 
-    async def drain(self) -> None:
-        """Send everything that is due now, then return."""
-        await asyncio.gather(*(self._drain(side) for side in Side))
+
+    # --- private chats: each served by a task of its own, at Telegram's pace -------------
+
+    async def _dispatch_private(self) -> None:
+        """Give every private chat with something due a task to serve it, unless it has one."""
+        await self.release_expired()
+        now = wall_now()
+        heads: dict[int, Item] = {}
+        for item in await self._snapshot(Side.PRIVATE):
+            heads.setdefault(item.target, item)
+        for chat, head in heads.items():
+            if chat in self._workers or not head.due(now) or self._cools(chat):
+                continue
+            self._workers[chat] = asyncio.create_task(self._serve_chat(chat),
+                                                      name=f"outbox-chat-{chat}")
+
+    async def _serve_chat(self, chat: int) -> None:
+        """Send one private chat's rows in order, a message per turn of its pace; whatever
+        waited for the turn is merged into that message where it can be."""
+        try:
+            while not self.stopping:
+                items = await self._snapshot(Side.PRIVATE, chat)
+                if not items or not items[0].due(wall_now()) or self._cools(chat):
+                    return
+                if items[0].new_message:
+                    if not await self._unless_stopping(self.pace.turn(chat)):
+                        return
+                    items = await self._snapshot(Side.PRIVATE, chat)
+                    if not items or not items[0].due(wall_now()):
+                        return
+                batch, deliver = self._private_batch(items, wall_now())
+                async with self._sending:
+                    outcome, _ = await self._job(batch, deliver, target=chat, side=Side.PRIVATE,
+                                                 prefix=True)
+                if outcome is not Outcome.DONE:
+                    return
+        except Exception:  # the rows stay in the database; the next dispatch tries again
+            log.exception("outbox: serving private chat %s failed", chat)
+        finally:
+            self._workers.pop(chat, None)
+            self._wakes[Side.PRIVATE].set()
+
+    async def _unless_stopping(self, waiting: Awaitable[Any]) -> bool:
+        """Wait for `waiting`; False (and it is given up) if the sender stops first."""
+        task = asyncio.ensure_future(waiting)
+        stopping = asyncio.ensure_future(self._stopped.wait())
+        done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for pending in {task, stopping} - done:
+            pending.cancel()
+        return task in done
+
+    async def _finish_workers(self, timeout: float = 10.0) -> None:
+        """On stop: the chats' tasks end after the message each is sending."""
+        workers = list(self._workers.values())
+        if workers:
+            _done, late = await asyncio.wait(workers, timeout=timeout)
+            for worker in late:
+                worker.cancel()
+
+    def _private_batch(self, items: Sequence[Item], now: datetime) -> tuple[list[Item], Deliver]:
+        """What goes out in the chat's next message: several notices with buttons as one
+        digest, else the head with the plain messages queued along with it."""
+        digest: list[Item] = []
+        used, buttons = 0, 0
+        for item in items:
+            line = item.digest_line
+            if line is None or not item.due(now):
+                break
+            size, count = visible_length(line) + 1, item.digest_button_count
+            if digest and (used + size > TEXT_BUDGET - DIGEST_HEADING_ROOM
+                           or buttons + count > BUTTONS_MAX):
+                break
+            digest.append(item)
+            used, buttons = used + size, buttons + count
+        if len(digest) >= 2:
+            return digest, self._send_private_digest
+        return self._merge_run(items, items[0], set(), now), self._deliver
 
     async def _drain(self, side: Side) -> None:
         await self.release_expired()
@@ -333,18 +445,26 @@ class Sender:
     @contextlib.asynccontextmanager
     async def _tx(self) -> AsyncIterator[AsyncSession]:
         """A transaction of the sender's own bookkeeping (queues nothing, wakes nobody)."""
-        async with self.ctx.sessions() as session, session.begin():
-            yield session
+        async with self.ctx.unit(wake=False) as unit:
+            yield unit.session
 
     async def release_expired(self) -> int:
-        """Rows a crashed process left 'sending' go back to pending once their lease ends."""
+        """Rows another process left 'sending' go back to pending: at once when that process
+        is known to be gone (bot.processes), else when their lease ends."""
+        async with self.ctx.sessions() as session:
+            owners = set(await session.scalars(
+                select(OutboxMessage.owner).distinct()
+                .where(OutboxMessage.status == "sending", OutboxMessage.owner.is_not(None))))
+        gone = [owner for owner in owners if owner and is_gone(owner, self.owner)]
         async with self._tx() as session:
             result = await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == "sending",
+                       or_(OutboxMessage.owner.is_(None), OutboxMessage.owner != self.owner),
                        or_(OutboxMessage.lease_until.is_(None),
-                           OutboxMessage.lease_until < wall_now()))
-                .values(status="pending", lease_until=None)
+                           OutboxMessage.lease_until < wall_now(),
+                           OutboxMessage.owner.in_(gone)))
+                .values(status="pending", lease_until=None, owner=None)
                 .execution_options(synchronize_session=False))
         released = rowcount(result)
         if released:
@@ -354,12 +474,14 @@ class Sender:
 
     # --- one pass over the queue -------------------------------------------------------
 
-    async def _snapshot(self, side: Side) -> list[Item]:
+    async def _snapshot(self, side: Side, chat_id: int | None = None) -> list[Item]:
+        """What is waiting (or being sent) on one side, in id order; only one private chat's
+        rows with `chat_id`."""
+        query = select(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
         async with self.ctx.sessions() as session:
-            rows = list(await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))
-                .order_by(OutboxMessage.id)))
+            rows = list(await session.scalars(query.order_by(OutboxMessage.id)))
             ids = {row.complaint_id for row in rows if row.complaint_id is not None}
             groups: dict[int, int | None] = {}
             if ids:
@@ -467,7 +589,7 @@ class Sender:
                     .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending",
                            or_(OutboxMessage.lease_until.is_(None),
                                OutboxMessage.lease_until <= now))
-                    .values(status="sending", lease_until=now + LEASE)
+                    .values(status="sending", lease_until=now + LEASE, owner=self.owner)
                     .execution_options(synchronize_session=False))
                 if rowcount(result) == 1:
                     claimed.append(row_id)
@@ -502,7 +624,7 @@ class Sender:
     async def _mark(self, session: AsyncSession, ids: Sequence[int], status: str,
                     error: str | None = None, not_before: datetime | None = None) -> int:
         """Settle rows this sender holds (status 'sending'); returns how many it still held."""
-        values: dict[str, Any] = {"status": status, "lease_until": not_before,
+        values: dict[str, Any] = {"status": status, "lease_until": not_before, "owner": None,
                                   "last_error": error, "attempts": OutboxMessage.attempts + 1}
         if status == "sent":
             values["sent_at"] = to_db(self.ctx.now())
@@ -563,29 +685,39 @@ class Sender:
             else:
                 await self._fail(rows, str(exc))
         except (NetworkError, TelegramError) as exc:  # network trouble, timeouts, 5xx
-            await self._retry_later(side, ids, (str(exc) or type(exc).__name__)[:200])
+            await self._retry_later(side, target, ids, (str(exc) or type(exc).__name__)[:200])
             return Outcome.BACKOFF, set()
         except Exception as exc:
             log.exception("outbox rows %s: unexpected error", ids)
             if rows[0].attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
                 await self._fail(rows, f"{type(exc).__name__}: {exc}")
                 return Outcome.DONE, set(ids)
-            await self._retry_later(side, ids, f"{type(exc).__name__}: {exc}")
+            await self._retry_later(side, target, ids, f"{type(exc).__name__}: {exc}")
             return Outcome.BACKOFF, set()
         else:
             if not marked:
                 await self._settle(ids, "sent")
-            self._backoff[side] = 0.0
+            if side is Side.PRIVATE:
+                self._lane_backoff.pop(target, None)
+            else:
+                self._backoff[side] = 0.0
         return Outcome.DONE, set(ids)
 
-    async def _retry_later(self, side: Side, ids: Sequence[int], error: str) -> None:
-        """Keep the rows, wait, try again: the back-off doubles up to MAX_BACKOFF_SECONDS.
-        The rows stay pending with a not-before time, so no other sender hurries them."""
-        delay = min(max(self._backoff[side] * 2, MIN_BACKOFF_SECONDS), MAX_BACKOFF_SECONDS)
-        self._backoff[side] = delay
+    async def _retry_later(self, side: Side, target: int, ids: Sequence[int], error: str) -> None:
+        """Keep the rows, try again later: the back-off doubles up to MAX_BACKOFF_SECONDS.
+        The rows stay pending with a not-before time, so no other sender hurries them. A
+        group's pass pauses; a private chat's rows simply wait (other chats go on)."""
+        backoff = self._lane_backoff.get(target, 0.0) if side is Side.PRIVATE \
+            else self._backoff[side]
+        delay = min(max(backoff * 2, MIN_BACKOFF_SECONDS), MAX_BACKOFF_SECONDS)
+        if side is Side.PRIVATE:
+            self._lane_backoff[target] = delay
+        else:
+            self._backoff[side] = delay
         await self._settle(ids, "pending", error, wall_now() + timedelta(seconds=delay))
         log.warning("outbox rows %s: %s; retrying in %.1fs", list(ids), error, delay)
-        await self._pause(delay)
+        if side is Side.GROUP:
+            await self._pause(delay)
 
     async def _go_alone(self, ids: Sequence[int], error: str) -> None:
         """A digest or joined message was refused: send its rows one by one instead."""
@@ -706,11 +838,28 @@ class Sender:
         handlers: dict[str, Callable[[OutboxMessage], Awaitable[bool]]] = {
             "message": self._send_message, "post_card": self._post_card,
             "refresh_card": self._refresh_card, "refresh_topic": self._refresh_topic,
-            "post_photos": self._post_photos, "document": self._send_document}
+            "post_photos": self._post_photos, "document": self._send_document,
+            "edit_keyboard": self._edit_keyboard}
         handler = handlers.get(row.kind)
         if handler is None:
             raise BadRequest(f"unknown outbox kind {row.kind}")
         return await handler(row)
+
+    async def _send_private_digest(self, rows: list[OutboxMessage]) -> bool:
+        """Notices that waited together for one person: one message, a line each, with each
+        notice's buttons (the batch was cut so that they fit)."""
+        chat_id = rows[0].chat_id
+        assert chat_id is not None
+        async with self.ctx.sessions() as session:
+            lang = await language_of(session, self.ctx, chat_id)
+        digests = [row.payload["digest"] for row in rows]
+        text = "\n".join([self.ctx.texts.html(lang, "sender.private_digest_heading",
+                                               count=len(rows),
+                                               buttons=any(d.get("buttons") for d in digests)),
+                          *(d["line"] for d in digests)])
+        keyboard = [button_row for d in digests for button_row in d.get("buttons") or []]
+        await self._send_plain(chat_id, text, markup(keyboard))
+        return False
 
     async def _to_chat(self, chat_id: int | None, send: Callable[[int], Awaitable[T]]) -> T:
         """Send to a chat; someone who blocked the bot is not even tried until they write
@@ -733,30 +882,51 @@ class Sender:
         return sent
 
     async def _send_plain(self, chat_id: int | None, text: str,
-                          reply_markup: InlineKeyboardMarkup | None = None) -> Message:
+                          reply_markup: InlineKeyboardMarkup | None = None,
+                          thread_id: int | None = None, reply_to: int | None = None) -> Message:
         return await self._to_chat(chat_id, lambda chat: self.bot.send_message(
-            chat, text, reply_markup=reply_markup))
+            chat, text, parse_mode=HTML, reply_markup=reply_markup, message_thread_id=thread_id,
+            reply_parameters=quoting(reply_to)))
 
     async def _send_document(self, row: OutboxMessage) -> bool:
         """A file kept in the row (bot.outbox.queue_document), with an HTML caption."""
         payload = row.payload
         document = InputFile(base64.b64decode(payload["data"]), filename=payload["filename"])
+        caption = payload.get("caption") or None
         await self._to_chat(row.chat_id, lambda chat: self.bot.send_document(
-            chat, document, caption=payload.get("caption") or None))
+            chat, document, caption=caption, parse_mode=HTML if caption else None,
+            message_thread_id=row.thread_id, reply_parameters=quoting(payload.get("reply_to"))))
+        return False
+
+    async def _edit_keyboard(self, row: OutboxMessage) -> bool:
+        """New buttons on a sent message, or none. Nothing to change, or the message gone
+        (deleted, too old to edit): there is nothing left to do either."""
+        assert row.chat_id is not None
+        try:
+            await self.bot.edit_message_reply_markup(
+                row.chat_id, int(row.payload["message_id"]),
+                reply_markup=markup(row.payload.get("keyboard")))
+        except BadRequest as exc:
+            if not (not_modified(exc) or _says(exc, "message to edit not found",
+                                               "message can't be edited")):
+                raise
         return False
 
     async def _send_message(self, row: OutboxMessage) -> bool:
         payload = row.payload
         keyboard = markup(payload.get("keyboard"))
         if not payload.get("to_thread"):
-            await self._send_plain(row.chat_id, payload["text"], keyboard)
+            await self._send_plain(row.chat_id, payload["text"], keyboard, row.thread_id,
+                                   payload.get("reply_to"))
             return False
         assert row.complaint_id is not None
 
         async def send(target: Target) -> Message:
             return await self.bot.send_message(
-                target.chat_id, payload["text"], message_thread_id=target.thread_id,
-                reply_parameters=target.reply, reply_markup=keyboard)
+                target.chat_id, payload["text"], parse_mode=HTML,
+                message_thread_id=target.thread_id,
+                reply_parameters=quoting(payload.get("reply_to")) or target.reply,
+                reply_markup=keyboard)
 
         target, sent = await self._in_thread(row.complaint_id, send)
         await self._remember(target.chat_id, [sent], row.complaint_id)
@@ -788,11 +958,11 @@ class Sender:
         async def deliver(rows: list[OutboxMessage]) -> bool:
             text = "\n".join([heading(len(rows)), *(row.payload["digest"]["line"] for row in rows)])
             if one is None:
-                await self.bot.send_message(group, text)
+                await self.bot.send_message(group, text, parse_mode=HTML)
                 return False
 
             async def send(target: Target) -> Message:
-                return await self.bot.send_message(target.chat_id, text,
+                return await self.bot.send_message(target.chat_id, text, parse_mode=HTML,
                                                    message_thread_id=target.thread_id,
                                                    reply_parameters=target.reply)
 
@@ -871,7 +1041,7 @@ class Sender:
         assert complaint.chat_id is not None
         lang = self.ctx.settings.general.default_language
         message = await self.bot.send_message(
-            complaint.chat_id, views.card(self.ctx.texts, lang, view),
+            complaint.chat_id, views.card(self.ctx.texts, lang, view), parse_mode=HTML,
             message_thread_id=complaint.thread_id,
             reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view, complaint.id)))
         async with self._tx() as session:
@@ -932,15 +1102,15 @@ class Sender:
         text = views.card(self.ctx.texts, lang, view)
         keyboard = to_markup(views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id))
         try:
-            message = await self.bot.send_message(chat_id, text, message_thread_id=thread_id,
-                                                  reply_markup=keyboard)
+            message = await self.bot.send_message(chat_id, text, parse_mode=HTML,
+                                                  message_thread_id=thread_id, reply_markup=keyboard)
         except BadRequest as exc:
             if thread_id is None or not topic_lost(exc):
                 raise
             thread_id = await self._new_topic(chat_id, view)  # deleted before the card came
             await self._place(row.complaint_id, chat_id, thread_id)
-            message = await self.bot.send_message(chat_id, text, message_thread_id=thread_id,
-                                                  reply_markup=keyboard)
+            message = await self.bot.send_message(chat_id, text, parse_mode=HTML,
+                                                  message_thread_id=thread_id, reply_markup=keyboard)
         async with self.ctx.transaction() as session:
             fresh = await session.get(Complaint, row.complaint_id)
             assert fresh is not None
@@ -972,7 +1142,8 @@ class Sender:
         if complaint.card_message_id is not None:
             try:
                 await self.bot.edit_message_text(
-                    views.card(self.ctx.texts, lang, view), chat_id=complaint.chat_id,
+                    views.card(self.ctx.texts, lang, view), parse_mode=HTML,
+                    chat_id=complaint.chat_id,
                     message_id=complaint.card_message_id,
                     reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
                                                                row.complaint_id)))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -16,8 +16,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.inbox import current_edge
 from handlers import approval, chains, fines, forms, general, lists, membership, outcome, thread
-from handlers.common import app_ctx
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +79,10 @@ def register(app: Application) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log it, and tell the user something went wrong instead of going silent."""
-    log.error("handler failed", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    """A handler raised: the inbox rolls the update back and apologises (bot.inbox)."""
+    edge = current_edge()
+    if edge is None or edge.update is not update:  # not from an update (e.g. a job)
+        log.error("unexpected error", exc_info=context.error)
         return
-    ctx = app_ctx(context)
-    text = ctx.texts.plain(ctx.settings.general.default_language, "errors.internal")
-    try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text[:200], show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text(html.escape(text))
-    except Exception:  # the error report must not fail in turn
-        log.exception("could not report the error to the user")
+    edge.failed = context.error
+    raise ApplicationHandlerStop  # nothing more runs in the failed update

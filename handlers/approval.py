@@ -14,7 +14,7 @@ from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
 
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ap:<complaint>:y|n"""
-    query, ctx, person, parts = await pressed(update, context, "ap")
+    ctx, person, parts = await pressed(update, context, "ap")
     complaints = Complaints(ctx)
     try:
         complaint_id = id_at(parts, 0, count=2)
@@ -27,7 +27,7 @@ async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, text)
+    await settle(update, context, text)
 
 
 async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -35,4 +35,4 @@ async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
     ctx = app_ctx(context)
     assert pending.ref_id is not None
     await Complaints(ctx).reject(person.id, pending.ref_id, text)
-    await reply(update, ctx.texts.html(person.language, "approval.decided_rejected"))
+    await reply(update, context, ctx.texts.html(person.language, "approval.decided_rejected"))

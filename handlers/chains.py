@@ -18,31 +18,31 @@ from handlers.common import app_ctx, id_at, pressed, refuse, reply, reply_docume
 
 async def chain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """cs:<step>:<s|t|a|m|r> — sign, write, approve, amend or reject a chain step."""
-    query, ctx, person, parts = await pressed(update, context, "cs")
+    ctx, person, parts = await pressed(update, context, "cs")
     try:
         acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, ctx.texts.html(person.language, acted.template, **acted.params))
+    await settle(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
 
 async def take_chain_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                            pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     acted = await Chains(ctx).take_input(person.id, pending, text)
-    await reply(update, ctx.texts.html(person.language, acted.template, **acted.params))
+    await reply(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
 
 async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """sh:<sheet>:c (HR confirms) | sh:<sheet>:s (a head signs their rows)."""
-    query, ctx, person, parts = await pressed(update, context, "sh")
+    ctx, person, parts = await pressed(update, context, "sh")
     try:
         template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, ctx.texts.html(person.language, template, sheet=sheet))
+    await settle(update, context, ctx.texts.html(person.language, template, sheet=sheet))
 
 
 async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,9 +56,9 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(shown.lang, "chains.sheet_status", sheet=shown.sheet),
+    await reply(update, context, ctx.texts.html(shown.lang, "chains.sheet_status", sheet=shown.sheet),
                 sheets.buttons(shown.lang, shown.sheet.id, shown.actions) or None)
-    await reply_document(update, shown.filename, shown.data,
+    await reply_document(update, context, shown.filename, shown.data,
                          ctx.texts.html(shown.lang, "chains.sheet_caption", sheet=shown.sheet))
 
 
@@ -72,7 +72,7 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "chains.crx_marked", number=marked.number,
+    await reply(update, context, ctx.texts.html(person.language, "chains.crx_marked", number=marked.number,
                                        on=marked.on, struck_off=marked.struck_off))
 
 
@@ -86,20 +86,20 @@ async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     try:
         if freight.is_withdrawal(args):
             slip = await freight.withdraw(person.id, args)
-            await reply(update, ctx.texts.html(person.language, "chains.withdrawn", item=slip))
+            await reply(update, context, ctx.texts.html(person.language, "chains.withdrawn", item=slip))
             return
         if len(args) > 1:
             raise Refused("errors.freight_usage")
         if not args:
             slips = await freight.owed(person.id)
-            await reply(update, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
+            await reply(update, context, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
             return
         text, keyboard = views.slip_screen(ctx.texts, person.language,
                                            await freight.start(person.id, args[0]))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, text, keyboard)
+    await reply(update, context, text, keyboard)
 
 
 async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -107,12 +107,12 @@ async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE,
     ctx = app_ctx(context)
     screen, keyboard = views.slip_screen(ctx.texts, person.language,
                                          await Freight(ctx).take_input(person.id, pending, text))
-    await reply(update, screen, keyboard)
+    await reply(update, context, screen, keyboard)
 
 
 async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """fb:<department> — the department bearing the freight."""
-    query, ctx, person, parts = await pressed(update, context, "fb")
+    ctx, person, parts = await pressed(update, context, "fb")
     try:
         if len(parts) != 1:
             raise Refused("errors.stale_button")
@@ -120,7 +120,7 @@ async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, views.slip_screen(ctx.texts, person.language, form)[0])
+    await settle(update, context, views.slip_screen(ctx.texts, person.language, form)[0])
 
 
 async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -132,5 +132,5 @@ async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYP
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply_document(update, filename, data, ctx.texts.html(
+    await reply_document(update, context, filename, data, ctx.texts.html(
         person.language, "chains.freight_xlsx_caption", count=count, filename=filename))

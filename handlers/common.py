@@ -1,16 +1,22 @@
-"""Small helpers every handler uses: the app context, the sender's identity, replies."""
+"""Small helpers every handler uses: the app context, the sender's identity, answers.
+
+Handlers never call Telegram themselves. A reply is an outbox row written in the
+update's transaction (bot.inbox), so it is sent once the update's effect has committed and
+retried until Telegram takes it; a button press is answered by the inbox after the commit,
+with the alert a handler left here.
+"""
 
 from __future__ import annotations
 
 import html
-import io
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.outbox import Keyboard
-from bot.sender import to_markup
+from bot.domain.ids import parse_id
+from bot.inbox import current_edge
+from bot.outbox import Keyboard, queue_document, queue_keyboard_edit, queue_message
 from bot.services.context import AppContext, Refused
 from bot.services.people import Person, TelegramUser, touch
 
@@ -32,19 +38,42 @@ async def sender_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Perso
                        private=is_private(update))
 
 
-async def reply(update: Update, text: str, keyboard: Keyboard | None = None) -> Message | None:
-    message = update.effective_message
-    if message is None:
-        return None
-    return await message.reply_text(text, reply_markup=to_markup(keyboard),
-                                    do_quote=not is_private(update))
+def _where(update: Update) -> tuple[int, int | None, int | None]:
+    """Where an answer to this update goes: its chat, its topic, and in a group the message
+    it answers (quoted, so that it is clear whom the bot answers)."""
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None
+    if chat.type == ChatType.PRIVATE or message is None:
+        return chat.id, None, None
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    return chat.id, thread_id, message.message_id
 
 
-async def reply_document(update: Update, filename: str, data: bytes, caption: str) -> None:
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                keyboard: Keyboard | None = None) -> None:
+    """Answer in the chat (and topic) the update came from, through the outbox."""
+    ctx = app_ctx(context)
+    chat_id, thread_id, reply_to = _where(update)
+    async with ctx.transaction() as session:
+        queue_message(session, ctx.now(), text, chat_id=chat_id, keyboard=keyboard,
+                      thread_id=thread_id, reply_to=reply_to)
+
+
+async def reply_document(update: Update, context: ContextTypes.DEFAULT_TYPE, filename: str,
+                         data: bytes, caption: str) -> None:
     """A file (an XLSX report) in answer to a command, with an HTML caption."""
-    message = update.effective_message
-    assert message is not None
-    await message.reply_document(io.BytesIO(data), filename=filename, caption=caption)
+    ctx = app_ctx(context)
+    chat_id, thread_id, reply_to = _where(update)
+    async with ctx.transaction() as session:
+        queue_document(session, ctx.now(), chat_id, filename, data, caption,
+                       thread_id=thread_id, reply_to=reply_to)
+
+
+def alert(text: str) -> None:
+    """What the pressed button answers (an alert), once the update has committed."""
+    edge = current_edge()
+    assert edge is not None, "alert() outside an update"
+    edge.alert = text
 
 
 def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:
@@ -54,19 +83,24 @@ def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
                  refused: Refused) -> None:
+    """A press is refused with an alert, anything else with a message."""
     text = refusal_text(app_ctx(context), lang, refused)
-    query = update.callback_query
-    if query is not None:
-        await query.answer(text[:200], show_alert=True)
+    if update.callback_query is not None:
+        alert(text)
     else:
-        await reply(update, html.escape(text, quote=False))
+        await reply(update, context, html.escape(text, quote=False))
 
 
-async def drop_keyboard(query: CallbackQuery) -> None:
-    """Take the buttons off a message once one of them has been used."""
-    message = query.message
-    if isinstance(message, Message) and message.reply_markup is not None:
-        await message.edit_reply_markup(reply_markup=None)
+async def drop_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        keyboard: Keyboard | None = None) -> None:
+    """Take the buttons off the pressed message (or put `keyboard` in their place)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if not isinstance(message, Message) or (message.reply_markup is None and not keyboard):
+        return
+    ctx = app_ctx(context)
+    async with ctx.transaction() as session:
+        queue_keyboard_edit(session, ctx.now(), message.chat.id, message.message_id, keyboard)
 
 
 def parse_callback(data: str | None, prefix: str) -> list[str]:
@@ -78,24 +112,31 @@ def parse_callback(data: str | None, prefix: str) -> list[str]:
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                  prefix: str) -> tuple[CallbackQuery, AppContext, Person, list[str]]:
-    """A button press: the query, the app, who pressed (from the database), and the ids in
-    the callback data after `prefix`."""
+                  prefix: str) -> tuple[AppContext, Person, list[str]]:
+    """A button press: the app, who pressed (from the database), and the ids in the
+    callback data after `prefix`."""
     query = update.callback_query
     assert query is not None
-    return query, app_ctx(context), await sender_of(update, context), parse_callback(query.data, prefix)
+    return app_ctx(context), await sender_of(update, context), parse_callback(query.data, prefix)
 
 
 def id_at(parts: list[str], index: int = 0, count: int | None = None) -> int:
-    """The numeric id at `index` of the callback data; a malformed one is a stale button."""
-    if (count is not None and len(parts) != count) or len(parts) <= index \
-            or not parts[index].isdigit():
+    """The numeric id at `index` of the callback data; a malformed one is a stale button
+    (callback data comes from the client, which may send anything)."""
+    found = parse_id(parts[index]) if len(parts) > index else None
+    if (count is not None and len(parts) != count) or found is None:
         raise Refused("errors.stale_button")
-    return int(parts[index])
+    return found
 
 
-async def settle(update: Update, query: CallbackQuery, text: str) -> None:
-    """Close a handled press: answer it, take its buttons away, say what happened."""
-    await query.answer()
-    await drop_keyboard(query)
-    await reply(update, text)
+def choice_at(text: str) -> int:
+    """A button's place in a list of choices (0, 1, …); anything else is a stale button."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 3):
+        raise Refused("errors.stale_button")
+    return int(text)
+
+
+async def settle(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Close a handled press: take its buttons away and say what happened."""
+    await drop_keyboard(update, context)
+    await reply(update, context, text)

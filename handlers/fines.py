@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.domain.ids import parse_id
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
@@ -37,7 +38,7 @@ async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "fines.fund", totals=totals))
+    await reply(update, context, ctx.texts.html(person.language, "fines.fund", totals=totals))
 
 
 async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,7 +49,7 @@ async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "fines.listing", listing=found))
+    await reply(update, context, ctx.texts.html(person.language, "fines.listing", listing=found))
 
 
 async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,7 +60,7 @@ async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply_document(update, filename, data,
+    await reply_document(update, context, filename, data,
                          ctx.texts.html(person.language, "fines.workbook_caption", listing=found))
 
 
@@ -72,12 +73,12 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, text)
+    await reply(update, context, text)
 
 
 async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """fn:<fine>:waive | fn:<fine>:paid"""
-    query, ctx, person, parts = await pressed(update, context, "fn")
+    ctx, person, parts = await pressed(update, context, "fn")
     fines = Fines(ctx)
     try:
         fine_id = id_at(parts, 0, count=2)
@@ -91,7 +92,7 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, text)
+    await settle(update, context, text)
 
 
 async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -99,7 +100,7 @@ async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     ctx = app_ctx(context)
     fines = Fines(ctx)
     fine = await fines.waive(person.id, int(pending.ref_id or 0), text)
-    await reply(update, changed(ctx, person, fines, fine))
+    await reply(update, context, changed(ctx, person, fines, fine))
 
 
 async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,13 +110,14 @@ async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     args = list(context.args or [])
     fines = Fines(ctx)
     try:
-        if len(args) < 2 or not args[0].isdigit():
+        fine_id = parse_id(args[0]) if len(args) >= 2 else None
+        if fine_id is None:
             raise Refused("errors.waive_usage")
-        fine = await fines.waive(person.id, int(args[0]), " ".join(args[1:]))
+        fine = await fines.waive(person.id, fine_id, " ".join(args[1:]))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, changed(ctx, person, fines, fine))
+    await reply(update, context, changed(ctx, person, fines, fine))
 
 
 async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,11 +127,12 @@ async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     args = list(context.args or [])
     fines = Fines(ctx)
     try:
-        if len(args) != 1 or not args[0].isdigit():
+        fine_id = parse_id(args[0]) if len(args) == 1 else None
+        if fine_id is None:
             raise Refused("errors.paid_usage")
-        fine = await fines.mark_paid(person.id, int(args[0]))
+        fine = await fines.mark_paid(person.id, fine_id)
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, changed(ctx, person, fines, fine))
+    await reply(update, context, changed(ctx, person, fines, fine))
 

@@ -20,7 +20,16 @@ from bot.services.outcome import APPEAL_REASON
 from bot.services.people import Person, clear_pending, get_pending
 from bot.store.models import PendingInput
 from handlers import approval, chains, fines, membership, outcome
-from handlers.common import app_ctx, drop_keyboard, parse_callback, refuse, reply, sender_of
+from handlers.common import (
+    app_ctx,
+    choice_at,
+    drop_keyboard,
+    id_at,
+    parse_callback,
+    refuse,
+    reply,
+    sender_of,
+)
 
 
 async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -29,7 +38,7 @@ async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     text, keyboard = views.form_screen(ctx.texts, person.language, screen)
     if screen.resumed:
         text = ctx.texts.html(person.language, "form.resumed") + "\n\n" + text
-    await reply(update, text, keyboard)
+    await reply(update, context, text, keyboard)
 
 
 async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -58,7 +67,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     had_question = await clear_pending(ctx, person.id)
     had_form = await Forms(ctx).cancel(person.id)
     template = "form.cancelled" if had_form or had_question else "form.nothing_to_cancel"
-    await reply(update, ctx.texts.html(person.language, template))
+    await reply(update, context, ctx.texts.html(person.language, template))
 
 
 TakeAnswer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, PendingInput, str],
@@ -92,7 +101,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await show_screen(update, context, person, await forms.paste(person.id, text))
             return
         if await forms.current(person.id) is None:
-            await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+            await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
             return
         await show_screen(update, context, person, await forms.answer_text(person.id, text))
     except Refused as refused:
@@ -106,7 +115,7 @@ async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert message is not None and message.photo
     forms = Forms(ctx)
     if await forms.current(person.id) is None:
-        await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+        await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
         return
     screen = await forms.answer_photo(person.id, message.photo[-1].file_id, message.caption)
     await show_screen(update, context, person, screen)
@@ -118,7 +127,7 @@ async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     person = await sender_of(update, context)
     screen = await Forms(ctx).not_text(person.id)
     if screen is None:
-        await reply(update, ctx.texts.html(person.language, "general.idle_hint"))
+        await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
         return
     await show_screen(update, context, person, screen)
 
@@ -130,23 +139,20 @@ async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "f")
-    if len(parts) < 2 or not parts[0].isdigit():
-        await query.answer()
-        return
-    draft_id, action, arg = int(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""
     forms = Forms(ctx)
     try:
+        draft_id = id_at(parts)
+        action, arg = [*parts, "", ""][1:3]
         if action == "submit":
             await submit(update, context, person, draft_id)
             return
         if action == "cancel":
             await forms.cancel(person.id)
-            await query.answer()
-            await drop_keyboard(query)
-            await reply(update, ctx.texts.html(person.language, "form.cancelled"))
+            await drop_keyboard(update, context)
+            await reply(update, context, ctx.texts.html(person.language, "form.cancelled"))
             return
-        if action == "c" and arg.isdigit():
-            screen = await forms.choose(person.id, draft_id, int(arg))
+        if action == "c":
+            screen = await forms.choose(person.id, draft_id, choice_at(arg))
         elif action == "keep":
             screen = await forms.keep(person.id, draft_id)
         elif action == "back":
@@ -158,23 +164,19 @@ async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
+    await drop_keyboard(update, context)
     await show_screen(update, context, person, screen)
 
 
 async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                  draft_id: int) -> None:
     ctx = app_ctx(context)
-    query = update.callback_query
-    assert query is not None
     submitted = await Complaints(ctx).submit(person.id, draft_id)
-    await query.answer()
-    await drop_keyboard(query)
+    await drop_keyboard(update, context)
     if submitted.approver is None:
-        await reply(update, ctx.texts.html(person.language, "form.submitted_self"))
+        await reply(update, context, ctx.texts.html(person.language, "form.submitted_self"))
     else:
-        await reply(update, ctx.texts.html(person.language, "form.submitted",
+        await reply(update, context, ctx.texts.html(person.language, "form.submitted",
                                            approver=submitted.approver.display_name))
 
 
@@ -185,12 +187,9 @@ async def resubmit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "rs")
     try:
-        if not parts or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        screen = await Forms(app_ctx(context)).reopen(person.id, int(parts[0]))
+        screen = await Forms(app_ctx(context)).reopen(person.id, id_at(parts, count=1))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    await drop_keyboard(query)
+    await drop_keyboard(update, context)
     await show_screen(update, context, person, screen)

@@ -14,7 +14,6 @@ from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
 from bot.services.people import bind_workgroup, is_workgroup
-from bot.services.updates import claim_update
 from handlers.common import app_ctx, is_private, parse_callback, refuse, reply, sender_of
 from handlers.forms import start_form
 
@@ -28,8 +27,6 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or user.is_bot:
         raise ApplicationHandlerStop
-    if not await claim_update(app_ctx(context), update.update_id):
-        raise ApplicationHandlerStop  # already handled before a restart
     if chat.type == ChatType.PRIVATE:
         return
     if await is_workgroup(app_ctx(context), chat.id):
@@ -57,7 +54,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if person.is_member:
         keyboard = [[Button(ctx.texts.plain(person.language, f"buttons.kind_{kind.value}"),
                             f"k:{kind.value}") for kind in ENABLED_KINDS]]
-    await reply(update, ctx.texts.html(person.language, "general.welcome", person=person), keyboard)
+    await reply(update, context, ctx.texts.html(person.language, "general.welcome", person=person), keyboard)
 
 
 async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,7 +63,6 @@ async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert query is not None
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "k")
-    await query.answer()
     if parts and parts[0] in DEEP_LINK_KINDS:
         await start_form(update, context, person, DEEP_LINK_KINDS[parts[0]])
 
@@ -76,7 +72,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     person = await sender_of(update, context)
     names = await commands_of(ctx, person, private=is_private(update))
     commands = [(name, ctx.texts.plain(person.language, f"commands.{name}")) for name in names]
-    await reply(update, ctx.texts.html(person.language, "general.help", person=person,
+    await reply(update, context, ctx.texts.html(person.language, "general.help", person=person,
                                        commands=commands))
 
 
@@ -86,7 +82,7 @@ async def complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = ctx.settings.general.default_language
     await sender_of(update, context)
     link = f"https://t.me/{context.bot.username}?start={ComplaintKind.PRODUCT.value}"
-    await reply(update, ctx.texts.html(lang, "general.complain_here"),
+    await reply(update, context, ctx.texts.html(lang, "general.complain_here"),
                 [[Button(ctx.texts.plain(lang, "buttons.open_private"), url=link)]])
 
 
@@ -103,7 +99,7 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
+    await reply(update, context, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,5 +114,5 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await refuse(update, context, person.language, refused)
         return
     lang = person.language
-    await reply(update, views.card(ctx.texts, lang, view))
-    await reply(update, views.history(ctx.texts, lang, view, items))
+    await reply(update, context, views.card(ctx.texts, lang, view))
+    await reply(update, context, views.history(ctx.texts, lang, view, items))

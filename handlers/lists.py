@@ -14,7 +14,7 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     lines = await Lists(ctx).mine(person.id)
-    await reply(update, ctx.texts.html(person.language, "lists.mine", lines=lines))
+    await reply(update, context, ctx.texts.html(person.language, "lists.mine", lines=lines))
 
 
 async def owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,5 +25,5 @@ async def owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await reply(update, ctx.texts.html(person.language, "lists.owed", department=department,
+    await reply(update, context, ctx.texts.html(person.language, "lists.owed", department=department,
                                        lines=lines))

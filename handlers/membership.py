@@ -23,6 +23,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await sender_of(update, context)
     await reply(
         update,
+        context,
         ctx.texts.html(person.language, "membership.whoami", user_id=person.id, person=person),
     )
 
@@ -36,6 +37,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if person.is_member:
         await reply(
             update,
+            context,
             ctx.texts.html(
                 person.language, "membership.already_member", department=person.department_name
             ),
@@ -44,12 +46,12 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     depts = await departments(ctx)
     buttons = [Button(d.name, f"jd:{d.key}") for d in depts]
     keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    await reply(update, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
+    await reply(update, context, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
 
 
 async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jd:<department key>"""
-    query, ctx, person, parts = await pressed(update, context, "jd")
+    ctx, person, parts = await pressed(update, context, "jd")
     try:
         if person.is_member:
             raise Refused("errors.already_decided")
@@ -57,7 +59,7 @@ async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, ctx.texts.html(person.language, "membership.ask_name",
+    await settle(update, context, ctx.texts.html(person.language, "membership.ask_name",
                                                department=dept.name))
 
 
@@ -72,18 +74,18 @@ async def take_join_name(
     department_key = str(pending.data.get("department", ""))
     await submit_join(ctx, person.id, department_key, text)
     name = ctx.settings.department_name(department_key)
-    await reply(update, ctx.texts.html(person.language, "membership.join_sent", department=name))
+    await reply(update, context, ctx.texts.html(person.language, "membership.join_sent", department=name))
 
 
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
-    query, ctx, person, parts = await pressed(update, context, "jr")
+    ctx, person, parts = await pressed(update, context, "jr")
     try:
         decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
                                      approve=parts[1] == "y")
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, ctx.texts.html(person.language, "membership.decided",
+    await settle(update, context, ctx.texts.html(person.language, "membership.decided",
                                                approved=decision.approved, name=decision.name,
                                                department=decision.department_name))

@@ -15,7 +15,7 @@ from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
 
 async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """vd:<complaint>:ok | vd:<complaint>:ap"""
-    query, ctx, person, parts = await pressed(update, context, "vd")
+    ctx, person, parts = await pressed(update, context, "vd")
     outcome = Outcome(ctx)
     try:
         complaint_id = id_at(parts, 0, count=2)
@@ -28,7 +28,7 @@ async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, text)
+    await settle(update, context, text)
 
 
 async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -36,17 +36,17 @@ async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
     ctx = app_ctx(context)
     bodies = await Outcome(ctx).take_reason(person.id, pending, text)
     keyboard = [[Button(name, f"eb:{bodies.complaint_id}:{key}")] for key, name in bodies.choices]
-    await reply(update, ctx.texts.html(person.language, "outcome.choose_body",
+    await reply(update, context, ctx.texts.html(person.language, "outcome.choose_body",
                                        number=bodies.number), keyboard)
 
 
 async def body_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """eb:<complaint>:<department>"""
-    query, ctx, person, parts = await pressed(update, context, "eb")
+    ctx, person, parts = await pressed(update, context, "eb")
     try:
         body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await settle(update, query, ctx.texts.html(person.language, "outcome.escalated_private",
+    await settle(update, context, ctx.texts.html(person.language, "outcome.escalated_private",
                                                body=body))

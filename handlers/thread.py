@@ -7,13 +7,13 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot import views
-from bot.sender import to_markup
-from bot.services.context import AppContext, Refused
-from bot.services.handling import DONE, STEP_INPUT, Handling, Picker, StepResult
-from bot.services.people import Person, get_pending
+from bot.outbox import queue_message
+from bot.services.context import Refused
+from bot.services.handling import DONE, Handling, StepResult
+from bot.services.people import Person
 from bot.services.threads import add_comment, complaint_of, remember_message
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, parse_callback, refuse, reply, sender_of
+from handlers.common import app_ctx, choice_at, drop_keyboard, id_at, parse_callback, refuse, sender_of
 
 
 def attachments_of(message: Message) -> list[dict[str, str]]:
@@ -26,17 +26,18 @@ def attachments_of(message: Message) -> list[dict[str, str]]:
 
 async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE, result: StepResult,
                       complaint_id: int) -> None:
-    """Say what happened, in the thread, and keep the message in the thread's records."""
+    """Say what happened, in the complaint's thread; the sender keeps the message in the
+    thread's records, so that a reply to it lands in this complaint."""
     if result.template == DONE:
         return
     ctx = app_ctx(context)
     lang = ctx.settings.general.default_language
     text = ctx.texts.html(lang, f"steps.{result.template}", **result.params)
     keyboard = views.picker_keyboard(ctx.texts, lang, result.picker) if result.picker else None
-    sent = await reply(update, text, keyboard)
-    chat = update.effective_chat
-    if sent is not None and chat is not None:
-        await remember_message(ctx, chat.id, sent.message_id, complaint_id)
+    message = update.effective_message
+    async with ctx.transaction() as session:
+        queue_message(session, ctx.now(), text, complaint_id=complaint_id, to_thread=True,
+                      keyboard=keyboard, reply_to=message.message_id if message else None)
 
 
 async def step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,15 +47,12 @@ async def step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "st")
     try:
-        if len(parts) != 3 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        complaint_id = int(parts[0])
+        complaint_id = id_at(parts, count=3)
         result = await Handling(app_ctx(context)).begin(
             person.id, complaint_id, parts[1], parts[2], update.effective_chat.id)
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
     await show_result(update, context, result, complaint_id)
 
 
@@ -85,35 +83,22 @@ async def picker_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     parts = parse_callback(query.data, "pk")
     handling = Handling(ctx)
     try:
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise Refused("errors.stale_button")
-        complaint_id = int(parts[0])
+        complaint_id = id_at(parts, count=2)
         if parts[1] == "ok":
             result = await handling.choose(person.id, complaint_id, None)
-        elif parts[1].startswith("t") and parts[1][1:].isdigit():
-            picker = await handling.toggle(person.id, complaint_id, int(parts[1][1:]))
-            await query.answer()
-            await _redraw(query.message, ctx, picker)
+        elif parts[1].startswith("t"):
+            picker = await handling.toggle(person.id, complaint_id, choice_at(parts[1][1:]))
+            # The ticks, redrawn on the picker.
+            lang = ctx.settings.general.default_language
+            await drop_keyboard(update, context, views.picker_keyboard(ctx.texts, lang, picker))
             return
-        elif parts[1].isdigit():
-            result = await handling.choose(person.id, complaint_id, int(parts[1]))
         else:
-            raise Refused("errors.stale_button")
+            result = await handling.choose(person.id, complaint_id, choice_at(parts[1]))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await drop_keyboard(update, context)
     await show_result(update, context, result, complaint_id)
-
-
-async def _redraw(message: object, ctx: AppContext, picker: Picker) -> None:
-    """Show the ticks after a department is ticked or unticked."""
-    if isinstance(message, Message):
-        lang = ctx.settings.general.default_language
-        await message.edit_reply_markup(
-            reply_markup=to_markup(views.picker_keyboard(ctx.texts, lang, picker)))
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,14 +110,10 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     person = await sender_of(update, context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     complaint_id = await complaint_of(ctx, chat.id, message.message_thread_id, reply_to)
-    pending = await get_pending(ctx, person.id)
+    pending = await Handling(ctx).question_in(person.id, chat.id, complaint_id)
     text = message.text or message.caption or ""
     files = attachments_of(message)
-    is_answer = (pending is not None and pending.purpose == STEP_INPUT
-                 and pending.data.get("chat_id") == chat.id
-                 and (complaint_id == pending.ref_id
-                      or (complaint_id is None and not pending.data.get("forum"))))
-    if pending is not None and is_answer:
+    if pending is not None:
         await remember_message(ctx, chat.id, message.message_id, int(pending.ref_id or 0))
         await take_step_input(update, context, person, pending, text, files)
         return

@@ -34,7 +34,7 @@ from bot.domain.chains import (
 from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
-from bot.services.context import AppContext, Refused
+from bot.services.context import AppContext, Refused, deadlines_changed
 from bot.services.people import (
     Person,
     department_name,
@@ -239,7 +239,7 @@ class Chains:
                                       kind="start", before_seconds=0, due_at=to_db(started_at)))
         elif not step.per_sheet:
             await self.announce(session, item, row, now)
-        self.ctx.deadlines_changed = True
+        deadlines_changed(session)
         queue_action(session, now, "refresh_card", item.complaint_id)
         return row
 

@@ -21,7 +21,7 @@ from bot.domain.workflow import step_of
 from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
-from bot.services.context import AppContext
+from bot.services.context import AppContext, deadlines_changed
 from bot.services.people import hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
@@ -42,7 +42,7 @@ async def open_step(ctx: AppContext, session: AsyncSession, complaint: Complaint
                                   before_seconds=int(before.total_seconds()), due_at=to_db(moment)))
     session.add(DeadlineEvent(step_id=row.id, complaint_id=complaint.id, kind="breach",
                               before_seconds=0, due_at=to_db(times.due_at)))
-    ctx.deadlines_changed = True
+    deadlines_changed(session)
     return row
 
 

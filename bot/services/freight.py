@@ -28,7 +28,7 @@ from bot.services.audit import record
 from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
 from bot.services.complaints import next_number
 from bot.services.context import AppContext, Refused
-from bot.services.people import drop_pending, holds_role, person, set_pending
+from bot.services.people import PRIVATE_CHAT, drop_pending, holds_role, person, set_pending
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,
@@ -98,7 +98,7 @@ class Freight:
                 data.update(waybill=waybill, stage="bearer")
             else:
                 raise Refused("errors.freight_choose_bearer")
-            row = await session.get(PendingInput, actor_id)
+            row = await session.get(PendingInput, (actor_id, PRIVATE_CHAT))
             assert row is not None
             row.data = data
             return SlipForm(data["stage"], complaint.number or "",
@@ -112,7 +112,7 @@ class Freight:
         """fb:<department> — the department bearing the freight; the slip is opened."""
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
-            pending = await session.get(PendingInput, actor_id)
+            pending = await session.get(PendingInput, (actor_id, PRIVATE_CHAT))
             if pending is None or pending.purpose != FREIGHT_FORM \
                     or pending.data.get("stage") != "bearer":
                 raise Refused("errors.stale_button")

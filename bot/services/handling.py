@@ -39,7 +39,14 @@ from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import close_step, open_step
-from bot.services.people import Person, department_name, drop_pending, person, set_pending
+from bot.services.people import (
+    Person,
+    department_name,
+    drop_pending,
+    pending_row,
+    person,
+    set_pending,
+)
 from bot.store.models import Answer, Complaint, Department, PendingInput, StepRecord, User
 
 STEP_INPUT = "step"  # PendingInput purpose: parts of a step being handed in
@@ -142,7 +149,8 @@ class Handling:
             if step.provides is Provides.CHOICE:
                 return StepResult("choose", base, await self._picker(session, complaint, step))
             part = "assessment" if step.provides is Provides.ASSESSMENT else "text"
-            await set_pending(session, self.ctx, actor_id, STEP_INPUT, ref_id=complaint.id, data={
+            await set_pending(session, self.ctx, actor_id, STEP_INPUT, ref_id=complaint.id,
+                              thread=complaint.id, data={
                 "step": step.key, "department": row.department_key, "round": row.round,
                 "part": part, "chat_id": chat_id, "parts": {}, "attachments": [],
                 # With topics, only messages in the complaint's topic are taken as the answer.
@@ -175,13 +183,14 @@ class Handling:
         try:
             return await self._take_input(actor_id, pending, text, attachments)
         except Refused:
-            await self.drop_input(actor_id)  # the step moved on: stop waiting for it
+            # The step moved on: stop waiting for it.
+            await self.drop_input(actor_id, pending.complaint_thread)
             raise
 
     async def _take_input(self, actor_id: int, pending: PendingInput, text: str,
                           attachments: list[dict[str, str]]) -> StepResult:
         async with self.ctx.transaction() as session:
-            fresh = await session.get(PendingInput, actor_id)
+            fresh = await pending_row(session, pending)
             if fresh is None or fresh.purpose != STEP_INPUT or fresh.ref_id != pending.ref_id:
                 raise Refused("errors.stale_button")
             data = dict(fresh.data)
@@ -212,7 +221,7 @@ class Handling:
         """打單部 ticks or unticks an investigating department."""
         async with self.ctx.transaction() as session:
             complaint = await self._load(session, complaint_id)
-            pending = await session.get(PendingInput, actor_id)
+            pending = await session.get(PendingInput, (actor_id, complaint_id))
             if pending is None or pending.ref_id != complaint_id or pending.data.get("part") != "assign":
                 raise Refused("errors.stale_button")
             step = self._step(complaint, pending.data["step"])
@@ -230,7 +239,7 @@ class Handling:
         async with self.ctx.transaction() as session:
             complaint = await self._load(session, complaint_id)
             actor = await person(session, self.ctx, actor_id)
-            pending = await session.get(PendingInput, actor_id)
+            pending = await session.get(PendingInput, (actor_id, complaint_id))
             if index is None:  # confirming a multiple choice begun with a message
                 if pending is None or pending.ref_id != complaint_id \
                         or pending.data.get("part") != "assign":
@@ -390,6 +399,22 @@ class Handling:
         queue_message(session, self.ctx.now(), self.ctx.texts.html(
             head_person.language, template, **params), chat_id=head.id)
 
-    async def drop_input(self, actor_id: int) -> None:
+    async def question_in(self, actor_id: int, chat_id: int,
+                          complaint_id: int | None) -> PendingInput | None:
+        """The step the actor began and is handing in, for a message in the workgroup: the
+        one in this complaint's thread; in a group without topics a message that replies to
+        nothing answers the step they began last there."""
+        async with self.ctx.sessions() as session:
+            query = select(PendingInput).where(PendingInput.user_id == actor_id,
+                                               PendingInput.purpose == STEP_INPUT)
+            if complaint_id is not None:
+                query = query.where(PendingInput.complaint_thread == complaint_id)
+            questions = [q for q in await session.scalars(
+                query.order_by(PendingInput.created_at.desc()))
+                if q.data.get("chat_id") == chat_id
+                and (complaint_id is not None or not q.data.get("forum"))]
+        return questions[0] if questions else None
+
+    async def drop_input(self, actor_id: int, complaint_id: int) -> None:
         async with self.ctx.transaction() as session:
-            await drop_pending(session, actor_id, STEP_INPUT)
+            await drop_pending(session, actor_id, STEP_INPUT, thread=complaint_id)

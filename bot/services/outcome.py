@@ -14,7 +14,7 @@ from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import open_step
-from bot.services.people import drop_pending, person, set_pending
+from bot.services.people import PRIVATE_CHAT, drop_pending, person, set_pending
 from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
 
 APPEAL_REASON = "appeal_reason"
@@ -92,7 +92,7 @@ class Outcome:
             raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
         async with self.ctx.transaction() as session:
             complaint = await self._own_answered(session, actor_id, int(pending.ref_id or 0))
-            fresh = await session.get(PendingInput, actor_id)
+            fresh = await session.get(PendingInput, (actor_id, PRIVATE_CHAT))
             assert fresh is not None
             fresh.data = {"reason": reason}
             assert complaint.number is not None
@@ -103,7 +103,7 @@ class Outcome:
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             complaint = await self._own_answered(session, actor_id, complaint_id)
-            pending = await session.get(PendingInput, actor_id)
+            pending = await session.get(PendingInput, (actor_id, PRIVATE_CHAT))
             if pending is None or pending.purpose != APPEAL_REASON or pending.ref_id != complaint.id \
                     or not pending.data.get("reason"):
                 raise Refused("errors.stale_button")

@@ -312,36 +312,50 @@ async def decide_join(ctx: AppContext, actor_id: int, request_id: int,
 # --- questions waiting for a typed answer ---------------------------------------------
 
 
+PRIVATE_CHAT = 0  # PendingInput.complaint_thread of a question asked in the private chat
+
+
 async def set_pending(session: AsyncSession, ctx: AppContext, user_id: int, purpose: str,
-                      ref_id: int | None = None, data: dict | None = None) -> str | None:
-    """Ask the user a question; one at a time, so an earlier unanswered one is dropped.
-    Returns that earlier question's purpose (None if there was none), to say so."""
-    existing = await session.get(PendingInput, user_id)
+                      ref_id: int | None = None, data: dict | None = None,
+                      thread: int = PRIVATE_CHAT) -> str | None:
+    """Ask the user a question; one at a time in the private chat, and one at a time in each
+    complaint's thread (`thread` = the complaint), so an earlier unanswered one *there* is
+    dropped. Returns that earlier question's purpose (None if there was none), to say so."""
+    existing = await session.get(PendingInput, (user_id, thread))
     replaced = existing.purpose if existing is not None else None
     if existing is not None:
         await session.delete(existing)
         await session.flush()
-    session.add(PendingInput(user_id=user_id, purpose=purpose, ref_id=ref_id, data=data or {},
-                             created_at=to_db(ctx.now())))
+    session.add(PendingInput(user_id=user_id, complaint_thread=thread, purpose=purpose,
+                             ref_id=ref_id, data=data or {}, created_at=to_db(ctx.now())))
     return replaced
 
 
-async def get_pending(ctx: AppContext, user_id: int) -> PendingInput | None:
-    """The question the user is answering now, if any; the service that takes the answer
-    deletes it in its own transaction, so an invalid answer leaves the question open."""
+async def get_pending(ctx: AppContext, user_id: int,
+                      thread: int = PRIVATE_CHAT) -> PendingInput | None:
+    """The question the user is answering now in the private chat (or in a complaint's
+    thread), if any; the service that takes the answer deletes it, and a refused answer
+    leaves the question open."""
     async with ctx.sessions() as session:
-        return await session.get(PendingInput, user_id)
+        return await session.get(PendingInput, (user_id, thread))
 
 
-async def drop_pending(session: AsyncSession, user_id: int, purpose: str) -> None:
-    pending = await session.get(PendingInput, user_id)
+async def pending_row(session: AsyncSession, pending: PendingInput) -> PendingInput | None:
+    """The question as it is now in the database (a handler read it earlier)."""
+    return await session.get(PendingInput, (pending.user_id, pending.complaint_thread))
+
+
+async def drop_pending(session: AsyncSession, user_id: int, purpose: str,
+                       thread: int = PRIVATE_CHAT) -> None:
+    pending = await session.get(PendingInput, (user_id, thread))
     if pending is not None and pending.purpose == purpose:
         await session.delete(pending)
 
 
 async def clear_pending(ctx: AppContext, user_id: int) -> bool:
+    """/cancel: the question waiting in the private chat goes."""
     async with ctx.transaction() as session:
-        pending = await session.get(PendingInput, user_id)
+        pending = await session.get(PendingInput, (user_id, PRIVATE_CHAT))
         if pending is None:
             return False
         await session.delete(pending)

@@ -1,11 +1,16 @@
-"""Each Telegram update acts at most once, even when it is delivered again after a crash."""
+"""The record of Telegram updates already handled (the inbox's memory).
+
+An update is recorded in the same transaction as what it does (bot.inbox): if that
+transaction committed, a redelivery after a crash is skipped; if it never committed, the
+redelivery runs it again.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
 from bot.services.context import AppContext
@@ -14,17 +19,15 @@ from bot.store.models import ProcessedUpdate
 KEEP_FOR = timedelta(days=2)  # Telegram keeps unconfirmed updates for 24 hours
 
 
-async def claim_update(ctx: AppContext, update_id: int) -> bool:
-    """True the first time this update is seen; False for a redelivery."""
-    try:
-        async with ctx.sessions() as session, session.begin():
-            session.add(ProcessedUpdate(update_id=update_id, at=to_db(ctx.now())))
-    except IntegrityError:
-        return False
-    return True
+async def handled_before(session: AsyncSession, update_id: int) -> bool:
+    return await session.get(ProcessedUpdate, update_id) is not None
+
+
+def record_handled(session: AsyncSession, ctx: AppContext, update_id: int) -> None:
+    session.add(ProcessedUpdate(update_id=update_id, at=to_db(ctx.now())))
 
 
 async def forget_old_updates(ctx: AppContext) -> None:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await session.execute(delete(ProcessedUpdate).where(
             ProcessedUpdate.at < to_db(ctx.now() - KEEP_FOR)))

@@ -3,6 +3,12 @@
 Migrations are Alembic's (bot/store/migrations); they run at start-up and by
 `complaint-bot migrate`. SQLite gets WAL and a busy timeout so that two processes
 on one file wait for each other instead of failing.
+
+SQLite's Python driver starts transactions itself, late and without SAVEPOINT support;
+here the driver is told to stay out of it and SQLAlchemy emits the BEGIN: plain for
+reading sessions, `BEGIN IMMEDIATE` for writing ones (`writer`), which take the write
+lock at once. A transaction that read first and then wants to write could otherwise fail
+at once ("database is locked") when another process wrote in between.
 """
 
 from __future__ import annotations
@@ -33,13 +39,32 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
     return engine
+
+
+SQLITE_BEGIN = "sqlite_begin"
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (and pool) for transactions that write: on SQLite they begin with
+    the write lock taken."""
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

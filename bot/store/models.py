@@ -100,15 +100,19 @@ class JoinRequest(Base):
 
 
 class PendingInput(Base):
-    """The bot asked a user a question in private and waits for the typed answer.
+    """The bot asked a user a question and waits for the typed answer.
 
-    One per user; e.g. the reason for 退回, or the name for /join. Kept in the
-    database so that a restart does not forget the question.
+    One in the private chat per user (e.g. the reason for 退回, or the name for /join), and
+    one per complaint thread (the parts of a step begun there), so that beginning a step in
+    one complaint leaves another complaint's open question alone. Kept in the database so
+    that a restart does not forget the question.
     """
 
     __tablename__ = "pending_inputs"
 
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The complaint whose thread the answer is typed in; 0 for the private chat.
+    complaint_thread: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     purpose: Mapped[str] = mapped_column(String(32))
     ref_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -172,6 +176,8 @@ class Complaint(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # How many times the complainant has appealed (rule 一.6); 0 before any appeal.
     round: Mapped[int] = mapped_column(Integer, default=0)
+    # A digest of the card as last drawn in the group: a redraw that changes nothing is skipped.
+    card_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_complaints_thread", "chat_id", "thread_id"),
                       Index("ix_complaints_card", "chat_id", "card_message_id"))
@@ -401,6 +407,13 @@ class OutboxMessage(Base):
     # pending → sending (claimed by one sender until lease_until) → sent; or held / failed
     status: Mapped[str] = mapped_column(String(12), default="pending")
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # The process sending it (bot.processes): a row of a process known to be dead is sent
+    # again at once rather than when its lease runs out.
+    owner: Mapped[str | None] = mapped_column(String(120))
+    # What its buttons act on (e.g. "fine:17"): once that is done, the buttons of every
+    # copy sent are taken away (bot.outbox.retire_buttons).
+    subject: Mapped[str | None] = mapped_column(String(40), index=True)
+    sent_message_id: Mapped[int | None] = mapped_column(Integer)  # the message it became
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -34,8 +34,11 @@ def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
     return {
         "admins": [ADMIN],
         "brands": ["輝煌", "金牌"],
-        # The fake server has no flood limits; real Telegram's would slow every scenario.
-        "telegram": {"poll_timeout": 1, "group_messages_per_minute": 6000},
+        # Telegram's real flood limits would slow every scenario: the bot keeps faster ones
+        # here, and the fake server checks those (FAKE_PRIVATE_RATE); tests of pacing itself
+        # set the real ones.
+        "telegram": {"poll_timeout": 1, "group_messages_per_minute": 6000,
+                     "private_messages_per_second": 20, "private_burst": 10},
         "database": {"url": db_url},
         "workgroup": {} if workgroup is None else {"chat_id": workgroup},
         "departments": [
@@ -118,9 +121,15 @@ class Actor:
         raise AssertionError(f"no button labelled {label!r}: {self.fake.buttons(message)}")
 
 
+# What the fake lets through in one private chat while the bot paces itself at 20/s after
+# 10 at once (config_data): a bot that does not pace itself is still caught.
+FAKE_PRIVATE_RATE, FAKE_PRIVATE_BURST = 25.0, 12
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(token=TOKEN, bot_username="complaint_test_bot")
+    server = FakeTelegram(token=TOKEN, bot_username="complaint_test_bot",
+                          private_rate=FAKE_PRIVATE_RATE, private_burst=FAKE_PRIVATE_BURST)
     await server.start()
     for uid, name in NAMES.items():
         server.add_user(uid, name)

@@ -290,7 +290,7 @@ async def test_head_who_does_not_sign_is_warned_then_told_it_is_late(
     clock.jump_to(confirmed + timedelta(minutes=10, seconds=5))
     breach = await prod_head.next_message(since_prod, "已逾期")
     assert "責任部門負責人簽名" in text_of(breach) and "同一張表還有 1 宗" in text_of(breach)
-    told = await hr_head.next_message(since_hr, "逾期")
+    told = await hr_head.next_message(since_hr, "🚨 逾期")
     assert "責任部門負責人簽名" in text_of(told) and "生產部" in text_of(told)
     assert f"P-{YEAR}-0001" in text_of(told) and f"P-{YEAR}-0002" in text_of(told)
     await fake.wait_idle(quiet=1.0)

@@ -44,7 +44,7 @@ async def test_missed_answer_warns_breaches_and_fines_once(
     await fake.wait_bot_message(FORUM, thread, contains="未在期限", timeout=15)
     await fake.wait_bot_message(FORUM, thread, contains="罰款 50.00 CNY")
     await head.next_message(0, "向你記罰款 50.00 CNY")
-    hr_notice = await hr_head.next_message(0, "逾期")
+    hr_notice = await hr_head.next_message(0, "🚨 逾期")
     assert "已記罰款 50.00 CNY" in text_of(hr_notice) and "周生產" in text_of(hr_notice)
     card_now = await fake.wait_edit(card, contains="逾期")
     assert card_now

@@ -216,6 +216,7 @@ INVALIDS = [
     Invalid("date_invalid", {"year": 2026, "month": 2, "day": 30}),
     Invalid("date_invalid", {"year": None, "month": 13, "day": 1}),
     Invalid("date_future", {"date": date(2026, 12, 1)}),
+    Invalid("date_too_old", {"date": date(1899, 1, 1), "earliest": date(2021, 12, 3)}),
     Invalid("photo_not_here"),
     Invalid("too_many_photos", {"max": 10}),
     Invalid("use_buttons"),
@@ -935,6 +936,8 @@ def build_cases() -> list[Case]:
     # sender.html.j2 (bot.sender: digests, delivery problems told to the admins)
     for count in (3, 12):
         add("sender.digest_heading", False, str(count), count=count)
+    for buttons in (True, False):
+        add("sender.private_digest_heading", False, f"buttons={buttons}", count=45, buttons=buttons)
     add("sender.blocked", True, name=HOSTILE)
     add("sender.blocked", False, "user id", name="123456789")
     add("sender.failed", True, "all", recipient=HOSTILE, number="P-2026-0001",

@@ -1,0 +1,190 @@
+"""Updates in: every action a user takes is carried out once and answered once.
+
+- **One transaction per update.** The handlers run inside one unit of work
+  (bot.services.context): what the update changes, its record as handled and every
+  message it queues (replies included: handlers answer through the outbox) commit
+  together. A redelivered update whose transaction committed is skipped; one whose
+  transaction never committed runs again.
+- **Confirmed only once handled.** PTB's Updater confirms a batch of updates to Telegram
+  (the next getUpdates' offset) as soon as it has queued them, so a crash loses whatever
+  was queued but not yet handled. `Poller` asks for the next batch only once the last one
+  has been handled and committed; after a crash Telegram sends the unconfirmed ones again.
+- **Button presses** are answered (the client's spinner, or an alert with a refusal)
+  right after the commit, outside the transaction: Telegram forgets a query after a few
+  seconds, so there is nothing to queue for later.
+- **A handler that fails** is rolled back as a whole; the update is then recorded with a
+  short apology to the user, so it neither vanishes nor fails again after every restart.
+  A failure of the database itself is not the update's fault: the batch is tried again,
+  unconfirmed, after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application
+
+from bot.outbox import queue_message
+from bot.services.context import AppContext
+from bot.services.updates import handled_before, record_handled
+from bot.texts import language_from_telegram
+
+log = logging.getLogger(__name__)
+
+ALERT_MAX = 200  # answerCallbackQuery's text
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class Edge:
+    """What the handlers of one update leave for after its commit."""
+
+    update: Update
+    alert: str | None = None  # the pressed button's answer: a refusal, shown as an alert
+    failed: BaseException | None = None  # a handler raised: the unit is rolled back
+
+    def reset(self) -> None:
+        self.alert, self.failed = None, None
+
+
+_edge: ContextVar[Edge | None] = ContextVar("complaint_bot_edge", default=None)
+
+
+def current_edge() -> Edge | None:
+    return _edge.get()
+
+
+class HandlerFailed(Exception):
+    """Raised inside the unit so that it rolls back."""
+
+
+class Inbox:
+    def __init__(self, ctx: AppContext, app: Application) -> None:  # type: ignore[type-arg]
+        self.ctx = ctx
+        self.app = app
+        self.handled = 0  # for the benchmark and logs
+
+    async def handle(self, update: Update) -> None:
+        """Carry out one update once (see the module's docstring). Raises only when the
+        database fails, and then nothing of the update was committed."""
+        edge = Edge(update)
+        token = _edge.set(edge)
+        try:
+            try:
+                async with self.ctx.unit() as unit:
+                    if await handled_before(unit.session, update.update_id):
+                        return  # handled before a restart; its button was answered then
+                    await self.app.process_update(update)
+                    if edge.failed is not None:
+                        raise HandlerFailed
+                    record_handled(unit.session, self.ctx, update.update_id)
+            except HandlerFailed:
+                await self._apologise(edge)
+            except IntegrityError:  # another process recorded it first (two pollers)
+                log.info("update %s was handled by another process", update.update_id)
+                return
+            self.handled += 1
+            await self._answer_query(edge)
+        finally:
+            _edge.reset(token)
+
+    async def _apologise(self, edge: Edge) -> None:
+        """Record the failed update with a short apology, in a transaction of its own."""
+        update = edge.update
+        log.error("update %s failed; it is recorded as handled with an apology",
+                  update.update_id, exc_info=edge.failed)
+        user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+        lang = language_from_telegram(user.language_code if user else None,
+                                      self.ctx.settings.general.default_language)
+        text = self.ctx.texts.plain(lang, "errors.internal")
+        edge.alert = text if update.callback_query is not None else None
+        async with self.ctx.unit() as unit:
+            if await handled_before(unit.session, update.update_id):
+                return
+            record_handled(unit.session, self.ctx, update.update_id)
+            said = message.text or "" if message is not None else ""
+            if chat is not None and update.callback_query is None and (
+                    chat.type == ChatType.PRIVATE or said.startswith("/")):
+                queue_message(unit.session, self.ctx.now(), html.escape(text, quote=False),
+                              chat_id=chat.id, thread_id=message.message_thread_id
+                              if message is not None and message.is_topic_message else None,
+                              reply_to=message.message_id if message is not None
+                              and chat.type != ChatType.PRIVATE else None)
+
+    async def _answer_query(self, edge: Edge) -> None:
+        query = edge.update.callback_query
+        if query is None:
+            return
+        text = (edge.alert or "")[:ALERT_MAX] or None
+        try:
+            await self.app.bot.answer_callback_query(query.id, text=text,
+                                                     show_alert=bool(text))
+        except BadRequest as exc:  # too old (e.g. pressed while the bot was down)
+            log.info("could not answer button press %s: %s", query.id, exc)
+        except TelegramError as exc:
+            log.warning("could not answer button press %s: %s", query.id, exc)
+
+
+class Poller:
+    """getUpdates in a loop, confirming a batch only once every update in it is handled."""
+
+    def __init__(self, inbox: Inbox, *, timeout: int) -> None:
+        self.inbox = inbox
+        self.bot = inbox.app.bot
+        self.timeout = timeout
+        self._stopped = asyncio.Event()
+        self._polling: asyncio.Task[tuple[Update, ...]] | None = None
+        self.polls = 0
+
+    def stop(self) -> None:
+        """Stop after the batch being handled; a long poll in progress is dropped (its
+        updates are unconfirmed, so Telegram sends them again)."""
+        self._stopped.set()
+        if self._polling is not None:
+            self._polling.cancel()
+
+    async def run(self) -> None:
+        offset: int | None = None
+        backoff = 0.0
+        while not self._stopped.is_set():
+            self._polling = asyncio.create_task(self.bot.get_updates(
+                offset=offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES))
+            try:
+                updates = await self._polling
+            except asyncio.CancelledError:
+                if self._stopped.is_set():
+                    return
+                raise
+            except TelegramError as exc:  # network trouble, a 5xx, a conflict (409)
+                backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
+                log.warning("getUpdates failed (%s); again in %.1fs", exc, backoff)
+                await self._pause(backoff)
+                continue
+            finally:
+                self._polling = None
+            self.polls += 1
+            try:
+                for update in updates:
+                    await self.inbox.handle(update)
+            except Exception:  # the database: nothing of the failed update was committed
+                backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
+                log.exception("handling updates failed; the batch is tried again in %.1fs",
+                              backoff)
+                await self._pause(backoff)
+                continue
+            backoff = 0.0
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
