@@ -41,7 +41,7 @@ from bot.texts import language_from_telegram
 log = logging.getLogger(__name__)
 
 ALERT_MAX = 200  # answerCallbackQuery's text
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 10.0
 
 
 @dataclass

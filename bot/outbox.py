@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
@@ -52,13 +53,14 @@ def queue_message(
     on_held: tuple[int, str] | None = None,
     thread_id: int | None = None,
     reply_to: int | None = None,
+    subject: str | None = None,
 ) -> OutboxMessage:
     """Queue an HTML message.
 
     on_held: (chat_id, html) to send instead to someone waiting, if the recipient
     has never opened a chat with the bot (Telegram refuses to write first).
     thread_id: the forum topic of `chat_id`; reply_to: the message to quote (sent anyway
-    if it is gone).
+    if it is gone). subject: what the buttons act on (e.g. "fine:17"), for retire_buttons.
     """
     if chat_id is None and not to_thread:
         raise ValueError("a message needs a chat or a complaint thread")
@@ -72,7 +74,8 @@ def queue_message(
     if reply_to is not None:
         payload["reply_to"] = reply_to
     row = OutboxMessage(kind="message", chat_id=chat_id, complaint_id=complaint_id,
-                        thread_id=thread_id, payload=payload, created_at=to_db(now))
+                        thread_id=thread_id, payload=payload, subject=subject,
+                        created_at=to_db(now))
     session.add(row)
     return row
 
@@ -119,3 +122,32 @@ def queue_keyboard_edit(session: AsyncSession, now: datetime, chat_id: int, mess
                                  "keyboard": keyboard_payload(keyboard)})
     session.add(row)
     return row
+
+
+async def retire_buttons(session: AsyncSession, now: datetime, subject: str) -> None:
+    """What `subject` names has been done (a step signed, a fine waived, a request decided):
+    nobody else's copy of its buttons stays live. Messages sent lose them (a digest keeps
+    the buttons of its other notices); messages still queued go without them."""
+    rows = list(await session.scalars(select(OutboxMessage).where(
+        OutboxMessage.subject == subject, OutboxMessage.kind == "message")))
+    for row in rows:
+        if row.payload.get("retired"):
+            continue
+        payload = {**row.payload, "retired": True}
+        if row.status in ("pending", "held"):
+            payload.pop("keyboard", None)
+            if isinstance(payload.get("digest"), dict):
+                payload["digest"] = {**payload["digest"], "buttons": []}
+            row.payload = payload
+            continue
+        row.payload = payload
+        if row.status != "sent" or row.sent_message_id is None or row.chat_id is None:
+            continue  # being sent right now: a press on it is refused by the service
+        siblings = list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == row.chat_id,
+            OutboxMessage.sent_message_id == row.sent_message_id, OutboxMessage.id != row.id)))
+        remaining = [button_row for sibling in siblings if not sibling.payload.get("retired")
+                     for button_row in (sibling.payload.get("digest") or {}).get("buttons") or []]
+        session.add(OutboxMessage(kind="edit_keyboard", chat_id=row.chat_id, created_at=to_db(now),
+                                  payload={"message_id": row.sent_message_id,
+                                           "keyboard": remaining or None}))

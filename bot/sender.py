@@ -40,9 +40,9 @@ import base64
 import contextlib
 import dataclasses
 import enum
-import html
+import hashlib
+import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +82,7 @@ from bot.services.context import AppContext
 from bot.services.people import language_of, person, workgroup_chat_id
 from bot.services.threads import remember
 from bot.store.models import Complaint, OutboxMessage, User
+from bot.texts import TEXT_BUDGET, visible_length
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,10 @@ HTML = ParseMode.HTML  # sent explicitly, and only to methods that take it
 IDLE_POLL_SECONDS = 1.0  # a safety net: a commit normally wakes the sender at once
 LEASE = timedelta(seconds=60)  # renewed every LEASE / 3 while a delivery is under way
 MIN_BACKOFF_SECONDS = 0.5
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 10.0  # Telegram back after an outage: everything is sent within this
 PASS_SECONDS = 2.0  # a pass re-reads the queue at least this often, so new rows get in line
 MAX_UNEXPECTED_ATTEMPTS = 10  # a row that keeps raising our own errors fails after this
 REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported once in this
-TEXT_BUDGET = 4000  # Telegram takes 4096 characters after HTML parsing; keep a margin
 DIGEST_MIN = 3  # notices of fewer complaints than this go to their threads one by one
 MERGE_WINDOW = timedelta(seconds=2)
 PRIVATE_SENDS = 16  # private chats served at the same time, each at its own pace
@@ -142,6 +142,12 @@ def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     return markup(keyboard_payload(keyboard))
 
 
+def card_digest(text: str, keyboard: Keyboard | None) -> str:
+    """What a card shows, in 64 characters: a redraw with the same digest changes nothing."""
+    drawn = json.dumps([text, keyboard_payload(keyboard)], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(drawn.encode()).hexdigest()
+
+
 def quoting(message_id: int | None) -> ReplyParameters | None:
     """Quote a message, and send anyway if it has been deleted meanwhile."""
     if message_id is None:
@@ -153,14 +159,6 @@ def wall_now() -> datetime:
     """Leases and retry times are about real processes, so they use the real clock (naive
     UTC, as stored), never the service clock that tests may move."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def visible_length(text: str) -> int:
-    """What Telegram counts of an HTML text: tags dropped, entities decoded, UTF-16 units."""
-    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -303,6 +301,7 @@ class Sender:
         self._workers: dict[int, asyncio.Task[None]] = {}  # private chat → the task serving it
         self._sending = asyncio.Semaphore(PRIVATE_SENDS)
         self._lane_backoff: dict[int, float] = {}  # private chat → its current back-off
+        self._sent_as: dict[int, int] = {}  # row → the message it became, until settled
 
     # --- running ---------------------------------------------------------------------
 
@@ -634,6 +633,12 @@ class Sender:
             .values(**values)
             .execution_options(synchronize_session=False))
         count = rowcount(result)
+        for row_id in ids:
+            message_id = self._sent_as.pop(row_id, None)
+            if message_id is not None and status == "sent":
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                                      .values(sent_message_id=message_id)
+                                      .execution_options(synchronize_session=False))
         if count != len(ids):
             log.warning("outbox rows %s: the lease ran out before they were marked %s; another "
                         "sender may send them again", list(ids), status)
@@ -682,6 +687,8 @@ class Sender:
             elif _says(exc, "chat not found") and self._private(rows[0]):
                 # Telegram's answer for a user who never wrote to the bot at all.
                 await self._hold_for_recipient(rows, str(exc))
+            elif rows[0].kind == "message" and not rows[0].payload.get("fell_back"):
+                await self._fall_back(rows[0], str(exc))
             else:
                 await self._fail(rows, str(exc))
         except (NetworkError, TelegramError) as exc:  # network trouble, timeouts, 5xx
@@ -806,6 +813,35 @@ class Sender:
                                     number=complaint.number if complaint else None,
                                     error=error[:300])
 
+    async def _fall_back(self, row: OutboxMessage, error: str) -> None:
+        """Telegram refused the message for good (too long, broken markup…): it goes again
+        as a short text that says where to read the rest, with its buttons, so that the case
+        it belongs to goes on; the admins hear of it."""
+        log.error("Telegram refused outbox row %s (%s): %s; sending its short form",
+                  row.id, row.kind, error)
+        async with self.ctx.transaction() as session:
+            fresh = await session.get(OutboxMessage, row.id)
+            if fresh is None or fresh.status != "sending":
+                return
+            complaint = await session.get(Complaint, fresh.complaint_id) \
+                if fresh.complaint_id is not None else None
+            number = complaint.number if complaint else None
+            lang = await language_of(session, self.ctx, fresh.chat_id) \
+                if self._private(fresh) and fresh.chat_id is not None \
+                else self.ctx.settings.general.default_language
+            payload = {k: v for k, v in fresh.payload.items() if k != "digest"}
+            fresh.payload = {**payload, "alone": True, "fell_back": True, "refused": error[:300],
+                             "text": self.ctx.texts.html(lang, "sender.fallback", number=number)}
+            fresh.status, fresh.lease_until, fresh.owner = "pending", None, None
+            fresh.last_error, fresh.attempts = error[:300], fresh.attempts + 1
+            target = -1 if fresh.payload.get("to_thread") else (fresh.chat_id or 0)
+            if self._first_report(target, f"short form: {error}"):
+                who = await person(session, self.ctx, fresh.chat_id) \
+                    if self._private(fresh) and fresh.chat_id is not None else None
+                await self._tell_admins(session, "sender.fell_back", exclude=None,
+                                        recipient=who.display_name if who else None,
+                                        number=number, error=error[:300])
+
     def _first_report(self, target: int, error: str) -> bool:
         """The same refusal for the same chat is reported once in REPORT_QUIET_SECONDS."""
         now = time.monotonic()
@@ -832,7 +868,9 @@ class Sender:
 
     async def _deliver(self, rows: list[OutboxMessage]) -> bool:
         if len(rows) > 1:  # plain private messages queued together: one message
-            await self._send_plain(rows[0].chat_id, "\n\n".join(r.payload["text"] for r in rows))
+            sent = await self._send_plain(rows[0].chat_id,
+                                          "\n\n".join(r.payload["text"] for r in rows))
+            self._became(rows, sent)
             return False
         row = rows[0]
         handlers: dict[str, Callable[[OutboxMessage], Awaitable[bool]]] = {
@@ -858,8 +896,14 @@ class Sender:
                                                buttons=any(d.get("buttons") for d in digests)),
                           *(d["line"] for d in digests)])
         keyboard = [button_row for d in digests for button_row in d.get("buttons") or []]
-        await self._send_plain(chat_id, text, markup(keyboard))
+        self._became(rows, await self._send_plain(chat_id, text, markup(keyboard)))
         return False
+
+    def _became(self, rows: list[OutboxMessage], message: Message) -> None:
+        """Remember which message rows with buttons became (bot.outbox.retire_buttons)."""
+        for row in rows:
+            if row.subject is not None:
+                self._sent_as[row.id] = message.message_id
 
     async def _to_chat(self, chat_id: int | None, send: Callable[[int], Awaitable[T]]) -> T:
         """Send to a chat; someone who blocked the bot is not even tried until they write
@@ -916,8 +960,8 @@ class Sender:
         payload = row.payload
         keyboard = markup(payload.get("keyboard"))
         if not payload.get("to_thread"):
-            await self._send_plain(row.chat_id, payload["text"], keyboard, row.thread_id,
-                                   payload.get("reply_to"))
+            self._became([row], await self._send_plain(row.chat_id, payload["text"], keyboard,
+                                                       row.thread_id, payload.get("reply_to")))
             return False
         assert row.complaint_id is not None
 
@@ -1040,14 +1084,16 @@ class Sender:
         """Post the card again (its message or its topic was deleted) and remember it."""
         assert complaint.chat_id is not None
         lang = self.ctx.settings.general.default_language
+        text = views.card(self.ctx.texts, lang, view)
+        buttons = views.card_keyboard(self.ctx.texts, lang, view, complaint.id)
         message = await self.bot.send_message(
-            complaint.chat_id, views.card(self.ctx.texts, lang, view), parse_mode=HTML,
-            message_thread_id=complaint.thread_id,
-            reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view, complaint.id)))
+            complaint.chat_id, text, parse_mode=HTML, message_thread_id=complaint.thread_id,
+            reply_markup=to_markup(buttons))
         async with self._tx() as session:
             fresh = await session.get(Complaint, complaint.id)
             assert fresh is not None
             fresh.card_message_id = message.message_id
+            fresh.card_hash = card_digest(text, buttons)
             await remember(session, complaint.chat_id, message.message_id, complaint.id)
         log.info("complaint %s: card posted again as message %s", complaint.id, message.message_id)
         return message.message_id
@@ -1100,7 +1146,8 @@ class Sender:
         # The card is rendered as it will look once posted.
         view = dataclasses.replace(view, status=Status.OPEN)
         text = views.card(self.ctx.texts, lang, view)
-        keyboard = to_markup(views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id))
+        buttons = views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id)
+        keyboard = to_markup(buttons)
         try:
             message = await self.bot.send_message(chat_id, text, parse_mode=HTML,
                                                   message_thread_id=thread_id, reply_markup=keyboard)
@@ -1116,6 +1163,7 @@ class Sender:
             assert fresh is not None
             await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
                                               message.message_id)
+            fresh.card_hash = card_digest(text, buttons)
             await remember(session, chat_id, message.message_id, fresh.id)
             await self._mark(session, [row.id], "sent")
             # What was said about it before its card existed can go now.
@@ -1140,13 +1188,16 @@ class Sender:
         if complaint.chat_id is None or complaint.posted_at is None:
             raise Held(NOT_POSTED)
         if complaint.card_message_id is not None:
+            text = views.card(self.ctx.texts, lang, view)
+            keyboard = views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id)
+            drawn = card_digest(text, keyboard)
+            if drawn == complaint.card_hash:
+                return False  # the card already shows exactly this: an edit would be refused
             try:
-                await self.bot.edit_message_text(
-                    views.card(self.ctx.texts, lang, view), parse_mode=HTML,
-                    chat_id=complaint.chat_id,
-                    message_id=complaint.card_message_id,
-                    reply_markup=to_markup(views.card_keyboard(self.ctx.texts, lang, view,
-                                                               row.complaint_id)))
+                await self._unless_unchanged(self.bot.edit_message_text(
+                    text, parse_mode=HTML, chat_id=complaint.chat_id,
+                    message_id=complaint.card_message_id, reply_markup=to_markup(keyboard)))
+                await self._card_drawn(row.complaint_id, complaint.card_message_id, drawn)
                 return False
             except BadRequest as exc:
                 if not _says(exc, "message to edit not found"):
@@ -1159,6 +1210,12 @@ class Sender:
                     fresh.card_message_id = None
         await self._ensure_card(row.complaint_id)  # a new card is rendered as it is now
         return False
+
+    async def _card_drawn(self, complaint_id: int, card_message_id: int, drawn: str) -> None:
+        async with self._tx() as session:
+            fresh = await session.get(Complaint, complaint_id)
+            if fresh is not None and fresh.card_message_id == card_message_id:
+                fresh.card_hash = drawn
 
     async def _refresh_topic(self, row: OutboxMessage) -> bool:
         """The topic's title carries the status; a closed complaint's topic is closed."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from bot.domain.fields import FieldType, fields_of
 from bot.outbox import Button, Keyboard
 from bot.services.complaints import CardView, HistoryItem
 from bot.services.forms import FormScreen, asked_fields
 from bot.services.freight import SlipForm
 from bot.services.handling import Picker
-from bot.texts import Texts
+from bot.texts import TEXT_BUDGET, Texts, visible_length
 
 TOPIC_NAME_LIMIT = 128
 
@@ -68,8 +71,60 @@ def topic_name(texts: Texts, lang: str, view: CardView) -> str:
     return name if len(name) <= TOPIC_NAME_LIMIT else name[: TOPIC_NAME_LIMIT - 1] + "…"
 
 
-def history(texts: Texts, lang: str, view: CardView, items: list[HistoryItem]) -> str:
-    return texts.html(lang, "card.history", card=view, items=items)
+RECORD_PAGE = TEXT_BUDGET - 200  # room for the page's heading
+RECORD_PAGES_SHOWN = 3  # a longer record is sent as a file
+
+
+def record_pages(texts: Texts, lang: str, view: CardView, items: list[HistoryItem]) -> list[str]:
+    """A complaint's whole record (/show), nothing shortened, as pages of at most one
+    message each, headed "page k of n" when there are several. Pages break between lines
+    (the template keeps each tag within a line); a line longer than a page is cut where no
+    tag or entity is."""
+    lines: list[str] = []
+    for line in texts.unfitted_html(lang, "card.record", card=view, items=items).split("\n"):
+        while visible_length(line) > RECORD_PAGE:
+            head, line = _cut(line, RECORD_PAGE)
+            lines.append(head)
+        lines.append(line)
+    pages: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        size = visible_length(line) + 1
+        if pages[-1] and used + size > RECORD_PAGE:
+            pages.append([])
+            used = 0
+        pages[-1].append(line)
+        used += size
+    bodies = ["\n".join(page).strip() for page in pages if "".join(page).strip()]
+    if len(bodies) == 1:
+        return bodies
+    return [texts.html(lang, "card.page_heading", number=view.number, page=k, pages=len(bodies))
+            + "\n" + body for k, body in enumerate(bodies, 1)]
+
+
+def record_file(pages: list[str]) -> bytes:
+    """The record as a plain-text file (tags dropped, entities decoded)."""
+    return "\n\n".join(html.unescape(_TAG.sub("", page)) for page in pages).encode("utf-8")
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _cut(line: str, room: int) -> tuple[str, str]:
+    """The longest head of `line` with at most `room` visible characters, not inside a tag
+    or an entity, and the rest."""
+    visible, i, cut = 0, 0, 0
+    while i < len(line) and visible < room:
+        if line[i] == "<":
+            i = line.index(">", i) + 1
+        elif line[i] == "&" and ";" in line[i:i + 10]:
+            i = line.index(";", i) + 1
+            visible += 1
+        else:
+            visible += 2 if ord(line[i]) > 0xFFFF else 1
+            i += 1
+        cut = i
+    return line[:cut], line[cut:]
 
 
 def slip_screen(texts: Texts, lang: str, form: SlipForm) -> tuple[str, Keyboard | None]:

@@ -18,7 +18,14 @@ from bot.domain.ids import parse_id
 from bot.inbox import current_edge
 from bot.outbox import Keyboard, queue_document, queue_keyboard_edit, queue_message
 from bot.services.context import AppContext, Refused
-from bot.services.people import Person, TelegramUser, touch
+from bot.services.people import (
+    Person,
+    TelegramUser,
+    is_split_tail,
+    looks_split,
+    note_split_text,
+    touch,
+)
 
 
 def app_ctx(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
@@ -89,6 +96,24 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
         alert(text)
     else:
         await reply(update, context, html.escape(text, quote=False))
+    if refused.template == "errors.too_long":
+        await note_if_split(update, context)
+
+
+async def note_if_split(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text refused as too long that is the first part of a text Telegram split: its tail,
+    coming next, must not be taken as an answer (check_split_tail)."""
+    message, user = update.effective_message, update.effective_user
+    if message is not None and user is not None and message.text and looks_split(message.text):
+        await note_split_text(app_ctx(context), user.id, message.chat.id, message.date)
+
+
+async def check_split_tail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Refuse the rest of a split text whose first part was refused."""
+    message, user = update.effective_message, update.effective_user
+    if message is not None and user is not None and message.text is not None \
+            and await is_split_tail(app_ctx(context), user.id, message.chat.id, message.date):
+        raise Refused("errors.split_tail")
 
 
 async def drop_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE,

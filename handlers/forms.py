@@ -22,9 +22,11 @@ from bot.store.models import PendingInput
 from handlers import approval, chains, fines, membership, outcome
 from handlers.common import (
     app_ctx,
+    check_split_tail,
     choice_at,
     drop_keyboard,
     id_at,
+    note_if_split,
     parse_callback,
     refuse,
     reply,
@@ -39,6 +41,8 @@ async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     if screen.resumed:
         text = ctx.texts.html(person.language, "form.resumed") + "\n\n" + text
     await reply(update, context, text, keyboard)
+    if screen.error is not None and screen.error.reason == "too_long":
+        await note_if_split(update, context)
 
 
 async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
@@ -93,6 +97,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     text = message.text
     pending = await get_pending(ctx, person.id)
     try:
+        await check_split_tail(update, context)
         if pending is not None and pending.purpose in ANSWERS_TO:
             await ANSWERS_TO[pending.purpose](update, context, person, pending, text)
             return

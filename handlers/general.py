@@ -14,7 +14,15 @@ from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
 from bot.services.people import bind_workgroup, is_workgroup
-from handlers.common import app_ctx, is_private, parse_callback, refuse, reply, sender_of
+from handlers.common import (
+    app_ctx,
+    is_private,
+    parse_callback,
+    refuse,
+    reply,
+    reply_document,
+    sender_of,
+)
 from handlers.forms import start_form
 
 DEEP_LINK_KINDS = {kind.value: kind for kind in ComplaintKind}
@@ -115,4 +123,13 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lang = person.language
     await reply(update, context, views.card(ctx.texts, lang, view))
-    await reply(update, context, views.history(ctx.texts, lang, view, items))
+    # The whole record: a few pages in a private chat, one in a group; longer, as a file.
+    pages = views.record_pages(ctx.texts, lang, view, items)
+    if len(pages) <= (views.RECORD_PAGES_SHOWN if is_private(update) else 1):
+        for page in pages:
+            await reply(update, context, page)
+    else:
+        await reply_document(update, context, f"{view.number or 'complaint'}.txt",
+                             views.record_file(pages),
+                             ctx.texts.html(lang, "card.record_file_caption", number=view.number,
+                                            pages=len(pages)))

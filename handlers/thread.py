@@ -13,7 +13,16 @@ from bot.services.handling import DONE, Handling, StepResult
 from bot.services.people import Person
 from bot.services.threads import add_comment, complaint_of, remember_message
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, choice_at, drop_keyboard, id_at, parse_callback, refuse, sender_of
+from handlers.common import (
+    app_ctx,
+    check_split_tail,
+    choice_at,
+    drop_keyboard,
+    id_at,
+    parse_callback,
+    refuse,
+    sender_of,
+)
 
 
 def attachments_of(message: Message) -> list[dict[str, str]]:
@@ -124,6 +133,7 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def take_step_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                           pending: PendingInput, text: str, files: list[dict[str, str]]) -> None:
     try:
+        await check_split_tail(update, context)
         result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)
     except Refused as refused:
         await refuse(update, context, person.language, refused)

@@ -627,3 +627,21 @@ async def test_ptb_bot_calls(fake: FakeTelegram, app: Application) -> None:  # t
     assert fake.commands("chat", chat_id=GROUP, language_code="zh") == [
         {"command": "new", "description": "File a complaint"}]
     assert fake.violations == []
+
+
+async def test_an_outage_fails_every_call_for_a_while(fake: FakeTelegram,
+                                                      app: Application) -> None:  # type: ignore[type-arg]
+    """502s and dropped connections, in turn, for the methods named, then back to normal."""
+    from telegram.error import NetworkError
+
+    bot = app.bot
+    fake.outage(["sendMessage"], 0.6)
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(USER, "one")
+    with pytest.raises(NetworkError):  # the connection closed without an answer
+        await bot.send_message(USER, "two")
+    await bot.send_chat_action(USER, "typing")  # other methods work
+    assert [m for m in fake.bot_messages(USER) if m.get("text") in ("one", "two")] == []
+    await asyncio.sleep(0.7)
+    await bot.send_message(USER, "three")
+    assert [e["error_code"] for e in fake.errors if e.get("injected")] == [502, "drop"]

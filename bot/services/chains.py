@@ -32,7 +32,7 @@ from bot.domain.chains import (
     to_cents,
 )
 from bot.domain.validation import Invalid, clean_text
-from bot.outbox import Button, Keyboard, queue_action, queue_message
+from bot.outbox import Button, Keyboard, queue_action, queue_message, retire_buttons
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused, deadlines_changed
 from bot.services.people import (
@@ -125,6 +125,11 @@ class Acted:
 
     template: str  # in templates/<lang>/chains.html.j2
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def step_subject(row_id: int) -> str:
+    """What the buttons of a chain step's prompt act on (bot.outbox.retire_buttons)."""
+    return f"chain_step:{row_id}"
 
 
 def money(cents: int) -> str:
@@ -257,7 +262,7 @@ class Chains:
             queue_message(session, now, self.ctx.texts.html(
                 lang, "chains.your_turn", item=view, label=step.label,
                 gives=step.gives.value, due=self.local(row.due_at)),
-                chat_id=uid, keyboard=self.buttons(lang, step, row.id))
+                chat_id=uid, keyboard=self.buttons(lang, step, row.id), subject=step_subject(row.id))
 
     async def nobody_can_act(self, session: AsyncSession, item: ChainItem, row: ChainStepRecord,
                              now: datetime) -> None:
@@ -406,6 +411,7 @@ class Chains:
         await session.execute(update(DeadlineEvent).where(
             DeadlineEvent.chain_step_id == row.id, DeadlineEvent.fired_at.is_(None),
             DeadlineEvent.cancelled_at.is_(None)).values(cancelled_at=to_db(now)))
+        await retire_buttons(session, now, step_subject(row.id))  # the co-signers' copies
         chain = chain_of(item.chain)
         step = chain.step(row.step_key)
         record(session, now, item.complaint_id, actor_id, "chain_step_done", chain=item.chain,
@@ -538,6 +544,8 @@ class Chains:
             .values(cancelled_at=to_db(now)))
         await session.execute(delete(PendingInput).where(  # a half-typed answer to it ends too
             PendingInput.purpose == CHAIN_INPUT, PendingInput.ref_id.in_([row.id for row in waiting])))
+        for row in waiting:  # and its buttons
+            await retire_buttons(session, now, step_subject(row.id))
         record(session, now, item.complaint_id, actor_id, "chain_withdrawn", chain=item.chain,
                item=item.id, number=number, reason=reason)
         view = await self.view(session, item)

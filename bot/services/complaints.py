@@ -44,6 +44,9 @@ def owner_department(ctx: AppContext, kind: ComplaintKind, owner: Owner) -> str 
     return intake_department(ctx, kind) if owner is Owner.INTAKE else None
 
 
+MAX_REJECT_REASON = 1000  # the manager's 退回 reason
+
+
 @dataclass(frozen=True)
 class Submitted:
     complaint_id: int
@@ -151,8 +154,8 @@ class Complaints:
         reason = clean_text(reason)
         if not reason:
             raise Refused("errors.reason_empty")
-        if len(reason) > 1000:
-            raise Refused("errors.too_long", max=1000, length=len(reason))
+        if len(reason) > MAX_REJECT_REASON:
+            raise Refused("errors.too_long", max=MAX_REJECT_REASON, length=len(reason))
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             complaint, actor = await self._load_for_decision(session, actor_id, complaint_id)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import step_of
-from bot.outbox import Button, queue_action, queue_message
+from bot.outbox import Button, keyboard_payload, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
 from bot.services.context import AppContext, deadlines_changed
@@ -197,11 +197,18 @@ class DeadlineEngine:
             return
         lang = await language_of(session, self.ctx, chat_id)
         texts = self.ctx.texts
-        keyboard = [[Button(texts.plain(lang, "buttons.fine_waive"), f"fn:{fine_id}:waive"),
-                     Button(texts.plain(lang, "buttons.fine_paid"), f"fn:{fine_id}:paid")]] \
-            if fine_id else None
-        queue_message(session, self.ctx.now(), texts.html(lang, template, **params),
-                      chat_id=chat_id, keyboard=keyboard)
+        keyboard = [[Button(texts.plain(lang, "buttons.fine_waive", fine_id=fine_id),
+                            f"fn:{fine_id}:waive"),
+                     Button(texts.plain(lang, "buttons.fine_paid", fine_id=fine_id),
+                            f"fn:{fine_id}:paid")]] if fine_id else None
+        row = queue_message(session, self.ctx.now(), texts.html(lang, template, fine_id=fine_id,
+                                                                **params),
+                            chat_id=chat_id, keyboard=keyboard,
+                            subject=f"fine:{fine_id}" if fine_id else None)
+        # In a burst HR gets one message listing the fines, each with its own buttons.
+        row.payload = {**row.payload, "digest": {
+            "line": texts.html(lang, template + "_line", fine_id=fine_id, **params),
+            "buttons": keyboard_payload(keyboard) or []}}
 
 
 __all__ = ["DeadlineEngine", "Fired", "close_step", "hr_chat", "open_step"]

@@ -19,7 +19,7 @@ from bot.domain.fields import ComplaintKind
 from bot.domain.periods import Period, PeriodError, parse_period, split_fines_args
 from bot.domain.validation import clean_text
 from bot.domain.workflow import step_of
-from bot.outbox import queue_message
+from bot.outbox import queue_message, retire_buttons
 from bot.reports import FineRow, TotalRow, fines_totals, fines_workbook, render_headings, sum_totals
 from bot.services.audit import record
 from bot.services.complaints import message_link
@@ -28,6 +28,7 @@ from bot.services.people import Person, drop_pending, keeps_hr_books, person, se
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 WAIVE_REASON = "waive_reason"
+MAX_WAIVE_REASON = 500  # longer reasons are kept cut to this
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Fines:
         async with self.ctx.transaction() as session:
             actor, fine = await self._managed(session, actor_id, fine_id)
             await drop_pending(session, actor_id, WAIVE_REASON)
-            return await self._change(session, actor, fine, "waived", reason[:500])
+            return await self._change(session, actor, fine, "waived", reason[:MAX_WAIVE_REASON])
 
     async def mark_paid(self, actor_id: int, fine_id: int) -> Fine:
         async with self.ctx.transaction() as session:
@@ -94,6 +95,7 @@ class Fines:
                       reason: str | None) -> Fine:
         now = self.ctx.now()
         fine.status, fine.changed_by, fine.changed_at, fine.reason = status, actor.id, to_db(now), reason
+        await retire_buttons(session, now, f"fine:{fine.id}")  # HR's notice, wherever it is
         record(session, now, fine.complaint_id, actor.id, f"fine_{status}", fine_id=fine.id,
                reason=reason)
         if fine.head_user_id:

@@ -377,7 +377,7 @@ class Handling:
             Button(self.ctx.texts.plain(lang, "buttons.verdict_appeal"), f"vd:{complaint.id}:ap")]]
         queue_message(session, now, self.ctx.texts.html(
             lang, "outcome.answers", number=complaint.number, items=items, round=complaint.round),
-            chat_id=complainant.id, keyboard=keyboard)
+            chat_id=complainant.id, complaint_id=complaint.id, keyboard=keyboard)
         queue_action(session, now, "refresh_topic", complaint.id)
 
     async def _tell_complainant(self, session: AsyncSession, complaint: Complaint, template: str,

@@ -6,13 +6,14 @@ Rights are always read from here (the database), never from what a button claims
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
 from bot.domain.validation import clean_text
-from bot.outbox import Button, queue_message
+from bot.outbox import Button, queue_message, retire_buttons
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
 from bot.store.models import (
@@ -265,7 +266,8 @@ async def submit_join(ctx: AppContext, tg_user_id: int, department_key: str, nam
                                   user_id=tg_user_id, telegram_name=requester.display_name)
             keyboard = [[Button(ctx.texts.plain(lang, "buttons.join_approve"), f"jr:{request.id}:y"),
                          Button(ctx.texts.plain(lang, "buttons.join_refuse"), f"jr:{request.id}:n")]]
-            queue_message(session, now, text, chat_id=decider_id, keyboard=keyboard)
+            queue_message(session, now, text, chat_id=decider_id, keyboard=keyboard,
+                          subject=f"join:{request.id}")
         record(session, now, None, tg_user_id, "join_requested", department=department_key,
                name=name)
 
@@ -292,6 +294,7 @@ async def decide_join(ctx: AppContext, actor_id: int, request_id: int,
         if request.status != "pending":
             raise Refused("errors.already_decided")
         request.status = "approved" if approve else "refused"
+        await retire_buttons(session, now, f"join:{request.id}")  # the other deciders' copies
         request.decided_by = actor_id
         request.decided_at = to_db(now)
         if approve:
@@ -307,6 +310,41 @@ async def decide_join(ctx: AppContext, actor_id: int, request_id: int,
         record(session, now, None, actor_id, "join_approved" if approve else "join_refused",
                user_id=request.user_id, department=dept.key)
         return JoinDecision(approve, request.name, dept.name)
+
+
+# --- a text too long for one message --------------------------------------------------
+
+# Telegram's apps send a pasted text over 4,096 characters as several messages, a moment
+# apart, the first ones full. When such a full part is refused as too long, a part that
+# follows within SPLIT_TAIL is its tail, not an answer to the question (it would be taken
+# silently otherwise).
+SPLIT_PART = range(4000, 4097)  # a full part's length, in UTF-16 code units
+SPLIT_TAIL = timedelta(seconds=2)
+
+
+def looks_split(text: str) -> bool:
+    """Whether a message is as long as the full part of a text Telegram split."""
+    return len(text.encode("utf-16-le")) // 2 in SPLIT_PART
+
+
+async def note_split_text(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> None:
+    """A message so long that it is the first part of a split text was refused."""
+    async with ctx.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is not None:
+            user.split_text_at, user.split_text_chat = to_db(sent_at), chat_id
+
+
+async def is_split_tail(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> bool:
+    """Whether this message is the rest of a split text whose first part was refused."""
+    async with ctx.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is None or user.split_text_at is None or user.split_text_chat != chat_id:
+            return False
+        tail = timedelta(0) <= to_db(sent_at) - user.split_text_at <= SPLIT_TAIL
+        if not tail:
+            user.split_text_at = user.split_text_chat = None
+        return tail
 
 
 # --- questions waiting for a typed answer ---------------------------------------------

@@ -44,6 +44,10 @@ class User(Base):
     # False until the user opens a private chat with the bot: Telegram forbids writing first.
     reachable: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime)  # the user blocked the bot
+    # A text so long that Telegram split it (the first part refused as too long): when and
+    # where it was sent, so that its tail, arriving a moment later, is not taken as an answer.
+    split_text_at: Mapped[datetime | None] = mapped_column(DateTime)
+    split_text_chat: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

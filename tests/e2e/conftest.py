@@ -30,6 +30,9 @@ NAMES = {ADMIN: "系統管理員", SALES_HEAD: "陳經理", SALES: "王小明", 
          VP: "楊副總"}
 
 
+QUIET_REPORTS = {"daily_summary_at": "23:59:59", "monthly_report": False}
+
+
 def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
     return {
         "admins": [ADMIN],
@@ -40,6 +43,9 @@ def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
         "telegram": {"poll_timeout": 1, "group_messages_per_minute": 6000,
                      "private_messages_per_second": 20, "private_burst": 10},
         "database": {"url": db_url},
+        # HR's scheduled reports would otherwise arrive at whatever time of day the tests run
+        # (tests/e2e/test_reports.py turns them on).
+        "fines": QUIET_REPORTS,
         "workgroup": {} if workgroup is None else {"chat_id": workgroup},
         "departments": [
             {"key": "sales", "name": "業務部", "head": SALES_HEAD, "members": [SALES]},

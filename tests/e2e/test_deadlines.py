@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.store.models import DeadlineEvent, Fine
-from tests.e2e.conftest import FORUM, Actor, StartBot, text_of
+from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
 from tests.e2e.flows import file_and_post
 from tests.e2e.test_handling import accept_and_publish, answer_product
 from tests.fakebot import FakeTelegram
@@ -160,7 +160,7 @@ async def test_fine_buttons_work_in_hrs_own_group(
     fake.add_group(HR_GROUP, "人事群", is_forum=False)
     hr_head = people["hr_head"]
     fake.set_member(HR_GROUP, hr_head.id)
-    runtime = await start_bot(**FAST, fines={"hr_chat_id": HR_GROUP, "monthly_report": False})
+    runtime = await start_bot(**FAST, fines={**QUIET_REPORTS, "hr_chat_id": HR_GROUP})
     await hr_head.say("/whoami")
     card = await file_and_post(fake, people)
     await accept_and_publish(fake, people, card, ticks=[0])

@@ -169,22 +169,34 @@ async def test_blocked_user_is_held_admins_told_once_and_released_on_start(
     assert sum("封鎖" in t for t in texts_in(fake, admin.id)) == 1
 
 
-async def test_refused_message_fails_once_and_admins_hear_of_it(
+async def test_a_refused_message_goes_as_its_short_form_with_its_buttons(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """Telegram refuses a message for good (400): the case must not strand on it. A short
+    form goes instead, with the message's buttons, and the admins hear of it once."""
     admin = people["admin"]
     await fake.wait_idle()
-    fake.fail_next("sendMessage", 1, error_code=400, description="Bad Request: can't parse entities")
+    fake.fail_next("sendMessage", 1, error_code=400, description="Bad Request: message is too long")
     since = admin.mark()
-    ids = await queue(bot, {"text": "壞掉的訊息", "chat_id": HR_HEAD},
-                      {"text": "下一則", "chat_id": HR_HEAD, "keyboard": KEYBOARD})
+    ids = await queue(bot, {"text": "接受還是申訴？", "chat_id": HR_HEAD, "keyboard": KEYBOARD},
+                      {"text": "下一則", "chat_id": HR_HEAD})
     rows = await wait_settled(fake, bot, ids)
-    assert [r.status for r in rows] == ["failed", "sent"]
-    assert "can't parse entities" in (rows[0].last_error or "").lower()
-    report = await admin.next_message(since, "無法送出")
-    assert "劉人事" in text_of(report)
+    assert [r.status for r in rows] == ["sent", "sent"]
+    assert "too long" in rows[0].payload["refused"] and rows[0].payload.get("fell_back")
+    short = await fake.wait_bot_message(HR_HEAD, contains="無法顯示")
+    assert fake.buttons(short) == [("好", "noop:1")]  # the workflow goes on from here
+    report = await admin.next_message(since, "被 Telegram 拒絕")
+    assert "劉人事" in text_of(report) and "too long" in text_of(report)
+    assert texts_in(fake, HR_HEAD)[-1] == "下一則"  # in order, after the short form
+
+    # If even the short form is refused, the row fails for good, and the admins hear of it.
+    fake.fail_next("sendMessage", 2, error_code=400, description="Bad Request: can't parse entities")
+    [failed] = await wait_settled(fake, bot, await queue(bot, {"text": "壞掉的訊息",
+                                                               "chat_id": HR_HEAD}))
+    assert failed.status == "failed" and "can't parse entities" in (failed.last_error or "").lower()
+    await admin.next_message(since, "無法送出")
     await fake.wait_idle(quiet=1.5)
+    assert sum("被 Telegram 拒絕" in t for t in texts_in(fake, admin.id)) == 2
     assert sum("無法送出" in t for t in texts_in(fake, admin.id)) == 1
-    assert texts_in(fake, HR_HEAD)[-1] == "下一則"
 
 
 # (c) -------------------------------------------------------------------------------------

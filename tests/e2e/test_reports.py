@@ -69,7 +69,7 @@ async def test_monthly_xlsx_on_the_first_working_day(start_bot: StartBot, fake: 
                          currency="CNY", status="levied", levied_at=to_db(levied)))
     engine.dispose()
     clock = FixedClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
-    await start_bot(clock=clock, sweep_seconds=0.5)
+    await start_bot(clock=clock, sweep_seconds=0.5, fines={"monthly_report": True})
     hr = Actor(fake, HR_HEAD)
     report = await hr.next_message(0, "罰款報表")
     [document] = [d for d in fake.documents(HR_HEAD) if d["message_id"] == report["message_id"]]

@@ -95,6 +95,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._allowed: set[str] | None = None
         self._failures: dict[str, list[Failure]] = {}
+        self._outages: list[tuple[set[str], float, itertools.cycle[int | str]]] = []
         self._buckets: dict[int, tuple[float, float]] = {}  # chat id -> (tokens, at)
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -196,7 +197,7 @@ class FakeTelegram:
             shown = params
             failure = self._take_failure(name)
             if failure is not None:
-                return await self._inject(name, params, failure)
+                return await self._inject(name, params, failure, request)
             result = await self._dispatch(name, params)
         except ApiError as e:
             response = self._error_response(name, dict(shown), e)
@@ -232,9 +233,23 @@ class FakeTelegram:
 
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method)
-        return queue.pop(0) if queue else None
+        if queue:
+            return queue.pop(0)
+        now = time.monotonic()
+        for methods, until, errors in self._outages:
+            if method in methods and now < until:
+                return Failure(next(errors), None, None, 0.0, False)
+        return None
 
-    async def _inject(self, method: str, params: Params, f: Failure) -> web.StreamResponse:
+    async def _inject(self, method: str, params: Params, f: Failure,
+                      request: web.Request | None = None) -> web.StreamResponse:
+        if f.error_code == "drop":  # the connection closes with no answer at all
+            self.errors.append({"method": method, "error_code": "drop", "injected": True,
+                                "description": "connection dropped", "params": dict(params),
+                                "violation": False})
+            if request is not None and request.transport is not None:
+                request.transport.close()
+            return web.Response(status=502, text=NGINX_502, content_type="text/html")
         if f.error_code == "timeout":
             if f.perform:
                 await self._dispatch(method, params)
@@ -600,6 +615,15 @@ class FakeTelegram:
         assert self.spec.canonical(method) == method, f"unknown method {method!r}"
         failure = Failure(error_code, description, retry_after, delay, perform)
         self._failures.setdefault(method, []).extend([failure] * times)
+
+    def outage(self, methods: list[str], seconds: float, *,
+               errors: tuple[int | str, ...] = (502, "drop")) -> None:
+        """Every call of ``methods`` fails for ``seconds`` from now, taking ``errors`` in
+        turn: 502 (nginx's page) or "drop" (the connection is closed, no answer). The calls
+        are validated first and not performed; ``fail_next`` failures come before."""
+        for method in methods:
+            assert self.spec.canonical(method) == method, f"unknown method {method!r}"
+        self._outages.append((set(methods), time.monotonic() + seconds, itertools.cycle(errors)))
 
     # ------------------------------------------------------------------------ waiting
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from jinja2 import Environment, FileSystemLoader
 
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.paste import PastedForm, looks_like_template, parse_template
-from bot.texts import TEMPLATES
+from bot.texts import template_environment
 
 P = ComplaintKind.PRODUCT
 S = ComplaintKind.SERVICE
@@ -590,8 +589,7 @@ def test_english_looks_like_template() -> None:
 
 @cache
 def _english_card_glosses() -> tuple[dict[str, str], dict[str, str], Any]:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), trim_blocks=True,
-                      lstrip_blocks=True)
+    env = template_environment()
     module = env.get_template("en/card.html.j2").module
     return module.field_gloss, module.event_gloss, module.kind_name  # type: ignore[attr-defined]
 

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, nodes
+from jinja2 import nodes
 from jinja2.runtime import Macro
 from markupsafe import escape
 
@@ -39,7 +39,7 @@ from bot.services.freight import SlipForm
 from bot.services.lists import Line
 from bot.services.people import Person
 from bot.services.sheets import SheetView
-from bot.texts import TEMPLATES, Texts
+from bot.texts import TEMPLATES, Texts, template_environment
 
 LOCALES = ("zh-Hant", "en")
 
@@ -58,7 +58,7 @@ ALERT_MAX = 200  # answerCallbackQuery shows at most 200 characters
 
 # --- structure ----------------------------------------------------------------------
 
-STRUCTURE_ENV = Environment(loader=FileSystemLoader(str(TEMPLATES)))
+STRUCTURE_ENV = template_environment()
 
 
 @cache
@@ -584,10 +584,12 @@ def build_cases() -> list[Case]:
     # buttons.txt.j2
     for name in ("kind_product", "kind_service", "next", "back", "cancel", "submit", "approve",
                  "reject", "edit_resubmit", "confirm_departments", "verdict_accept",
-                 "verdict_appeal", "join_approve", "join_refuse", "open_private", "fine_waive",
-                 "fine_paid", "chain_sign", "chain_write", "chain_approve", "chain_amend",
+                 "verdict_appeal", "join_approve", "join_refuse", "open_private", "chain_sign",
+                 "chain_write", "chain_approve", "chain_amend",
                  "chain_reject", "sheet_confirm"):
         add(f"buttons.{name}")
+    for name in ("fine_waive", "fine_paid"):
+        add(f"buttons.{name}", False, "fine", fine_id=123456)
     for step in STEP_KEYS:
         # The card's buttons: one per department that owes a step; the department is named
         # where several may owe it at once.
@@ -607,9 +609,12 @@ def build_cases() -> list[Case]:
     for kind in (P, S):
         add("card.kind_name", False, kind.value, kind=kind)
         add("card.body", True, kind.value, card=card_view(kind))
-        add("card.history", True, kind.value, card=card_view(kind), items=HISTORY)
+        add("card.record", True, kind.value, card=card_view(kind), items=HISTORY)
         add("card.card", True, f"{kind.value}-all-done",
             card=card_view(kind, Status.ANSWERED, done=len(steps_of(kind))))
+    add("card.page_heading", False, "numbered", number="P-2026-0001", page=2, pages=3)
+    add("card.page_heading", False, "draft", number=None, page=1, pages=2)
+    add("card.record_file_caption", False, "numbered", number="P-2026-0001", pages=7)
     for status in Status:
         add("card.status_name", False, status.value, status=status)
         number = None if status in (Status.PENDING_APPROVAL, Status.REJECTED) else "P-2026-0003"
@@ -661,8 +666,8 @@ def build_cases() -> list[Case]:
     add("card.card", True, "closed-with-due-times", card=card_view(
         S, Status.CLOSED, number="S-2026-0001", now=NOW,
         steps=[replace(s, due_at=DUE_PAST) for s in step_views(S, len(steps_of(S)))]))
-    add("card.history", False, "empty", card=card_view(), items=[])
-    add("card.history", True, "chains", card=card_view(), items=CHAIN_HISTORY)
+    add("card.record", False, "empty", card=card_view(), items=[])
+    add("card.record", True, "chains", card=card_view(), items=CHAIN_HISTORY)
     add("card.when", moment=FILED_AT)
     for action in ("submitted", "approved", "rejected", "posted", "accepted", "step_done",
                    "answered", "closed", "escalated", "comment", "join_approved", *CHAIN_ACTIONS):
@@ -695,6 +700,7 @@ def build_cases() -> list[Case]:
                  "freight_usage", "freight_export_not_allowed", "freight_xlsx_usage",
                  "sheet_not_allowed", "sheet_usage", "crx_usage", "crx_hr_only"):
         add(f"errors.{name}")
+    add("errors.split_tail")
     for role in ("hr", "head", "responsible_head", "bearer_head", "vice_president",
                  "general_manager", "order_desk", "order_desk_manager", "order_follower",
                  "finance", "some_new_role"):
@@ -843,14 +849,16 @@ def build_cases() -> list[Case]:
                     left=left, late=late)
         for name in ("thread_breach", "thread_breach_line", "head_breach"):
             add(f"deadlines.{name}", True, f"late={late}", **DEADLINE_FACTS, late=late)
-        add("deadlines.hr_breach", True, f"no fine-late={late}", **DEADLINE_FACTS, late=late,
-            fine=None, head=None)
-        add("deadlines.hr_breach", True, f"fine-late={late}", **DEADLINE_FACTS, late=late,
-            fine="50.00 CNY", head=HOSTILE)
-    add("deadlines.hr_breach", True, "fine-no head", **DEADLINE_FACTS, late=False,
-        fine="50.00 CNY", head=None)
+        for name in ("hr_breach", "hr_breach_line"):
+            add(f"deadlines.{name}", True, f"no fine-late={late}", **DEADLINE_FACTS, late=late,
+                fine=None, head=None, fine_id=None)
+            add(f"deadlines.{name}", True, f"fine-late={late}", **DEADLINE_FACTS, late=late,
+                fine="50.00 CNY", head=HOSTILE, fine_id=17)
+    for name in ("hr_breach", "hr_breach_line"):
+        add(f"deadlines.{name}", True, "fine-no head", **DEADLINE_FACTS, late=False,
+            fine="50.00 CNY", head=None, fine_id=17)
     add("deadlines.hr_breach", False, "service", **{**DEADLINE_FACTS, "department": "物流部"},
-        late=False, fine="1,050.00 CNY", head="李小明")
+        late=False, fine="1,050.00 CNY", head="李小明", fine_id=18)
     for name in ("thread_warning", "thread_warning_line", "head_warning"):
         add(f"deadlines.{name}", True, "no due", **{**DEADLINE_FACTS, "due": None},
             left=timedelta(minutes=30), late=False)
@@ -939,6 +947,12 @@ def build_cases() -> list[Case]:
     for buttons in (True, False):
         add("sender.private_digest_heading", False, f"buttons={buttons}", count=45, buttons=buttons)
     add("sender.blocked", True, name=HOSTILE)
+    add("sender.fallback", False, "numbered", number="P-2026-0001")
+    add("sender.fallback", False, "no number", number=None)
+    add("sender.fell_back", True, "all", recipient=HOSTILE, number="P-2026-0001",
+        error="Bad Request: message is too long")
+    add("sender.fell_back", False, "thread", recipient=None, number=None,
+        error="Bad Request: can't parse entities")
     add("sender.blocked", False, "user id", name="123456789")
     add("sender.failed", True, "all", recipient=HOSTILE, number="P-2026-0001",
         error="Bad Request: can't parse entities: unsupported start tag \"x&y\" at byte offset 3 "
@@ -1536,7 +1550,7 @@ def test_late_notices_say_so(locale: str) -> None:
     for name, extra in (("thread_warning", {"left": timedelta(minutes=30)}),
                         ("head_warning", {"left": timedelta(minutes=30)}),
                         ("thread_breach", {}), ("head_breach", {}),
-                        ("hr_breach", {"fine": "50.00 CNY", "head": HOSTILE})):
+                        ("hr_breach", {"fine": "50.00 CNY", "head": HOSTILE, "fine_id": 17})):
         for late in (False, True):
             text = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, **extra, late=late)
             assert (note in text) is late, text
@@ -1546,12 +1560,14 @@ def test_late_notices_say_so(locale: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_hr_breach_names_the_fine_only_when_there_is_one(locale: str) -> None:
     texts = Texts(locale)
-    fined = texts.html(locale, "deadlines.hr_breach", **DEADLINE_FACTS, late=False,
-                       fine="50.00 CNY", head="陳大文")
-    unfined = texts.html(locale, "deadlines.hr_breach", **DEADLINE_FACTS, late=False,
-                         fine=None, head=None)
-    assert "50.00 CNY" in fined and "陳大文" in fined
-    assert "CNY" not in unfined
+    for name in ("hr_breach", "hr_breach_line"):
+        fined = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, late=False,
+                           fine="50.00 CNY", head="陳大文", fine_id=4321)
+        unfined = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, late=False,
+                             fine=None, head=None, fine_id=None)
+        # The fine's number is what /waive N and /paid N take.
+        assert "50.00 CNY" in fined and "陳大文" in fined and "4321" in fined
+        assert "CNY" not in unfined
 
 
 @pytest.mark.parametrize("locale", LOCALES)

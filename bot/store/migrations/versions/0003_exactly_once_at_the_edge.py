@@ -1,4 +1,4 @@
-"""exactly once at the edge: outbox owner and subjects, card hash, questions per thread
+"""exactly once at the edge: outbox owner and subjects, card hash, questions per thread, split texts
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +33,10 @@ def upgrade() -> None:
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.add_column(sa.Column('card_hash', sa.String(length=64), nullable=True))
 
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('split_text_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('split_text_chat', sa.BigInteger(), nullable=True))
+
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('subject', sa.String(length=40), nullable=True))
@@ -65,6 +69,10 @@ def downgrade() -> None:
         batch_op.drop_column('sent_message_id')
         batch_op.drop_column('subject')
         batch_op.drop_column('owner')
+
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('split_text_chat')
+        batch_op.drop_column('split_text_at')
 
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_column('card_hash')
