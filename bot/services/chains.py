@@ -88,10 +88,14 @@ class ChainStepView:
     label: str
     role: str
     department: str | None
-    round: int
+    round: int  # the rejection cycle it belongs to (0 before any rejection)
     due_at: datetime  # local time
     starts_at: datetime  # local time; later than now for a step waiting for the morning
     done: Signature | None
+    # The how-many-th time this step (for this department) is asked of the item: 1, then 2
+    # for a step asked again after a rejection. Not `round + 1`: the steps after a rejected
+    # one (the execution after a second GM decision) belong to round 1 but come only once.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -412,7 +416,7 @@ class Chains:
                item=item.id, step=step.key, department=row.department_key or None, role=role,
                round=row.round, **value)
         await self._advance(session, item, chain, step, row, value, now)
-        await self._tell(session, item, step, actor, now)  # with the step it opened
+        await self._tell(session, item, step, actor, value, now)  # with the step it opened
         queue_action(session, now, "refresh_card", item.complaint_id)
 
     async def _advance(self, session: AsyncSession, item: ChainItem, chain: Chain, step: ChainStep,
@@ -460,8 +464,9 @@ class Chains:
         return complaint.number or "" if complaint else ""
 
     async def _tell(self, session: AsyncSession, item: ChainItem, step: ChainStep, actor: Person,
-                    now: datetime) -> None:
-        """The complainant hears of each stage of their sheet row; `tells` roles are told."""
+                    value: dict[str, Any], now: datetime) -> None:
+        """The complainant hears of each stage of their sheet row (a decision as what was
+        decided); `tells` roles are told."""
         tells_complainant = chain_of(item.chain).tells_complainant
         if not tells_complainant and Role.HR not in step.tells:
             return
@@ -472,7 +477,8 @@ class Chains:
                 if complaint is not None else None
             if complainant is not None:
                 queue_message(session, now, self.ctx.texts.html(
-                    complainant.language, "chains.complainant_stage", item=view, label=step.label),
+                    complainant.language, "chains.complainant_stage", item=view, label=step.label,
+                    decision=value.get("decision")),
                     chat_id=complainant.id)
         chat_id = await hr_chat(session, self.ctx) if Role.HR in step.tells else None
         if chat_id is not None:
@@ -601,7 +607,10 @@ class Chains:
             struck = data.get("withdrawn") or {}
             view.withdrawn = Withdrawal(str(struck.get("name", "")), self.local(item.closed_at),
                                         str(struck.get("reason", "")))
+        asked: dict[tuple[str, str], int] = {}  # (step, department) → times asked so far
         for row in rows:
+            key = (row.step_key, row.department_key)
+            asked[key] = asked.get(key, 0) + 1
             if view.withdrawn and row.done_at is None:
                 continue  # nothing waits on a withdrawn item
             step = chain.step(row.step_key)
@@ -612,7 +621,7 @@ class Chains:
                                  department, self.local(row.done_at), dict(row.value))
             view.steps.append(ChainStepView(
                 step.key, step.label, step.role.value, department, row.round,
-                self.local(row.due_at), self.local(row.started_at), done))
+                self.local(row.due_at), self.local(row.started_at), done, asked[key]))
         return view
 
     async def views_of_complaint(self, session: AsyncSession, complaint_id: int) -> list[ChainView]:

@@ -383,9 +383,12 @@ def signature(who: str, role: str, at: datetime, department: str | None = None,
 
 def chain_step(chain: Chain, key: str, *, department: str | None = None, round: int = 0,
                due: datetime = DUE_SOON, starts: datetime = FILED_AT,
-               done: Signature | None = None) -> ChainStepView:
+               done: Signature | None = None, attempt: int | None = None) -> ChainStepView:
+    """A step as opened in `round`; by default asked for the round+1-th time (as the VP's and
+    the GM's steps are after each rejection)."""
     step = chain.step(key)
-    return ChainStepView(key, step.label, step.role.value, department, round, due, starts, done)
+    return ChainStepView(key, step.label, step.role.value, department, round, due, starts, done,
+                         round + 1 if attempt is None else attempt)
 
 
 def sheet_row(stage: str, *, item_id: int = 1, number: str = "P-2026-0001",
@@ -981,6 +984,10 @@ def build_cases() -> list[Case]:
         add("chains.progress", hostile, f"sheet-{stage}", item=row)
         add("chains.complainant_stage", hostile, f"sheet-{stage}", item=row,
             label=row.steps[-1].label)
+        if stage in ("rejected", "amended"):  # the GM's decision, said as what was decided
+            for decision in ("approve", "amend", "reject"):
+                add("chains.complainant_stage", True, f"sheet-{stage}-{decision}", item=row,
+                    label="總經理意見", decision=decision)
         # The card shows the last signature and what is waiting, not every step.
         add("chains.card_chains", False, f"sheet-{stage}", chains=[row])
     add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
@@ -1674,13 +1681,26 @@ def test_progress_shows_the_round_and_each_decision(locale: str) -> None:
     assert waiting[0].startswith("⏳") and "11-23 14:00" in waiting[0]
     assert HOSTILE_HTML in done[-1]  # the GM's reason
     amended = sheet_row("amended")  # the GM's decision the second time round
-    amended.steps[-2] = replace(amended.steps[-2], round=1)
+    amended.steps[-2] = replace(amended.steps[-2], round=1, attempt=2)
     [line] = [line for line in texts.html(locale, "chains.progress", item=amended).split("\n")
               if ROUND_2[locale] in line]
     assert line.startswith("✅") and "助理小張" in line
     approve, amend, reject = (texts.html(locale, "chains.value_text", value={"decision": d, "text": "x"})
                               for d in ("approve", "amend", "reject"))
     assert len({approve, amend, reject}) == 3 and "x" in amend and "x" in reject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_step_asked_once_never_says_round_2(locale: str) -> None:
+    """After a rejection the VP and the GM act a second time (round 1); the execution that
+    follows also belongs to round 1, but is done once: no "second time" on it."""
+    row = sheet_row("done")
+    steps = list(row.steps)
+    steps[-2:] = [replace(steps[-2], round=1, attempt=2), replace(steps[-1], round=1, attempt=1)]
+    lines = Texts(locale).html(locale, "chains.progress", item=replace(row, steps=steps)).split("\n")
+    [gm] = [line for line in lines if ROUND_2[locale] in line]
+    assert "總經理" in gm
+    assert ROUND_2[locale] not in lines[-1] and "李小明" in lines[-1]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
