@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.ids import parse_id
+from bot.domain.validation import clean_text
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
@@ -95,11 +96,19 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await settle(update, context, text)
 
 
+async def waive(fines: Fines, actor_id: int, fine_id: int, reason: str) -> Fine:
+    """Fines.waive, with an empty reason named as the waiver's (its own refusal says only
+    "the reason")."""
+    if not clean_text(reason):
+        raise Refused("errors.reason_empty", what="waive")
+    return await fines.waive(actor_id, fine_id, reason)
+
+
 async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                             pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     fines = Fines(ctx)
-    fine = await fines.waive(person.id, int(pending.ref_id or 0), text)
+    fine = await waive(fines, person.id, int(pending.ref_id or 0), text)
     await reply(update, context, changed(ctx, person, fines, fine))
 
 
@@ -113,7 +122,7 @@ async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         fine_id = parse_id(args[0]) if len(args) >= 2 else None
         if fine_id is None:
             raise Refused("errors.waive_usage")
-        fine = await fines.waive(person.id, fine_id, " ".join(args[1:]))
+        fine = await waive(fines, person.id, fine_id, " ".join(args[1:]))
     except Refused as refused:
         await refuse(update, context, person.language, refused)
         return

@@ -87,7 +87,7 @@ class Outcome:
     async def take_reason(self, actor_id: int, pending: PendingInput, text: str) -> Bodies:
         reason = clean_text(text)
         if not reason:
-            raise Refused("errors.reason_empty")
+            raise Refused("errors.reason_empty", what="appeal")
         if len(reason) > MAX_REASON:
             raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
         async with self.ctx.transaction() as session:

@@ -99,6 +99,8 @@ async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
     refused = await prod_head.say("/waive 1 不算", expect="只有人力資源部")
     assert refused
     await hr_head.press(notice, hr_head.button(notice, ":waive"), expect="原因")
+    empty = await hr_head.say("   ", expect="不能空白")  # named as the waiver's reason
+    assert "豁免原因不能空白" in text_of(empty) and "退回" not in text_of(empty)
     since_head = prod_head.mark()
     await hr_head.say("系統測試，不計", expect="已豁免")
     await prod_head.next_message(since_head, "已豁免")

@@ -92,6 +92,7 @@ async def test_manager_rejects_with_reason_and_complainant_resubmits(
     sales, head = people["sales"], people["sales_head"]
     request = await submit_for_approval(sales, head)
     await head.press(request, head.button(request, ":n"), expect="退回原因")
+    await head.say("   ", expect="退回原因不能空白")
     since_sales = sales.mark()
     await head.say("客戶名稱寫錯了 <請確認> & 重填", expect="已退回")
     rejected = await sales.next_message(since_sales, "退回了你的投訴")

@@ -152,6 +152,8 @@ async def test_escalation_to_inspection_and_its_answer(
     await answer_product(fake, people["prod"], card, "production", "外包裝破損", "不予賠償")
     outcome = await sales.next_message(since_sales, "有答覆了")
     await sales.press(outcome, sales.button(outcome, ":ap"), expect="原因")
+    empty = await sales.say("   ", expect="不能空白")  # named as the appeal's reason
+    assert "申訴原因不能空白" in text_of(empty) and "退回" not in text_of(empty)
     bodies = await sales.say("破損是運輸造成的，不是客戶的責任", expect="向哪裡申訴")
     assert [text for text, _ in fake.buttons(bodies)] == ["營運副總室", "監察部", "行政部"]
     since_inspector = inspector.mark()

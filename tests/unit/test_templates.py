@@ -706,6 +706,8 @@ def build_cases() -> list[Case]:
             department=department)
     add("errors.chain_not_yours", True, "hostile department", step="承擔部門負責人簽字",
         role="head", department=HOSTILE)
+    for what in ("reject", "appeal", "waive"):  # each reason named as its own
+        add("errors.reason_empty", False, what, what=what)
     add("errors.chain_not_started", at=NEXT_MORNING)
     add("errors.amount_too_large", max="1,000,000")
     add("errors.freight_carrier", max=50)
@@ -1376,6 +1378,18 @@ def test_en_is_english() -> None:
         zh, en = render("zh-Hant", case)[1], render("en", case)[1]
         assert zh != en
         assert re.search(r"[A-Za-z]{4,}", en), en
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_empty_reason_names_its_own_thing(locale: str) -> None:
+    """The manager's 退回, the complainant's 申訴 and HR's 豁免 each say whose reason is empty."""
+    texts = Texts(locale)
+    said = {what: texts.plain(locale, "errors.reason_empty", what=what)
+            for what in ("reject", "appeal", "waive", "")}
+    assert len(set(said.values())) == 4, said
+    if locale == "zh-Hant":
+        assert said["reject"].startswith("退回原因") and said["appeal"].startswith("申訴原因")
+        assert said["waive"].startswith("豁免原因") and "退回" not in said["appeal"] + said["waive"]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
