@@ -219,6 +219,7 @@ INVALIDS = [
     Invalid("date_too_old", {"date": date(1899, 1, 1), "earliest": date(2021, 12, 3)}),
     Invalid("photo_not_here"),
     Invalid("too_many_photos", {"max": 10}),
+    Invalid("caption_too_long", {"max": 2000, "length": 2011}),
     Invalid("use_buttons"),
     Invalid("some_new_code"),
 ]
@@ -763,6 +764,8 @@ def build_cases() -> list[Case]:
     add("form.summary", True, "pasted complete", screen=screen(P, pasted=True), fields=PRODUCT_FIELDS)
     add("form.ask", False, "photo added",
         screen=screen(P, problem, photo_added=True, photo_count=1, error=INVALIDS[9]), field=problem)
+    add("form.ask", False, "photo added, caption too long",
+        screen=screen(P, problem, photo_added=True, photo_count=4, error=INVALIDS[10]), field=problem)
     for name in ("resumed", "cancelled", "nothing_to_cancel", "submitted_self"):
         add(f"form.{name}")
     add("form.submitted", True, approver=HOSTILE)
