@@ -990,9 +990,9 @@ def build_cases() -> list[Case]:
         add("chains.complainant_stage", hostile, f"sheet-{stage}", item=row,
             label=row.steps[-1].label)
         if stage in ("rejected", "amended"):  # the GM's decision, said as what was decided
-            for decision in ("approve", "amend", "reject"):
-                add("chains.complainant_stage", True, f"sheet-{stage}-{decision}", item=row,
-                    label="總經理意見", decision=decision)
+            for gm_said in ("approve", "amend", "reject"):
+                add("chains.complainant_stage", True, f"sheet-{stage}-{gm_said}", item=row,
+                    label="總經理意見", decision=gm_said)
         # The card shows the last signature and what is waiting, not every step.
         add("chains.card_chains", False, f"sheet-{stage}", chains=[row])
     add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
