@@ -828,13 +828,20 @@ def build_cases() -> list[Case]:
             ("escalation", {"text": "維持原判"}, 0)):
         add("steps.thread_recorded", True, f"{step}-{files}", number="P-2026-0001", step=step,
             department=HOSTILE, who=HOSTILE, parts=parts, files=files)
+    # The configured deadline and its due time (local), as bot/services/handling.py passes them.
+    for label, delta in (("2h", timedelta(hours=2)), ("90min", timedelta(minutes=90)),
+                         ("1min", timedelta(minutes=1)), ("9s", timedelta(seconds=9)),
+                         ("16h", timedelta(hours=16))):
+        add("steps.duration", False, label, delta=delta)
+    add("steps.due_time", due=DUE_SOON)
     add("steps.thread_assigned", True, "answer", number="P-2026-0001",
-        departments=[HOSTILE, "採購部"], step="answer")
+        departments=[HOSTILE, "採購部"], step="answer", within=timedelta(hours=2), due=DUE_SOON)
     add("steps.thread_assigned", False, "plan", number="S-2026-0001", departments=["物流部"],
-        step="plan")
+        step="plan", within=timedelta(minutes=90), due=DUE_SOON)
     for step in ("answer", "plan"):
-        add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE)
-    add("steps.plan_arrived_head", number="S-2026-0001")
+        add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE,
+            within=timedelta(seconds=9), due=DUE_SOON)
+    add("steps.plan_arrived_head", number="S-2026-0001", within=timedelta(minutes=10), due=DUE_SOON)
 
     # deadlines.html.j2 (called by bot.services.deadlines.DeadlineEngine)
     add("deadlines.minutes", False, "30", delta=timedelta(minutes=30))
@@ -1372,7 +1379,9 @@ def test_en_is_english() -> None:
                          ("general.idle_hint", {}), ("commands.help", {}),
                          ("buttons.verdict_appeal", {}), ("errors.answer_where", {}),
                          ("outcome.ask_reason", {"number": "P-2026-0001"}),
-                         ("steps.plan_arrived_head", {"number": "S-2026-0001"}),
+                         ("steps.plan_arrived_head", {"number": "S-2026-0001",
+                                                      "within": timedelta(minutes=10),
+                                                      "due": DUE_SOON}),
                          ("chains.signed", {"label": "人力資源部確認", "number": "P-2026-0001"}),
                          ("chains.crx_marked", {"number": "P-2026-0001", "on": True}),
                          ("buttons.chain_amend", {}), ("errors.freight_waybill", {}),
@@ -1454,6 +1463,26 @@ def test_topic_name_shows_the_status_once_answered(locale: str) -> None:
     assert len(set(names.values())) == len(names)
     for name in names.values():
         assert len(name) <= 128  # Telegram's limit for a topic name
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_assignment_notices_say_the_deadline_they_are_given(locale: str) -> None:
+    """Not the rule book's "2 hours" / "10 minutes" whatever config says: the duration and
+    the due time passed in."""
+    texts = Texts(locale)
+    said = {"zh-Hant": ("1 小時 30 分鐘", "2 小時", "15 分鐘", "10 分鐘"),
+            "en": ("1 hour 30 minutes", "2 hours", "15 minutes", "10 minutes")}[locale]
+    within = timedelta(minutes=90)
+    for name, params in (("thread_assigned", {"departments": ["採購部"], "step": "answer"}),
+                         ("thread_assigned", {"departments": ["物流部"], "step": "plan"}),
+                         ("assigned_head", {"department": "採購部", "step": "answer"}),
+                         ("assigned_head", {"department": "物流部", "step": "plan"})):
+        text = texts.html(locale, f"steps.{name}", number="P-2026-0001", within=within,
+                          due=DUE_SOON, **params)
+        assert said[0] in text and "11-20 11:05" in text and said[1] not in text, text
+    text = texts.html(locale, "steps.plan_arrived_head", number="S-2026-0001",
+                      within=timedelta(minutes=15), due=DUE_SOON)
+    assert said[2] in text and "11-20 11:05" in text and said[3] not in text, text
 
 
 @pytest.mark.parametrize("locale", LOCALES)
