@@ -101,3 +101,31 @@ async def test_buttons_of_an_old_form_change_nothing(bot: Runtime, fake: FakeTel
         draft = await session.scalar(select(Draft))
         assert draft is not None and draft.current_field == "customer"
         assert "customer" not in draft.answers
+
+
+async def test_unknown_command_in_private_names_the_nearest_ones_you_have(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """A mistyped or unknown command in private is answered (plain text already was): it is
+    unknown, the nearest commands the person has are named, and /help lists the rest. In
+    the workgroup unknown commands stay silent (they may be another bot's)."""
+    sales, hr_head, outsider = people["sales"], people["hr_head"], people["outsider"]
+    reply = text_of(await hr_head.say("/fine", expect="不認識"))
+    assert "/fines" in reply and "/help" in reply, reply
+    reply = text_of(await sales.say("/prodcut@complaint_test_bot", expect="不認識"))
+    assert "/product" in reply and "@" not in reply, reply
+    reply = text_of(await sales.say("/xyzzy", expect="不認識"))
+    assert "/xyzzy" in reply and "/help" in reply and "是不是" not in reply, reply
+    reply = text_of(await outsider.say("/prodcut", expect="不認識"))
+    assert "/product" not in reply, reply  # not a command of theirs (yet)
+    await sales.say("/answer", expect="請在工作群中使用")  # a workgroup command
+    fake.add_user(75002, "Bob", language_code="en")
+    reply = text_of(await Actor(fake, 75002).say("/hlep", expect="Unknown command"))
+    assert "/help" in reply, reply
+
+    # Silent: in the workgroup, and a command addressed to another bot.
+    since = sales.mark()
+    fake.send_text(SALES, SALES, "/help@some_other_bot")
+    fake.send_text(SALES, FORUM, "/fine")
+    fake.send_text(SALES, FORUM, "/weather@some_other_bot")
+    await fake.wait_idle(quiet=0.5)
+    assert sales.inbox()[since:] == [] and fake.bot_messages(FORUM) == []

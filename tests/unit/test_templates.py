@@ -781,6 +781,11 @@ def build_cases() -> list[Case]:
     add("general.bound", True, title=HOSTILE)
     add("general.complain_here")
     add("general.idle_hint")
+    add("general.unknown_command", True, "hostile", command=HOSTILE, suggestions=[])
+    add("general.unknown_command", False, "one near", command="fine", suggestions=["fines"])
+    add("general.unknown_command", False, "three near", command="fre",
+        suggestions=["freight", "freight_xlsx", "fund"])
+    add("general.unknown_command", False, "long", command="x" * 64, suggestions=[])
     add("general.group_setup_problem", True, problems=[HOSTILE, "cannot manage topics"])
     add("general.group_setup_problem", False, "one", problems=["cannot pin messages"])
 
