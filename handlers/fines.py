@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.domain.ids import parse_id
 from bot.domain.validation import clean_text
+from bot.outbox import Keyboard
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
@@ -102,6 +103,13 @@ async def waive(fines: Fines, actor_id: int, fine_id: int, reason: str) -> Fine:
     if not clean_text(reason):
         raise Refused("errors.reason_empty", what="waive")
     return await fines.waive(actor_id, fine_id, reason)
+
+
+async def waive_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                         pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What take_waive_reason waits for, to ask it again (in the private chat)."""
+    return app_ctx(context).texts.html(person.language, "fines.ask_waive_reason",
+                                       fine_id=int(pending.ref_id or 0), private=True), None
 
 
 async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,

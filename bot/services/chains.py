@@ -333,6 +333,26 @@ class Chains:
         if from_db(row.started_at) > now:
             raise Refused("errors.chain_not_started", at=self.local(row.started_at))
 
+    async def question(self, actor_id: int, pending: PendingInput) -> Acted:
+        """The text, amount or reason the actor was asked for, to ask it again (something
+        other than text came); a step that can no longer be done ends the question."""
+        try:
+            async with self.ctx.sessions() as session:
+                item, row = await self._load(session, int(pending.ref_id or 0))
+                step = chain_of(item.chain).step(row.step_key)
+                await self._not_withdrawn(session, item)
+                if row.done_at is not None:
+                    raise Gone("errors.chain_step_done")
+                await self._role_of(session, item, row, actor_id)
+                return Acted("chains.ask_input", {
+                    "label": step.label, "gives": step.gives.value,
+                    "decision": pending.data.get("decision"),
+                    "number": await self._number(session, item), "dropped": False})
+        except Gone:
+            async with self.ctx.transaction() as session:
+                await drop_pending(session, actor_id, CHAIN_INPUT)
+            raise
+
     async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
         """The typed text, amount or reason for a step begun with a button. A bad value is
         refused and asked again; a step that can no longer be done ends the question."""

@@ -216,6 +216,10 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     assert "總經理" in await refused(fake, vp, decide, more["gm"].button(decide, ":a"))
     since_vp = vp.mark()
     await more["gm"].press(decide, more["gm"].button(decide, ":r"), expect="否決的原因")
+    since = more["gm"].mark()
+    fake.send_sticker(GM, GM)  # not an answer: the question again
+    asked = text_of(await more["gm"].next_message(since))
+    assert "需要打字回答" in asked and "否決的原因" in asked and NUMBER in asked, asked
     since_sales = sales.mark()
     await more["gm"].say("補償太高，只退貨", expect="已記錄")
     again = await vp.next_message(since_vp, "分管副總綜合處理意見")
@@ -323,12 +327,21 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     # Only an order follower writes a slip; bad amounts are refused with the reason.
     await people["sales"].say(f"/freight {NUMBER}", expect="只有客服跟單員")
     await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    since = follower.mark()
+    fake.send_sticker(FOLLOWER, FOLLOWER)  # not an answer: the slip's question again
+    again = text_of(await follower.next_message(since))
+    assert "需要打字回答" in again and "運費金額" in again, again
     await follower.say("-5", expect="金額要大於 0")
     await follower.say("12.345", expect="最多兩位小數")
     await follower.say("一百二十", expect="金額要是數字")
     await follower.say("120.50", expect="承運商")
     await follower.say("順豐", expect="運單號")
     await follower.say("SF 1234 5678 90", expect="由哪個部門承擔運費")
+    since = follower.mark()
+    fake.send_photo(FOLLOWER, FOLLOWER)  # the last question takes a button, offered again
+    offered = await follower.next_message(since)
+    assert "按鈕" in text_of(offered) and "由哪個部門承擔運費" in text_of(offered)
+    assert "物流部" in [label for label, _ in fake.buttons(offered)]
     choose = follower.inbox()[-1]
     since_logi = logi_head.mark()
     opened = await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開 運費單")

@@ -102,6 +102,10 @@ async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
     await hr_head.press(notice, hr_head.button(notice, ":waive"), expect="原因")
     empty = await hr_head.say("   ", expect="不能空白")  # named as the waiver's reason
     assert "豁免原因不能空白" in text_of(empty) and "退回" not in text_of(empty)
+    since = hr_head.mark()
+    fake.send_sticker(hr_head.id, hr_head.id)  # not an answer: the question again
+    again = text_of(await hr_head.next_message(since))
+    assert "需要打字回答" in again and "豁免罰單 1 的原因" in again, again
     since_head = prod_head.mark()
     await hr_head.say("系統測試，不計", expect="已豁免")
     await prod_head.next_message(since_head, "已豁免")

@@ -781,6 +781,8 @@ def build_cases() -> list[Case]:
     add("general.bound", True, title=HOSTILE)
     add("general.complain_here")
     add("general.idle_hint")
+    for buttons in (False, True):  # before a question asked again (handlers.forms.ask_again)
+        add("general.typed_answer_needed", False, f"buttons={buttons}", buttons=buttons)
     add("general.unknown_command", True, "hostile", command=HOSTILE, suggestions=[])
     add("general.unknown_command", False, "one near", command="fine", suggestions=["fines"])
     add("general.unknown_command", False, "three near", command="fre",
