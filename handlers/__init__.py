@@ -17,7 +17,18 @@ from telegram.ext import (
 )
 
 from bot.inbox import current_edge
-from handlers import approval, chains, fines, forms, general, lists, membership, outcome, thread
+from handlers import (
+    approval,
+    chains,
+    fines,
+    forms,
+    general,
+    lists,
+    membership,
+    outcome,
+    thread,
+    unknown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +62,10 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", forms.cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("complain", general.complain, filters=~PRIVATE))
     app.add_handler(CommandHandler("bind", general.bind))
+    # After every CommandHandler: a command none of them took, in private only (in the
+    # workgroup an unknown command may be another bot's, so it stays silent).
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND & filters.UpdateType.MESSAGE,
+                                   unknown.unknown_command))
 
     app.add_handler(CallbackQueryHandler(general.kind_button, pattern=r"^k:"))
     app.add_handler(CallbackQueryHandler(forms.form_button, pattern=r"^f:"))

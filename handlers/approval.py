@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.outbox import Keyboard
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.people import Person
@@ -36,3 +37,9 @@ async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
     assert pending.ref_id is not None
     await Complaints(ctx).reject(person.id, pending.ref_id, text)
     await reply(update, context, ctx.texts.html(person.language, "approval.decided_rejected"))
+
+
+async def reject_reason_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                                 pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What take_reject_reason waits for, to ask it again."""
+    return app_ctx(context).texts.html(person.language, "approval.ask_reason"), None

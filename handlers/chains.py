@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import views
+from bot.outbox import Keyboard
 from bot.services.chains import Chains
 from bot.services.context import Refused
 from bot.services.freight import Freight
@@ -32,6 +33,14 @@ async def take_chain_input(update: Update, context: ContextTypes.DEFAULT_TYPE, p
     ctx = app_ctx(context)
     acted = await Chains(ctx).take_input(person.id, pending, text)
     await reply(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
+
+
+async def chain_input_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                               pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What take_chain_input waits for, to ask it again."""
+    ctx = app_ctx(context)
+    acted = await Chains(ctx).question(person.id, pending)
+    return ctx.texts.html(person.language, acted.template, **acted.params), None
 
 
 async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,6 +117,13 @@ async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE,
     screen, keyboard = views.slip_screen(ctx.texts, person.language,
                                          await Freight(ctx).take_input(person.id, pending, text))
     await reply(update, context, screen, keyboard)
+
+
+async def freight_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                           pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """The slip's question take_freight_input waits for, to ask it again."""
+    ctx = app_ctx(context)
+    return views.slip_screen(ctx.texts, person.language, await Freight(ctx).question(pending))
 
 
 async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

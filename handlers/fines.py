@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.ids import parse_id
+from bot.outbox import Keyboard
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
@@ -93,6 +94,13 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await refuse(update, context, person.language, refused)
         return
     await settle(update, context, text)
+
+
+async def waive_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                         pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What take_waive_reason waits for, to ask it again (in the private chat)."""
+    return app_ctx(context).texts.html(person.language, "fines.ask_waive_reason",
+                                       fine_id=int(pending.ref_id or 0), private=True), None
 
 
 async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,

@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import views
-from bot.domain.fields import ComplaintKind
+from bot.domain.fields import ComplaintKind, FieldType
 from bot.domain.paste import looks_like_template
+from bot.outbox import Keyboard
 from bot.services.chains import CHAIN_INPUT
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
@@ -85,6 +86,33 @@ ANSWERS_TO: dict[str, TakeAnswer] = {
     CHAIN_INPUT: chains.take_chain_input,
     FREIGHT_FORM: chains.take_freight_input,
 }
+AskAgain = Callable[[ContextTypes.DEFAULT_TYPE, Person, PendingInput],
+                    Awaitable[tuple[str, Keyboard | None]]]
+# The same questions as they were asked (text, and buttons if they take one), to ask again
+# when what came is not typed text (a sticker, a voice note, a file, a photo).
+ASKED_AGAIN: dict[str, AskAgain] = {
+    "reject_reason": approval.reject_reason_question,
+    "join_name": membership.join_name_question,
+    APPEAL_REASON: outcome.appeal_question,
+    WAIVE_REASON: fines.waive_question,
+    CHAIN_INPUT: chains.chain_input_question,
+    FREIGHT_FORM: chains.freight_question,
+}
+
+
+async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+                    pending: PendingInput) -> None:
+    """Not text, while a typed answer is awaited: say that it needs one (or a button), and
+    ask the question again."""
+    ctx = app_ctx(context)
+    try:
+        question, keyboard = await ASKED_AGAIN[pending.purpose](context, person, pending)
+    except Refused as refused:  # the question no longer stands: say why
+        await refuse(update, context, person.language, refused)
+        return
+    lead = ctx.texts.html(person.language, "general.typed_answer_needed",
+                          buttons=keyboard is not None)
+    await reply(update, context, f"{lead}\n\n{question}", keyboard)
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,12 +142,21 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo goes to the form whose current step takes photos; else, while a question
+    waits for a typed answer, that question is asked again."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     message = update.effective_message
     assert message is not None and message.photo
     forms = Forms(ctx)
-    if await forms.current(person.id) is None:
+    current = await forms.current(person.id)
+    takes_photos = current is not None and current.field is not None \
+        and current.field.type is FieldType.TEXT_PHOTOS
+    pending = await get_pending(ctx, person.id)
+    if not takes_photos and pending is not None and pending.purpose in ASKED_AGAIN:
+        await ask_again(update, context, person, pending)
+        return
+    if current is None:
         await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
         return
     screen = await forms.answer_photo(person.id, message.photo[-1].file_id, message.caption)
@@ -127,9 +164,14 @@ async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, voice notes, files…: say what is expected instead."""
+    """Stickers, voice notes, files…: say what is expected instead (the question waiting
+    for a typed answer first, as typed text goes to it first)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
+    pending = await get_pending(ctx, person.id)
+    if pending is not None and pending.purpose in ASKED_AGAIN:
+        await ask_again(update, context, person, pending)
+        return
     screen = await Forms(ctx).not_text(person.id)
     if screen is None:
         await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))

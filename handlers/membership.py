@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.outbox import Button
+from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
 from bot.services.people import (
     Person,
@@ -61,6 +61,14 @@ async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     await settle(update, context, ctx.texts.html(person.language, "membership.ask_name",
                                                department=dept.name))
+
+
+async def join_name_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                             pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What take_join_name waits for, to ask it again."""
+    ctx = app_ctx(context)
+    name = ctx.settings.department_name(str(pending.data.get("department", "")))
+    return ctx.texts.html(person.language, "membership.ask_name", department=name), None
 
 
 async def take_join_name(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.outbox import Button
+from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
-from bot.services.outcome import Outcome
+from bot.services.outcome import Bodies, Outcome
 from bot.services.people import Person
 from bot.store.models import PendingInput
 from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
@@ -35,9 +35,23 @@ async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
                              pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     bodies = await Outcome(ctx).take_reason(person.id, pending, text)
-    keyboard = [[Button(name, f"eb:{bodies.complaint_id}:{key}")] for key, name in bodies.choices]
     await reply(update, context, ctx.texts.html(person.language, "outcome.choose_body",
-                                       number=bodies.number), keyboard)
+                                       number=bodies.number), body_keyboard(bodies))
+
+
+def body_keyboard(bodies: Bodies) -> Keyboard:
+    return [[Button(name, f"eb:{bodies.complaint_id}:{key}")] for key, name in bodies.choices]
+
+
+async def appeal_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+                          pending: PendingInput) -> tuple[str, Keyboard | None]:
+    """What the appeal waits for, to ask it again: the reason, then where to appeal."""
+    ctx = app_ctx(context)
+    bodies, reason_given = await Outcome(ctx).question(person.id, pending)
+    if not reason_given:
+        return ctx.texts.html(person.language, "outcome.ask_reason", number=bodies.number), None
+    return (ctx.texts.html(person.language, "outcome.choose_body", number=bodies.number),
+            body_keyboard(bodies))
 
 
 async def body_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -88,10 +88,14 @@ class ChainStepView:
     label: str
     role: str
     department: str | None
-    round: int
+    round: int  # the rejection cycle it belongs to (0 before any rejection)
     due_at: datetime  # local time
     starts_at: datetime  # local time; later than now for a step waiting for the morning
     done: Signature | None
+    # The how-many-th time this step (for this department) is asked of the item: 1, then 2
+    # for a step asked again after a rejection. Not `round + 1`: the steps after a rejected
+    # one (the execution after a second GM decision) belong to round 1 but come only once.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,26 @@ class Chains:
         if from_db(row.started_at) > now:
             raise Refused("errors.chain_not_started", at=self.local(row.started_at))
 
+    async def question(self, actor_id: int, pending: PendingInput) -> Acted:
+        """The text, amount or reason the actor was asked for, to ask it again (something
+        other than text came); a step that can no longer be done ends the question."""
+        try:
+            async with self.ctx.sessions() as session:
+                item, row = await self._load(session, int(pending.ref_id or 0))
+                step = chain_of(item.chain).step(row.step_key)
+                await self._not_withdrawn(session, item)
+                if row.done_at is not None:
+                    raise Gone("errors.chain_step_done")
+                await self._role_of(session, item, row, actor_id)
+                return Acted("chains.ask_input", {
+                    "label": step.label, "gives": step.gives.value,
+                    "decision": pending.data.get("decision"),
+                    "number": await self._number(session, item), "dropped": False})
+        except Gone:
+            async with self.ctx.transaction() as session:
+                await drop_pending(session, actor_id, CHAIN_INPUT)
+            raise
+
     async def take_input(self, actor_id: int, pending: PendingInput, text: str) -> Acted:
         """The typed text, amount or reason for a step begun with a button. A bad value is
         refused and asked again; a step that can no longer be done ends the question."""
@@ -418,7 +442,7 @@ class Chains:
                item=item.id, step=step.key, department=row.department_key or None, role=role,
                round=row.round, **value)
         await self._advance(session, item, chain, step, row, value, now)
-        await self._tell(session, item, step, actor, now)  # with the step it opened
+        await self._tell(session, item, step, actor, value, now)  # with the step it opened
         queue_action(session, now, "refresh_card", item.complaint_id)
 
     async def _advance(self, session: AsyncSession, item: ChainItem, chain: Chain, step: ChainStep,
@@ -466,8 +490,9 @@ class Chains:
         return complaint.number or "" if complaint else ""
 
     async def _tell(self, session: AsyncSession, item: ChainItem, step: ChainStep, actor: Person,
-                    now: datetime) -> None:
-        """The complainant hears of each stage of their sheet row; `tells` roles are told."""
+                    value: dict[str, Any], now: datetime) -> None:
+        """The complainant hears of each stage of their sheet row (a decision as what was
+        decided); `tells` roles are told."""
         tells_complainant = chain_of(item.chain).tells_complainant
         if not tells_complainant and Role.HR not in step.tells:
             return
@@ -478,7 +503,8 @@ class Chains:
                 if complaint is not None else None
             if complainant is not None:
                 queue_message(session, now, self.ctx.texts.html(
-                    complainant.language, "chains.complainant_stage", item=view, label=step.label),
+                    complainant.language, "chains.complainant_stage", item=view, label=step.label,
+                    decision=value.get("decision")),
                     chat_id=complainant.id)
         chat_id = await hr_chat(session, self.ctx) if Role.HR in step.tells else None
         if chat_id is not None:
@@ -609,7 +635,10 @@ class Chains:
             struck = data.get("withdrawn") or {}
             view.withdrawn = Withdrawal(str(struck.get("name", "")), self.local(item.closed_at),
                                         str(struck.get("reason", "")))
+        asked: dict[tuple[str, str], int] = {}  # (step, department) → times asked so far
         for row in rows:
+            key = (row.step_key, row.department_key)
+            asked[key] = asked.get(key, 0) + 1
             if view.withdrawn and row.done_at is None:
                 continue  # nothing waits on a withdrawn item
             step = chain.step(row.step_key)
@@ -620,7 +649,7 @@ class Chains:
                                  department, self.local(row.done_at), dict(row.value))
             view.steps.append(ChainStepView(
                 step.key, step.label, step.role.value, department, row.round,
-                self.local(row.due_at), self.local(row.started_at), done))
+                self.local(row.due_at), self.local(row.started_at), done, asked[key]))
         return view
 
     async def views_of_complaint(self, session: AsyncSession, complaint_id: int) -> list[ChainView]:

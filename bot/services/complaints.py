@@ -153,7 +153,7 @@ class Complaints:
     async def reject(self, actor_id: int, complaint_id: int, reason: str) -> None:
         reason = clean_text(reason)
         if not reason:
-            raise Refused("errors.reason_empty")
+            raise Refused("errors.reason_empty", what="reject")
         if len(reason) > MAX_REJECT_REASON:
             raise Refused("errors.too_long", max=MAX_REJECT_REASON, length=len(reason))
         async with self.ctx.transaction() as session:

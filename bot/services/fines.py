@@ -80,7 +80,7 @@ class Fines:
     async def waive(self, actor_id: int, fine_id: int, reason: str) -> Fine:
         reason = clean_text(reason)
         if not reason:
-            raise Refused("errors.reason_empty")
+            raise Refused("errors.reason_empty", what="waive")
         async with self.ctx.transaction() as session:
             actor, fine = await self._managed(session, actor_id, fine_id)
             await drop_pending(session, actor_id, WAIVE_REASON)

@@ -22,6 +22,7 @@ from bot.domain.validation import (
     PURPOSE_LABELS,
     REQUEST_LABELS,
     Invalid,
+    clean_text,
     validate_answer,
 )
 from bot.services.context import AppContext, Refused
@@ -192,12 +193,24 @@ class Forms:
                 return await self._screen(session, draft, error=Invalid("too_many_photos",
                                                                         {"max": 10}))
             draft.photos = [*draft.photos, file_id]
-            if caption and not draft.answers.get(f.key):
-                result = validate_answer(f, caption, self._today())
-                if not isinstance(result, Invalid):
-                    draft.answers = {**draft.answers, f.key: result}
+            error = self._add_caption(draft, f, caption)
             self._touch(draft)
-            return await self._screen(session, draft, photo_added=True)
+            return await self._screen(session, draft, photo_added=True, error=error)
+
+    def _add_caption(self, draft: Draft, f: Field, caption: str | None) -> Invalid | None:
+        """Every caption is kept: added to the field's text on a line of its own. One that
+        would take the field past its max_length is left out (the photo is kept): the
+        reason "caption_too_long" (params max, length: the field's length with it)."""
+        result = validate_answer(f, caption or "", self._today())
+        if isinstance(result, Invalid) and result.reason == "empty":
+            return None  # no caption, or an invisible one
+        text = result if isinstance(result, str) else clean_text(caption or "")  # too long alone
+        current = draft.answers.get(f.key) or ""
+        combined = f"{current}\n{text}" if current else text
+        if len(combined) > f.max_length:
+            return Invalid("caption_too_long", {"max": f.max_length, "length": len(combined)})
+        draft.answers = {**draft.answers, f.key: combined}
+        return None
 
     async def not_text(self, user_id: int) -> FormScreen | None:
         """A sticker, voice note or the like where a typed answer is expected."""

@@ -104,6 +104,15 @@ class Freight:
             return SlipForm(data["stage"], complaint.number or "",
                             await self._departments(session) if data["stage"] == "bearer" else [])
 
+    async def question(self, pending: PendingInput) -> SlipForm:
+        """The slip's current question, to ask it again (something other than text came)."""
+        async with self.ctx.sessions() as session:
+            complaint = await session.get(Complaint, pending.ref_id)
+            assert complaint is not None  # complaints are never deleted
+            stage = str(pending.data.get("stage") or "amount")
+            return SlipForm(stage, complaint.number or "",
+                            await self._departments(session) if stage == "bearer" else [])
+
     async def _departments(self, session: AsyncSession) -> list[tuple[str, str]]:
         rows = await session.scalars(select(Department).order_by(Department.key))
         return [(d.key, d.name) for d in rows]

@@ -310,19 +310,25 @@ class Handling:
     async def _assign(self, session: AsyncSession, complaint: Complaint, step: Step,
                       departments: list[str], now: datetime) -> None:
         """The departments named must now answer, each on its own clock (ClockStart.ASSIGNED)."""
-        steps = steps_of(ComplaintKind(complaint.kind))
+        kind = ComplaintKind(complaint.kind)
+        steps = steps_of(kind)
         answering = steps[steps.index(step) + 1]
         assert answering.clock_starts is ClockStart.ASSIGNED
+        # They are told the configured deadline (ctx.sla) and when it falls due, as open_step
+        # stores it (all open now, so the same for each).
+        within = self.ctx.sla.rule(kind, answering.key).duration
+        due = self.complaints.local(self.ctx.sla.times(kind, answering.key, now).due_at)
         names = []
         for key in departments:
             await open_step(self.ctx, session, complaint, answering.key, key, now)
             names.append(await department_name(session, key))
             await self._tell_head(session, key, "steps.assigned_head", number=complaint.number,
-                                  step=answering.key, department=names[-1])
+                                  step=answering.key, department=names[-1], within=within,
+                                  due=due)
         lang = self.ctx.settings.general.default_language
         queue_message(session, now, self.ctx.texts.html(
             lang, "steps.thread_assigned", number=complaint.number, departments=names,
-            step=answering.key), complaint_id=complaint.id, to_thread=True)
+            step=answering.key, within=within, due=due), complaint_id=complaint.id, to_thread=True)
 
     async def _after(self, session: AsyncSession, complaint: Complaint, step: Step,
                      now: datetime) -> None:
@@ -343,7 +349,10 @@ class Handling:
             intake = intake_department(self.ctx, kind)
             await open_step(self.ctx, session, complaint, following.key, intake, now)
             await self._tell_head(session, intake, "steps.plan_arrived_head",
-                                  number=complaint.number)
+                                  number=complaint.number,
+                                  within=self.ctx.sla.rule(kind, following.key).duration,
+                                  due=self.complaints.local(
+                                      self.ctx.sla.times(kind, following.key, now).due_at))
             return
         if following is None:
             complaint.status = next_status(Status(complaint.status), Event.FINISH_STEPS).value

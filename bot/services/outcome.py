@@ -69,6 +69,16 @@ class Outcome:
             assert complaint.number is not None
             return complaint.number
 
+    async def question(self, actor_id: int, pending: PendingInput) -> tuple[Bodies, bool]:
+        """What the complainant is being asked, to ask it again: the complaint, and whether
+        the reason was given (then the question is where the appeal goes: the choices)."""
+        async with self.ctx.sessions() as session:
+            complaint = await self._own_answered(session, actor_id, int(pending.ref_id or 0))
+            assert complaint.number is not None
+            given = bool(pending.data.get("reason"))
+            choices = await self.bodies(session, complaint) if given else []
+            return Bodies(complaint.id, complaint.number, choices), given
+
     async def bodies(self, session: AsyncSession, complaint: Complaint) -> list[tuple[str, str]]:
         """The next management level up over the departments that answered, then 監察部 and
         行政部 (configurable)."""
@@ -87,7 +97,7 @@ class Outcome:
     async def take_reason(self, actor_id: int, pending: PendingInput, text: str) -> Bodies:
         reason = clean_text(text)
         if not reason:
-            raise Refused("errors.reason_empty")
+            raise Refused("errors.reason_empty", what="appeal")
         if len(reason) > MAX_REASON:
             raise Refused("errors.too_long", max=MAX_REASON, length=len(reason))
         async with self.ctx.transaction() as session:

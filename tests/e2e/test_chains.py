@@ -217,8 +217,16 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     assert "總經理" in await refused(fake, vp, decide, more["gm"].button(decide, ":a"))
     since_vp = vp.mark()
     await more["gm"].press(decide, more["gm"].button(decide, ":r"), expect="否決的原因")
+    since = more["gm"].mark()
+    fake.send_sticker(GM, GM)  # not an answer: the question again
+    asked = text_of(await more["gm"].next_message(since))
+    assert "需要打字回答" in asked and "否決的原因" in asked and NUMBER in asked, asked
+    since_sales = sales.mark()
     await more["gm"].say("補償太高，只退貨", expect="已記錄")
     again = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    # The complainant hears what the GM decided: sent back to the VP, not "done".
+    told = text_of(await sales.next_message(since_sales, "總經理意見"))
+    assert "否決" in told and "退回分管副總" in told and "「總經理意見」已完成" not in told
     since_assistant, since_gm = more["gm_assistant"].mark(), more["gm"].mark()
     await write(vp, again, "只退貨，客戶同意")
     decide = await more["gm_assistant"].next_message(since_assistant, "總經理意見")
@@ -226,8 +234,10 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     # The GM starts writing changes, but the assistant approves first: the GM's words are
     # refused, and the question is dropped (his next message is no longer taken for it).
     await more["gm"].press(gm_decide, more["gm"].button(gm_decide, ":m"), expect="修改後同意的內容")
-    since_desk = people["desk"].mark()
+    since_desk, since_sales = people["desk"].mark(), sales.mark()
     await more["gm_assistant"].press(decide, more["gm_assistant"].button(decide, ":a"), expect="已記錄")
+    approved = text_of(await sales.next_message(since_sales, "總經理意見"))
+    assert "同意按方案執行" in approved and "交打單部執行" in approved
     await more["gm"].say("改為換貨", expect="已經完成")
     await more["gm"].say("改為換貨", expect="/product")
     # Once the GM has ruled, HR can no longer strike the case off the sheet.
@@ -239,9 +249,13 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     await write(people["desk"], execute, "已安排 3 月 5 日上門收回退貨")
     done = await sales.next_message(since_sales, "打單部執行」已完成")
     assert "只退貨，客戶同意" in text_of(done) and "否決：補償太高" in text_of(done)
+    # Steps done twice (after the rejection) say so; the execution, done once, does not.
+    assert "分管副總綜合處理意見（第 2 次）" in text_of(done) and "總經理意見（第 2 次）" in text_of(done)
+    assert "打單部執行（第" not in text_of(done)
     stages = [text_of(m) for m in sales.inbox()]
-    for label in ("人力資源部確認", "責任部門負責人簽名", "分管副總綜合處理意見", "總經理意見", "打單部執行"):
+    for label in ("人力資源部確認", "責任部門負責人簽名", "分管副總綜合處理意見", "打單部執行"):
         assert any(f"「{label}」已完成" in t for t in stages), label
+    assert not any("「總經理意見」已完成" in t for t in stages)  # a decision, said as one
 
     # The card shows the chain's progress.
     await fake.wait_edit(card, contains="✅ 打單部執行")
@@ -314,12 +328,21 @@ async def test_freight_slip_through_six_steps_with_wrong_roles_refused(
     # Only an order follower writes a slip; bad amounts are refused with the reason.
     await people["sales"].say(f"/freight {NUMBER}", expect="只有客服跟單員")
     await follower.say(f"/freight {NUMBER}", expect="運費金額")
+    since = follower.mark()
+    fake.send_sticker(FOLLOWER, FOLLOWER)  # not an answer: the slip's question again
+    again = text_of(await follower.next_message(since))
+    assert "需要打字回答" in again and "運費金額" in again, again
     await follower.say("-5", expect="金額要大於 0")
     await follower.say("12.345", expect="最多兩位小數")
     await follower.say("一百二十", expect="金額要是數字")
     await follower.say("120.50", expect="承運商")
     await follower.say("順豐", expect="運單號")
     await follower.say("SF 1234 5678 90", expect="由哪個部門承擔運費")
+    since = follower.mark()
+    fake.send_photo(FOLLOWER, FOLLOWER)  # the last question takes a button, offered again
+    offered = await follower.next_message(since)
+    assert "按鈕" in text_of(offered) and "由哪個部門承擔運費" in text_of(offered)
+    assert "物流部" in [label for label, _ in fake.buttons(offered)]
     choose = follower.inbox()[-1]
     since_logi = logi_head.mark()
     opened = await follower.press(choose, follower.button_labelled(choose, "物流部"), expect="已開 運費單")

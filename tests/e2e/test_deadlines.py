@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.store.models import DeadlineEvent, Fine
+from bot.clock import from_db
+from bot.store.models import DeadlineEvent, Fine, StepRecord
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
-from tests.e2e.flows import file_and_post
+from tests.e2e.flows import card_offers, file_and_post, file_and_post_service, press_in_group, say_in_thread
 from tests.e2e.test_handling import accept_and_publish, answer_product
 from tests.fakebot import FakeTelegram
 
@@ -99,6 +100,12 @@ async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
     refused = await prod_head.say("/waive 1 不算", expect="只有人力資源部")
     assert refused
     await hr_head.press(notice, hr_head.button(notice, ":waive"), expect="原因")
+    empty = await hr_head.say("   ", expect="不能空白")  # named as the waiver's reason
+    assert "豁免原因不能空白" in text_of(empty) and "退回" not in text_of(empty)
+    since = hr_head.mark()
+    fake.send_sticker(hr_head.id, hr_head.id)  # not an answer: the question again
+    again = text_of(await hr_head.next_message(since))
+    assert "需要打字回答" in again and "豁免罰單 1 的原因" in again, again
     since_head = prod_head.mark()
     await hr_head.say("系統測試，不計", expect="已豁免")
     await prod_head.next_message(since_head, "已豁免")
@@ -178,3 +185,50 @@ async def test_fine_buttons_work_in_hrs_own_group(
     fake.send_text(hr_head.id, HR_GROUP, "今天的罰款都處理了")
     await fake.wait_idle(quiet=1.0)
     assert len(fake.bot_messages(HR_GROUP)) == before
+
+
+async def due_of(runtime: Runtime, step_key: str) -> str:
+    """The step's due time as messages show it: local, month-day hour:minute."""
+    async with runtime.ctx.sessions() as session:
+        row = await session.scalar(select(StepRecord).where(StepRecord.step_key == step_key))
+    assert row is not None and row.due_at is not None
+    return from_db(row.due_at).astimezone(runtime.ctx.settings.zone).strftime("%m-%d %H:%M")
+
+
+async def test_assignment_notices_say_the_configured_deadline(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """The departments are told the deadline config sets, and when it falls due — not the
+    rule book's default words ("2 小時內", "10 分鐘內")."""
+    runtime = await start_bot(calendar={"mode": "24x7"}, deadlines={
+        "product": {"answer": {"minutes": 90}},
+        "service": {"plan": {"minutes": 45}, "notify": {"minutes": 15}}})
+    prod_head, logistics, hr, hr_head = (people["prod_head"], people["logi_head"], people["hr"],
+                                         people["hr_head"])
+    card = await file_and_post(fake, people)
+    since = prod_head.mark()
+    await accept_and_publish(fake, people, card, ticks=[0])
+    in_thread = await fake.wait_bot_message(FORUM, card["message_thread_id"], contains="已交給")
+    to_head = await prod_head.next_message(since, "已交給 生產部")
+    due = await due_of(runtime, "answer")
+    for text in (text_of(in_thread), text_of(to_head)):
+        assert "1 小時 30 分鐘內" in text and due in text and "2 小時" not in text, text
+
+    card = await file_and_post_service(fake, people)
+    cid = next(d.split(":")[1] for _, d in fake.buttons(card) if d.startswith("st:"))
+    fake.press(hr.id, card, f"st:{cid}:accept:hr")
+    picker = await press_in_group(fake, hr, card, f"st:{cid}:route:hr")
+    index = next(i for i, (label, _) in enumerate(fake.buttons(picker)) if label == "物流部")
+    since = logistics.mark()
+    fake.press(hr.id, picker, f"pk:{cid}:{index}")
+    in_thread = await fake.wait_bot_message(FORUM, card["message_thread_id"], contains="已交給 物流部")
+    to_head = await logistics.next_message(since, "處理方案")
+    due = await due_of(runtime, "plan")
+    for text in (text_of(in_thread), text_of(to_head)):
+        assert "45 分鐘內" in text and due in text and "2 小時" not in text, text
+    since = hr_head.mark()
+    await card_offers(fake, card, f"st:{cid}:plan:logistics")
+    prompt = await press_in_group(fake, logistics, card, f"st:{cid}:plan:logistics")
+    await say_in_thread(fake, logistics, card, "向客戶致歉", reply_to=prompt, expect="已記錄")
+    told = text_of(await hr_head.next_message(since, "通知投訴人"))
+    assert "15 分鐘內通知投訴人" in told and await due_of(runtime, "notify") in told, told
+    assert "10 分鐘" not in told

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.store.models import AuditEvent, Complaint, StepRecord
+from bot.store.models import AuditEvent, Complaint, Draft, StepRecord
 from tests.e2e.conftest import DESK, FORUM, PLAIN, SALES, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, fill_product_form, submit_for_approval
 from tests.fakebot import FakeTelegram
@@ -92,6 +92,7 @@ async def test_manager_rejects_with_reason_and_complainant_resubmits(
     sales, head = people["sales"], people["sales_head"]
     request = await submit_for_approval(sales, head)
     await head.press(request, head.button(request, ":n"), expect="退回原因")
+    await head.say("   ", expect="退回原因不能空白")
     since_sales = sales.mark()
     await head.say("客戶名稱寫錯了 <請確認> & 重填", expect="已退回")
     rejected = await sales.next_message(since_sales, "退回了你的投訴")
@@ -131,3 +132,37 @@ async def test_plain_group_card_and_replies_as_thread(
     fake.press(DESK, card, "st:1:accept:order_desk")
     notice = await fake.wait_bot_message(PLAIN, contains="張打單 已於")
     assert notice["reply_to_message"]["message_id"] == card["message_id"]
+
+
+async def test_every_photo_caption_is_kept_within_the_field_limit(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """The 產品存在的質量問題 step promises that captions are kept: each caption is added to
+    the field's text on its own line. One that would take the field past its limit is not
+    added (the photo is), and the user is told so, with the limit."""
+    sales = people["sales"]
+    step = await sales.say("/product", expect="第 1/8 步")
+    await sales.press(step, sales.button(step, ":keep"), expect="第 2/8 步")
+    await sales.say("永輝超市", expect="第 3/8 步")
+    step = await sales.say("昨天", expect="第 4/8 步")
+    await sales.press(step, sales.button_labelled(step, "輝煌"), expect="第 5/8 步")
+    await sales.say("500ml×20箱", expect="第 6/8 步")
+
+    async def photo(caption: str | None, expect: str) -> dict:
+        since = sales.mark()
+        fake.send_photo(SALES, SALES, caption=caption)
+        return await sales.next_message(since, expect)
+
+    await photo("瓶蓋漏液", "共 1 張")
+    await photo("整箱受潮", "共 2 張")
+    await photo(None, "共 3 張")
+    await photo("長" * 1000, "共 4 張")
+    refused = await photo("短" * 1000, "共 5 張")  # 2,011 characters with it: over 2,000
+    assert "說明沒有加入" in text_of(refused) and "2000" in text_of(refused), text_of(refused)
+    async with bot.ctx.sessions() as session:
+        draft = await session.scalar(select(Draft))
+    assert draft is not None and len(draft.photos) == 5
+    assert draft.answers["problem"] == "瓶蓋漏液\n整箱受潮\n" + "長" * 1000
+
+    step = await sales.press(refused, sales.button(refused, ":keep"), expect="第 7/8 步")
+    summary = await sales.press(step, sales.button_labelled(step, "退貨"), expect="請確認")
+    assert "瓶蓋漏液\n整箱受潮" in text_of(summary) and "📷 5" in text_of(summary)

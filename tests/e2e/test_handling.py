@@ -152,8 +152,19 @@ async def test_escalation_to_inspection_and_its_answer(
     await answer_product(fake, people["prod"], card, "production", "外包裝破損", "不予賠償")
     outcome = await sales.next_message(since_sales, "有答覆了")
     await sales.press(outcome, sales.button(outcome, ":ap"), expect="原因")
+    empty = await sales.say("   ", expect="不能空白")  # named as the appeal's reason
+    assert "申訴原因不能空白" in text_of(empty) and "退回" not in text_of(empty)
+    since = sales.mark()
+    fake.send_sticker(sales.id, sales.id)  # not an answer: the question again
+    again = text_of(await sales.next_message(since))
+    assert "需要打字回答" in again and "不合理的原因" in again, again
     bodies = await sales.say("破損是運輸造成的，不是客戶的責任", expect="向哪裡申訴")
     assert [text for text, _ in fake.buttons(bodies)] == ["營運副總室", "監察部", "行政部"]
+    since = sales.mark()
+    fake.send_voice(sales.id, sales.id)  # where to appeal is asked again, with its buttons
+    again_bodies = await sales.next_message(since)
+    assert "向哪裡申訴" in text_of(again_bodies) and "按鈕" in text_of(again_bodies)
+    assert fake.buttons(again_bodies) == fake.buttons(bodies)
     since_inspector = inspector.mark()
     await sales.press(bodies, sales.button(bodies, "eb:1:inspection"), expect="監察部")
     await inspector.next_message(since_inspector, "破損是運輸造成的")

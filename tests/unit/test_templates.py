@@ -219,6 +219,7 @@ INVALIDS = [
     Invalid("date_too_old", {"date": date(1899, 1, 1), "earliest": date(2021, 12, 3)}),
     Invalid("photo_not_here"),
     Invalid("too_many_photos", {"max": 10}),
+    Invalid("caption_too_long", {"max": 2000, "length": 2011}),
     Invalid("use_buttons"),
     Invalid("some_new_code"),
 ]
@@ -383,9 +384,12 @@ def signature(who: str, role: str, at: datetime, department: str | None = None,
 
 def chain_step(chain: Chain, key: str, *, department: str | None = None, round: int = 0,
                due: datetime = DUE_SOON, starts: datetime = FILED_AT,
-               done: Signature | None = None) -> ChainStepView:
+               done: Signature | None = None, attempt: int | None = None) -> ChainStepView:
+    """A step as opened in `round`; by default asked for the round+1-th time (as the VP's and
+    the GM's steps are after each rejection)."""
     step = chain.step(key)
-    return ChainStepView(key, step.label, step.role.value, department, round, due, starts, done)
+    return ChainStepView(key, step.label, step.role.value, department, round, due, starts, done,
+                         round + 1 if attempt is None else attempt)
 
 
 def sheet_row(stage: str, *, item_id: int = 1, number: str = "P-2026-0001",
@@ -709,6 +713,8 @@ def build_cases() -> list[Case]:
             department=department)
     add("errors.chain_not_yours", True, "hostile department", step="承擔部門負責人簽字",
         role="head", department=HOSTILE)
+    for what in ("reject", "appeal", "waive"):  # each reason named as its own
+        add("errors.reason_empty", False, what, what=what)
     add("errors.chain_not_started", at=NEXT_MORNING)
     add("errors.amount_too_large", max="1,000,000")
     add("errors.freight_carrier", max=50)
@@ -764,6 +770,8 @@ def build_cases() -> list[Case]:
     add("form.summary", True, "pasted complete", screen=screen(P, pasted=True), fields=PRODUCT_FIELDS)
     add("form.ask", False, "photo added",
         screen=screen(P, problem, photo_added=True, photo_count=1, error=INVALIDS[9]), field=problem)
+    add("form.ask", False, "photo added, caption too long",
+        screen=screen(P, problem, photo_added=True, photo_count=4, error=INVALIDS[10]), field=problem)
     for name in ("resumed", "cancelled", "nothing_to_cancel", "submitted_self"):
         add(f"form.{name}")
     add("form.submitted", True, approver=HOSTILE)
@@ -779,6 +787,13 @@ def build_cases() -> list[Case]:
     add("general.bound", True, title=HOSTILE)
     add("general.complain_here")
     add("general.idle_hint")
+    for buttons in (False, True):  # before a question asked again (handlers.forms.ask_again)
+        add("general.typed_answer_needed", False, f"buttons={buttons}", buttons=buttons)
+    add("general.unknown_command", True, "hostile", command=HOSTILE, suggestions=[])
+    add("general.unknown_command", False, "one near", command="fine", suggestions=["fines"])
+    add("general.unknown_command", False, "three near", command="fre",
+        suggestions=["freight", "freight_xlsx", "fund"])
+    add("general.unknown_command", False, "long", command="x" * 64, suggestions=[])
     add("general.group_setup_problem", True, problems=[HOSTILE, "cannot manage topics"])
     add("general.group_setup_problem", False, "one", problems=["cannot pin messages"])
 
@@ -826,13 +841,20 @@ def build_cases() -> list[Case]:
             ("escalation", {"text": "維持原判"}, 0)):
         add("steps.thread_recorded", True, f"{step}-{files}", number="P-2026-0001", step=step,
             department=HOSTILE, who=HOSTILE, parts=parts, files=files)
+    # The configured deadline and its due time (local), as bot/services/handling.py passes them.
+    for label, delta in (("2h", timedelta(hours=2)), ("90min", timedelta(minutes=90)),
+                         ("1min", timedelta(minutes=1)), ("9s", timedelta(seconds=9)),
+                         ("16h", timedelta(hours=16))):
+        add("steps.duration", False, label, delta=delta)
+    add("steps.due_time", due=DUE_SOON)
     add("steps.thread_assigned", True, "answer", number="P-2026-0001",
-        departments=[HOSTILE, "採購部"], step="answer")
+        departments=[HOSTILE, "採購部"], step="answer", within=timedelta(hours=2), due=DUE_SOON)
     add("steps.thread_assigned", False, "plan", number="S-2026-0001", departments=["物流部"],
-        step="plan")
+        step="plan", within=timedelta(minutes=90), due=DUE_SOON)
     for step in ("answer", "plan"):
-        add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE)
-    add("steps.plan_arrived_head", number="S-2026-0001")
+        add("steps.assigned_head", True, step, number="P-2026-0001", step=step, department=HOSTILE,
+            within=timedelta(seconds=9), due=DUE_SOON)
+    add("steps.plan_arrived_head", number="S-2026-0001", within=timedelta(minutes=10), due=DUE_SOON)
 
     # deadlines.html.j2 (called by bot.services.deadlines.DeadlineEngine)
     add("deadlines.minutes", False, "30", delta=timedelta(minutes=30))
@@ -995,6 +1017,10 @@ def build_cases() -> list[Case]:
         add("chains.progress", hostile, f"sheet-{stage}", item=row)
         add("chains.complainant_stage", hostile, f"sheet-{stage}", item=row,
             label=row.steps[-1].label)
+        if stage in ("rejected", "amended"):  # the GM's decision, said as what was decided
+            for gm_said in ("approve", "amend", "reject"):
+                add("chains.complainant_stage", True, f"sheet-{stage}-{gm_said}", item=row,
+                    label="總經理意見", decision=gm_said)
         # The card shows the last signature and what is waiting, not every step.
         add("chains.card_chains", False, f"sheet-{stage}", chains=[row])
     add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
@@ -1374,7 +1400,9 @@ def test_en_is_english() -> None:
                          ("general.idle_hint", {}), ("commands.help", {}),
                          ("buttons.verdict_appeal", {}), ("errors.answer_where", {}),
                          ("outcome.ask_reason", {"number": "P-2026-0001"}),
-                         ("steps.plan_arrived_head", {"number": "S-2026-0001"}),
+                         ("steps.plan_arrived_head", {"number": "S-2026-0001",
+                                                      "within": timedelta(minutes=10),
+                                                      "due": DUE_SOON}),
                          ("chains.signed", {"label": "人力資源部確認", "number": "P-2026-0001"}),
                          ("chains.crx_marked", {"number": "P-2026-0001", "on": True}),
                          ("buttons.chain_amend", {}), ("errors.freight_waybill", {}),
@@ -1383,6 +1411,18 @@ def test_en_is_english() -> None:
         zh, en = render("zh-Hant", case)[1], render("en", case)[1]
         assert zh != en
         assert re.search(r"[A-Za-z]{4,}", en), en
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_empty_reason_names_its_own_thing(locale: str) -> None:
+    """The manager's 退回, the complainant's 申訴 and HR's 豁免 each say whose reason is empty."""
+    texts = Texts(locale)
+    said = {what: texts.plain(locale, "errors.reason_empty", what=what)
+            for what in ("reject", "appeal", "waive", "")}
+    assert len(set(said.values())) == 4, said
+    if locale == "zh-Hant":
+        assert said["reject"].startswith("退回原因") and said["appeal"].startswith("申訴原因")
+        assert said["waive"].startswith("豁免原因") and "退回" not in said["appeal"] + said["waive"]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -1444,6 +1484,26 @@ def test_topic_name_shows_the_status_once_answered(locale: str) -> None:
     assert len(set(names.values())) == len(names)
     for name in names.values():
         assert len(name) <= 128  # Telegram's limit for a topic name
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_assignment_notices_say_the_deadline_they_are_given(locale: str) -> None:
+    """Not the rule book's "2 hours" / "10 minutes" whatever config says: the duration and
+    the due time passed in."""
+    texts = Texts(locale)
+    said = {"zh-Hant": ("1 小時 30 分鐘", "2 小時", "15 分鐘", "10 分鐘"),
+            "en": ("1 hour 30 minutes", "2 hours", "15 minutes", "10 minutes")}[locale]
+    within = timedelta(minutes=90)
+    for name, params in (("thread_assigned", {"departments": ["採購部"], "step": "answer"}),
+                         ("thread_assigned", {"departments": ["物流部"], "step": "plan"}),
+                         ("assigned_head", {"department": "採購部", "step": "answer"}),
+                         ("assigned_head", {"department": "物流部", "step": "plan"})):
+        text = texts.html(locale, f"steps.{name}", number="P-2026-0001", within=within,
+                          due=DUE_SOON, **params)
+        assert said[0] in text and "11-20 11:05" in text and said[1] not in text, text
+    text = texts.html(locale, "steps.plan_arrived_head", number="S-2026-0001",
+                      within=timedelta(minutes=15), due=DUE_SOON)
+    assert said[2] in text and "11-20 11:05" in text and said[3] not in text, text
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -1690,13 +1750,26 @@ def test_progress_shows_the_round_and_each_decision(locale: str) -> None:
     assert waiting[0].startswith("⏳") and "11-23 14:00" in waiting[0]
     assert HOSTILE_HTML in done[-1]  # the GM's reason
     amended = sheet_row("amended")  # the GM's decision the second time round
-    amended.steps[-2] = replace(amended.steps[-2], round=1)
+    amended.steps[-2] = replace(amended.steps[-2], round=1, attempt=2)
     [line] = [line for line in texts.html(locale, "chains.progress", item=amended).split("\n")
               if ROUND_2[locale] in line]
     assert line.startswith("✅") and "助理小張" in line
     approve, amend, reject = (texts.html(locale, "chains.value_text", value={"decision": d, "text": "x"})
                               for d in ("approve", "amend", "reject"))
     assert len({approve, amend, reject}) == 3 and "x" in amend and "x" in reject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_step_asked_once_never_says_round_2(locale: str) -> None:
+    """After a rejection the VP and the GM act a second time (round 1); the execution that
+    follows also belongs to round 1, but is done once: no "second time" on it."""
+    row = sheet_row("done")
+    steps = list(row.steps)
+    steps[-2:] = [replace(steps[-2], round=1, attempt=2), replace(steps[-1], round=1, attempt=1)]
+    lines = Texts(locale).html(locale, "chains.progress", item=replace(row, steps=steps)).split("\n")
+    [gm] = [line for line in lines if ROUND_2[locale] in line]
+    assert "總經理" in gm
+    assert ROUND_2[locale] not in lines[-1] and "李小明" in lines[-1]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
