@@ -90,6 +90,7 @@ class Runtime:
         self.poller = Poller(self.inbox, timeout=int(settings.telegram.poll_timeout))
         self.sender = Sender(self.ctx, self.app.bot)
         self.ctx.wake_sender = self.sender.wake
+        self.ctx.claim_at_commit = self.sender.claim_at_commit
         assert self.app.job_queue is not None
         self.scheduler = DeadlineScheduler(self.ctx, self.app.job_queue)
         self.ctx.wake_scheduler = self.scheduler.wake

@@ -63,6 +63,11 @@ def current_edge() -> Edge | None:
     return _edge.get()
 
 
+def handled(exc: IntegrityError) -> bool:
+    """Whether the refused insert was the update's record (it was handled before)."""
+    return "processed_updates" in str(exc.orig)
+
+
 class HandlerFailed(Exception):
     """Raised inside the unit so that it rolls back."""
 
@@ -81,16 +86,19 @@ class Inbox:
         try:
             try:
                 async with self.ctx.unit() as unit:
-                    if await handled_before(unit.session, update.update_id):
-                        return  # handled before a restart; its button was answered then
+                    # Recorded first: a redelivery of an update whose transaction committed
+                    # (before a restart) breaks the primary key here and does nothing.
+                    record_handled(unit.session, self.ctx, update.update_id)
+                    await unit.session.flush()
                     await self.app.process_update(update)
                     if edge.failed is not None:
                         raise HandlerFailed
-                    record_handled(unit.session, self.ctx, update.update_id)
             except HandlerFailed:
                 await self._apologise(edge)
-            except IntegrityError:  # another process recorded it first (two pollers)
-                log.info("update %s was handled by another process", update.update_id)
+            except IntegrityError as exc:
+                if not handled(exc):
+                    raise
+                log.info("update %s was handled before", update.update_id)
                 return
             self.handled += 1
             await self._answer_query(edge)

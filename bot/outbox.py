@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
+from bot.services.context import QUEUED
 from bot.store.models import OutboxMessage
 
 
@@ -33,6 +34,13 @@ class Button:
 
 
 Keyboard = list[list[Button]]
+
+
+def queued(session: AsyncSession, row: OutboxMessage) -> None:
+    """Add the row; once the transaction commits, the sender is told of it (bot.services.
+    context.AppContext.unit), so that it goes at once, without the sender reading the queue."""
+    session.add(row)
+    session.info.setdefault(QUEUED, []).append(row)
 
 
 def keyboard_payload(keyboard: Keyboard | None) -> list[list[dict[str, Any]]] | None:
@@ -76,7 +84,7 @@ def queue_message(
     row = OutboxMessage(kind="message", chat_id=chat_id, complaint_id=complaint_id,
                         thread_id=thread_id, payload=payload, subject=subject,
                         created_at=to_db(now))
-    session.add(row)
+    queued(session, row)
     return row
 
 
@@ -88,13 +96,13 @@ def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: 
     transaction is enough.
     """
     if kind in ("refresh_card", "refresh_topic"):
-        queued = session.info.setdefault("queued_refreshes", set())
-        if (kind, complaint_id) in queued:
+        redraws = session.info.setdefault("queued_refreshes", set())
+        if (kind, complaint_id) in redraws:
             return None
-        queued.add((kind, complaint_id))
+        redraws.add((kind, complaint_id))
     row = OutboxMessage(kind=kind, complaint_id=complaint_id, payload=payload,
                         created_at=to_db(now))
-    session.add(row)
+    queued(session, row)
     return row
 
 
@@ -108,7 +116,7 @@ def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename:
         payload["reply_to"] = reply_to
     row = OutboxMessage(kind="document", chat_id=chat_id, thread_id=thread_id,
                         created_at=to_db(now), payload=payload)
-    session.add(row)
+    queued(session, row)
     return row
 
 
@@ -120,7 +128,7 @@ def queue_keyboard_edit(session: AsyncSession, now: datetime, chat_id: int, mess
     row = OutboxMessage(kind="edit_keyboard", chat_id=chat_id, created_at=to_db(now),
                         payload={"message_id": message_id,
                                  "keyboard": keyboard_payload(keyboard)})
-    session.add(row)
+    queued(session, row)
     return row
 
 
@@ -148,6 +156,7 @@ async def retire_buttons(session: AsyncSession, now: datetime, subject: str) -> 
             OutboxMessage.sent_message_id == row.sent_message_id, OutboxMessage.id != row.id)))
         remaining = [button_row for sibling in siblings if not sibling.payload.get("retired")
                      for button_row in (sibling.payload.get("digest") or {}).get("buttons") or []]
-        session.add(OutboxMessage(kind="edit_keyboard", chat_id=row.chat_id, created_at=to_db(now),
-                                  payload={"message_id": row.sent_message_id,
-                                           "keyboard": remaining or None}))
+        queued(session, OutboxMessage(kind="edit_keyboard", chat_id=row.chat_id,
+                                      created_at=to_db(now),
+                                      payload={"message_id": row.sent_message_id,
+                                               "keyboard": remaining or None}))

@@ -23,6 +23,10 @@ class PrivatePace:
             limiter = self._chats[chat_id] = AsyncLimiter(self.burst, self.burst / self.per_second)
         return limiter
 
+    def ready(self, chat_id: int) -> bool:
+        """Whether the chat may have a message at once."""
+        return self._limiter(chat_id).has_capacity()
+
     async def turn(self, chat_id: int) -> None:
         """Wait until the chat may have its next message."""
         await self._limiter(chat_id).acquire()

@@ -29,8 +29,11 @@ The standard is "nothing lost, nothing twice", within Telegram's limits:
   main chat, as many lines per message as fit. Plain private messages queued together
   (within `MERGE_WINDOW` of each other) are joined into one message.
 
-Rows bound for groups and rows bound for private chats are worked by two loops, so a
-group's flood limit (about 20 messages a minute) never holds up private messages.
+Rows bound for groups are worked by one loop; each private chat by a task of its own, paced
+at the chat's rate (bot.pacing), so a group's flood limit (about 20 messages a minute) never
+holds up private messages, nor one busy person another. A reply to an update is claimed in
+the update's own transaction when its chat's turn has come (`claim_at_commit`), and sent as
+soon as that commits.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ from bot.pacing import PrivatePace
 from bot.processes import is_gone, this_process
 from bot.services.audit import record
 from bot.services.complaints import CardView, Complaints
-from bot.services.context import AppContext
+from bot.services.context import QUEUED, AppContext
 from bot.services.people import language_of, person, workgroup_chat_id
 from bot.services.threads import remember
 from bot.store.models import Complaint, OutboxMessage, User
@@ -98,6 +101,8 @@ REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported o
 DIGEST_MIN = 3  # notices of fewer complaints than this go to their threads one by one
 MERGE_WINDOW = timedelta(seconds=2)
 PRIVATE_SENDS = 16  # private chats served at the same time, each at its own pace
+PRIVATE_KINDS = ("message", "document", "edit_keyboard")  # what a private chat's rows do
+RELEASE_EVERY_SECONDS = 5.0  # how often rows of a stopped process are looked for
 BUTTONS_MAX = 100  # inline buttons in one message
 DIGEST_HEADING_ROOM = 300  # a digest's heading and its hint about the commands
 NOT_POSTED = "complaint not posted yet"  # held until its card is posted (see _post_card)
@@ -121,7 +126,9 @@ class Side(enum.Enum):
 
 
 class Outcome(enum.Enum):
-    DONE = "done"  # settled: sent, held, failed, or back to pending to go alone
+    DONE = "done"  # sent
+    SETTLED = "settled"  # not sent, but settled: held, failed, or back to pending (its short
+    #                      form, or to go alone); what was to follow it waits behind it
     TAKEN = "taken"  # another sender has claimed it
     WAIT = "wait"  # 429: the chat waits retry_after
     BACKOFF = "backoff"  # network trouble: this pass ends after the back-off
@@ -281,6 +288,11 @@ class Item:
                 and isinstance(self.payload.get("text"), str))
 
 
+def item_of(row: OutboxMessage, group: int | None, status: str | None = None) -> Item:
+    return Item(row.id, row.kind, row.chat_id, row.complaint_id, dict(row.payload or {}),
+                status or row.status, None if status else row.lease_until, row.created_at, group)
+
+
 Deliver = Callable[[list[OutboxMessage]], Awaitable[bool]]  # True: it marked the rows sent
 
 
@@ -302,12 +314,79 @@ class Sender:
         self._sending = asyncio.Semaphore(PRIVATE_SENDS)
         self._lane_backoff: dict[int, float] = {}  # private chat → its current back-off
         self._sent_as: dict[int, int] = {}  # row → the message it became, until settled
+        self._look_again: set[int] = set()  # chats whose task must read their queue again
+        self._background: set[asyncio.Task[None]] = set()
+        # Chats the committing transaction found reachable (claim_at_commit): not read again.
+        self._reachable_until: dict[int, float] = {}
+        self._released_at = 0.0  # monotonic time of the last release_expired
 
     # --- running ---------------------------------------------------------------------
 
-    def wake(self) -> None:
-        for event in self._wakes.values():
-            event.set()
+    def wake(self, rows: Sequence[OutboxMessage] | None = None) -> None:
+        """Something was queued: `rows`, just committed (then only their chats are looked
+        at), or anything (a full look at the queue)."""
+        if rows is None:
+            for event in self._wakes.values():
+                event.set()
+            return
+        claimed: dict[int, list[OutboxMessage]] = {}
+        for row in rows:
+            chat = row.chat_id or 0
+            if row.status == "sending" and row.owner == self.owner:
+                claimed.setdefault(chat, []).append(row)
+            elif chat > 0 and not row.payload.get("to_thread"):
+                self._serve(chat)
+            else:
+                self._wakes[Side.GROUP].set()
+        for chat, held in claimed.items():
+            self._serve(chat, held)
+
+    def _serve(self, chat: int, claimed: list[OutboxMessage] | None = None) -> None:
+        """Make sure a task serves the private chat (or looks again if one is ending);
+        `claimed`: rows the committing transaction claimed for it, sent first."""
+        if self.stopping:
+            return
+        if chat in self._workers:
+            if claimed:  # not expected (claim_at_commit skips a chat being served): queue them
+                task = asyncio.create_task(self._settle([row.id for row in claimed], "pending"))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            self._look_again.add(chat)
+        else:
+            self._workers[chat] = asyncio.create_task(self._serve_chat(chat, claimed or []),
+                                                      name=f"outbox-chat-{chat}")
+
+    async def claim_at_commit(self, session: AsyncSession) -> None:
+        """Called by a unit of work just before it commits (AppContext.claim_at_commit):
+        the private messages it queued are claimed for this sender in the same transaction
+        when nothing older waits in their chat, so that they go the moment it commits,
+        without the sender reading the queue or claiming them again (the usual reply)."""
+        rows = [row for row in session.info.get(QUEUED, []) if row in session]
+        chats: dict[int, list[OutboxMessage]] = {}
+        for row in rows:
+            chat = row.chat_id or 0
+            if (chat > 0 and not row.payload.get("to_thread") and row.kind in PRIVATE_KINDS
+                    and row.status in (None, "pending") and row.lease_until is None):
+                chats.setdefault(chat, []).append(row)
+        if not chats or self.stopping:
+            return
+        until = wall_now() + LEASE
+        with session.no_autoflush:  # rows not inserted yet are inserted already claimed
+            for chat, queued in chats.items():
+                if chat in self._workers or self._cools(chat):
+                    continue
+                older = await session.scalar(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.chat_id == chat,
+                           OutboxMessage.status.in_(("pending", "sending", "held")),
+                           OutboxMessage.id.not_in([row.id for row in queued if row.id]))
+                    .limit(1))
+                user = await session.get(User, chat)
+                if older is not None or (user is not None and user.blocked_at is not None):
+                    continue
+                for row in queued:
+                    row.status, row.owner, row.lease_until = "sending", self.owner, until
+                self._reachable_until[chat] = time.monotonic() + 5.0
 
     def stop(self) -> None:
         self._stopped.set()
@@ -319,6 +398,7 @@ class Sender:
 
     async def run(self) -> None:
         try:
+            self._released_at = time.monotonic()
             await self.release_expired()
         except Exception:
             log.exception("outbox: could not release the rows of a stopped sender")
@@ -346,43 +426,69 @@ class Sender:
     # --- private chats: each served by a task of its own, at Telegram's pace -------------
 
     async def _dispatch_private(self) -> None:
-        """Give every private chat with something due a task to serve it, unless it has one."""
-        await self.release_expired()
+        """A look at the whole queue (on a full wake and every IDLE_POLL_SECONDS): every
+        private chat with something due gets a task to serve it. Rows this process queues
+        reach their chat's task directly (wake(rows))."""
+        await self._release_now_and_then()
         now = wall_now()
         heads: dict[int, Item] = {}
         for item in await self._snapshot(Side.PRIVATE):
             heads.setdefault(item.target, item)
         for chat, head in heads.items():
-            if chat in self._workers or not head.due(now) or self._cools(chat):
-                continue
-            self._workers[chat] = asyncio.create_task(self._serve_chat(chat),
-                                                      name=f"outbox-chat-{chat}")
+            if head.due(now) and not self._cools(chat):
+                self._serve(chat)
 
-    async def _serve_chat(self, chat: int) -> None:
+    async def _release_now_and_then(self) -> None:
+        if time.monotonic() - self._released_at >= RELEASE_EVERY_SECONDS:
+            self._released_at = time.monotonic()
+            await self.release_expired()
+
+    async def _serve_chat(self, chat: int, claimed: list[OutboxMessage]) -> None:
         """Send one private chat's rows in order, a message per turn of its pace; whatever
-        waited for the turn is merged into that message where it can be."""
+        waited for the turn is merged into that message where it can be. Rows `claimed`
+        at commit go first, as they are."""
         try:
+            while claimed and not self.stopping:
+                # Batched as if due: they are ours to send.
+                items = [item_of(row, None, status="pending") for row in claimed]
+                if items[0].new_message and not await self._unless_stopping(self.pace.turn(chat)):
+                    return  # they stay 'sending' under our name: the next start sends them
+                batch, deliver = self._private_batch(items, wall_now())
+                rows, claimed = claimed[:len(batch)], claimed[len(batch):]
+                async with self._sending:
+                    outcome, _ = await self._deliver_claimed(rows, deliver, target=chat,
+                                                             side=Side.PRIVATE)
+                if outcome is not Outcome.DONE:
+                    if claimed:  # the rest waits with its chat's queue, behind that row
+                        await self._settle([row.id for row in claimed], "pending")
+                        claimed = []
+                    if outcome is not Outcome.SETTLED:
+                        return
             while not self.stopping:
+                self._look_again.discard(chat)
                 items = await self._snapshot(Side.PRIVATE, chat)
                 if not items or not items[0].due(wall_now()) or self._cools(chat):
+                    if chat in self._look_again:
+                        continue  # a row came while we looked
                     return
                 if items[0].new_message:
+                    waited = not self.pace.ready(chat)
                     if not await self._unless_stopping(self.pace.turn(chat)):
                         return
-                    items = await self._snapshot(Side.PRIVATE, chat)
-                    if not items or not items[0].due(wall_now()):
-                        return
+                    if waited:  # what came meanwhile goes in this turn's message
+                        items = await self._snapshot(Side.PRIVATE, chat)
+                        if not items or not items[0].due(wall_now()):
+                            continue
                 batch, deliver = self._private_batch(items, wall_now())
                 async with self._sending:
                     outcome, _ = await self._job(batch, deliver, target=chat, side=Side.PRIVATE,
                                                  prefix=True)
-                if outcome is not Outcome.DONE:
+                if outcome not in (Outcome.DONE, Outcome.SETTLED):
                     return
-        except Exception:  # the rows stay in the database; the next dispatch tries again
+        except Exception:  # the rows stay in the database; the next look tries again
             log.exception("outbox: serving private chat %s failed", chat)
         finally:
             self._workers.pop(chat, None)
-            self._wakes[Side.PRIVATE].set()
 
     async def _unless_stopping(self, waiting: Awaitable[Any]) -> bool:
         """Wait for `waiting`; False (and it is given up) if the sender stops first."""
@@ -421,7 +527,7 @@ class Sender:
         return self._merge_run(items, items[0], set(), now), self._deliver
 
     async def _drain(self, side: Side) -> None:
-        await self.release_expired()
+        await self._release_now_and_then()
         while not self.stopping and await self._pass(side):
             pass
 
@@ -487,9 +593,7 @@ class Sender:
                 found = await session.execute(
                     select(Complaint.id, Complaint.chat_id).where(Complaint.id.in_(ids)))
                 groups = {cid: chat for cid, chat in found.all()}
-        items = [Item(row.id, row.kind, row.chat_id, row.complaint_id, dict(row.payload or {}),
-                      row.status, row.lease_until, row.created_at,
-                      groups.get(row.complaint_id) if row.complaint_id is not None else None)
+        items = [item_of(row, groups.get(row.complaint_id) if row.complaint_id is not None else None)
                  for row in rows]
         return [item for item in items if item.side is side]
 
@@ -528,7 +632,8 @@ class Sender:
                 outcome, settled = await self._job(batch, self._deliver, target=item.target,
                                                    side=side, prefix=True)
             done.update(i.id for i in batch)
-            blocked.update(i.lane for i in batch if i.id not in settled)
+            blocked.update(i.lane for i in batch
+                           if i.id not in settled or outcome is Outcome.SETTLED)
             progressed = progressed or bool(settled)
             if outcome is Outcome.BACKOFF:
                 return True  # after the back-off: read the queue again
@@ -661,6 +766,12 @@ class Sender:
         async with self.ctx.sessions() as session:
             rows = list(await session.scalars(
                 select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
+        return await self._deliver_claimed(rows, deliver, target=target, side=side)
+
+    async def _deliver_claimed(self, rows: list[OutboxMessage], deliver: Deliver, *, target: int,
+                               side: Side) -> tuple[Outcome, set[int]]:
+        """Deliver rows this sender holds ('sending' under its name) as one, and settle them."""
+        ids = [row.id for row in rows]
         try:
             async with self._leased(ids):
                 marked = await deliver(rows)
@@ -698,7 +809,7 @@ class Sender:
             log.exception("outbox rows %s: unexpected error", ids)
             if rows[0].attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
                 await self._fail(rows, f"{type(exc).__name__}: {exc}")
-                return Outcome.DONE, set(ids)
+                return Outcome.SETTLED, set(ids)
             await self._retry_later(side, target, ids, f"{type(exc).__name__}: {exc}")
             return Outcome.BACKOFF, set()
         else:
@@ -708,7 +819,8 @@ class Sender:
                 self._lane_backoff.pop(target, None)
             else:
                 self._backoff[side] = 0.0
-        return Outcome.DONE, set(ids)
+            return Outcome.DONE, set(ids)
+        return Outcome.SETTLED, set(ids)
 
     async def _retry_later(self, side: Side, target: int, ids: Sequence[int], error: str) -> None:
         """Keep the rows, try again later: the back-off doubles up to MAX_BACKOFF_SECONDS.
@@ -910,7 +1022,7 @@ class Sender:
         to it again (then blocked_at is cleared once a message gets through)."""
         assert chat_id is not None
         was_blocked = False
-        if chat_id > 0:
+        if chat_id > 0 and self._reachable_until.pop(chat_id, 0.0) < time.monotonic():
             async with self.ctx.sessions() as session:
                 user = await session.get(User, chat_id)
             if user is not None and user.blocked_at is not None:
@@ -1019,7 +1131,7 @@ class Sender:
             outcome, ids = await self._job(chunk, deliver, target=group, side=Side.GROUP,
                                            prefix=False)
             settled |= ids
-            if outcome is not Outcome.DONE:
+            if outcome not in (Outcome.DONE, Outcome.SETTLED):
                 return outcome, settled
         log.info("outbox: %d notices for group %s sent as %d digest message(s)",
                  len(settled), group, len(chunks))

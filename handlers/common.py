@@ -61,7 +61,7 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     """Answer in the chat (and topic) the update came from, through the outbox."""
     ctx = app_ctx(context)
     chat_id, thread_id, reply_to = _where(update)
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         queue_message(session, ctx.now(), text, chat_id=chat_id, keyboard=keyboard,
                       thread_id=thread_id, reply_to=reply_to)
 
@@ -71,7 +71,7 @@ async def reply_document(update: Update, context: ContextTypes.DEFAULT_TYPE, fil
     """A file (an XLSX report) in answer to a command, with an HTML caption."""
     ctx = app_ctx(context)
     chat_id, thread_id, reply_to = _where(update)
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         queue_document(session, ctx.now(), chat_id, filename, data, caption,
                        thread_id=thread_id, reply_to=reply_to)
 
@@ -124,7 +124,7 @@ async def drop_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if not isinstance(message, Message) or (message.reply_markup is None and not keyboard):
         return
     ctx = app_ctx(context)
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         queue_keyboard_edit(session, ctx.now(), message.chat.id, message.message_id, keyboard)
 
 

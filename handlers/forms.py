@@ -133,10 +133,11 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if looks_like_template(text):
             await show_screen(update, context, person, await forms.paste(person.id, text))
             return
-        if await forms.current(person.id) is None:
+        screen = await forms.answer_text(person.id, text)
+        if screen is None:
             await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
             return
-        await show_screen(update, context, person, await forms.answer_text(person.id, text))
+        await show_screen(update, context, person, screen)
     except Refused as refused:
         await refuse(update, context, person.language, refused)
 

@@ -44,7 +44,7 @@ async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE, result
     text = ctx.texts.html(lang, f"steps.{result.template}", **result.params)
     keyboard = views.picker_keyboard(ctx.texts, lang, result.picker) if result.picker else None
     message = update.effective_message
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         queue_message(session, ctx.now(), text, complaint_id=complaint_id, to_thread=True,
                       keyboard=keyboard, reply_to=message.message_id if message else None)
 

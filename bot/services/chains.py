@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db, to_db
 from bot.domain.chains import (
+    SHEET,
     Chain,
     ChainStep,
     Decision,
@@ -105,6 +106,28 @@ class Withdrawal:
     reason: str
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the paper form showed of a case beside its signatures (rule 一.4): the people
+    who sign see what they sign for."""
+
+    customer: str
+    product: str
+    problem: str
+    request: str
+    answers: list[tuple[str, str]]  # (department, its answer) as they were when listed
+
+
+def case_facts(answers: dict[str, Any], item: ChainItem) -> CaseFacts:
+    """A complaint's facts (its form's answers) and the departments' answers on its row."""
+    return CaseFacts(
+        customer=answers.get("customer") or answers.get("target", ""),
+        product=" ".join(v for v in (answers.get("brand"), answers.get("spec_qty")) if v),
+        problem=answers.get("problem") or answers.get("event_course", ""),
+        request=answers.get("request") or answers.get("purpose", ""),
+        answers=[(str(name), str(text)) for name, text in item.data.get("answers", [])])
+
+
 @dataclass
 class ChainView:
     id: int
@@ -117,6 +140,7 @@ class ChainView:
     data: dict[str, Any] = field(default_factory=dict)  # freight: amount, carrier, waybill, bearer
     sheet_day: date | None = None
     withdrawn: Withdrawal | None = None  # struck out; its steps not done are left out
+    case: CaseFacts | None = None  # the complaint's facts (a sign-off sheet's row)
 
     @property
     def waiting(self) -> list[ChainStepView]:
@@ -608,8 +632,8 @@ class Chains:
             return []
         ids = [item.id for item in items]
         names = {d.key: d.name for d in await session.scalars(select(Department))}
-        numbers = {cid: number for cid, number in await session.execute(
-            select(Complaint.id, Complaint.number).where(
+        complaints = {cid: (number, answers) for cid, number, answers in await session.execute(
+            select(Complaint.id, Complaint.number, Complaint.answers).where(
                 Complaint.id.in_({item.complaint_id for item in items})))}
         days = {sid: day for sid, day in await session.execute(select(Sheet.id, Sheet.day).where(
             Sheet.id.in_({item.sheet_id for item in items if item.sheet_id})))}
@@ -617,9 +641,15 @@ class Chains:
         for row in await session.scalars(select(ChainStepRecord).where(
                 ChainStepRecord.item_id.in_(ids)).order_by(ChainStepRecord.id)):
             steps[row.item_id].append(row)
-        return [self._view(item, numbers.get(item.complaint_id) or "", names,
-                           days.get(item.sheet_id) if item.sheet_id else None, steps[item.id])
-                for item in items]
+        views = []
+        for item in items:
+            number, answers = complaints.get(item.complaint_id, ("", {}))
+            view = self._view(item, number or "", names,
+                              days.get(item.sheet_id) if item.sheet_id else None, steps[item.id])
+            if item.chain == SHEET.key:
+                view.case = case_facts(answers or {}, item)
+            views.append(view)
+        return views
 
     def _view(self, item: ChainItem, complaint_number: str, names: dict[str, str],
               sheet_day: date | None, rows: list[ChainStepRecord]) -> ChainView:

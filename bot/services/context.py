@@ -40,6 +40,7 @@ class Refused(Exception):
 
 
 DEADLINES_CHANGED = "deadlines_changed"  # session.info flag: wake the scheduler at commit
+QUEUED = "queued"  # session.info: outbox rows queued (bot.outbox.queued), for the sender
 
 
 def deadlines_changed(session: AsyncSession) -> None:
@@ -76,10 +77,13 @@ class AppContext:
     serialize_writes: bool = True
     # The rule book's deadlines on the working calendar.
     sla: SlaPolicy = field(default=None)  # type: ignore[assignment]
-    # Set by the outbox sender: called after a commit that may have queued messages.
+    # Set by the outbox sender: called after a commit with the outbox rows it queued.
     wake_sender: Any = field(default=lambda: None)
     # Set by the scheduler: called after a commit that opened deadlines.
     wake_scheduler: Any = field(default=lambda: None)
+    # Set by the outbox sender: awaited with the session just before a unit commits, to
+    # claim the private messages it queued (they are sent the moment it commits).
+    claim_at_commit: Any = field(default=None)
     _write_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,13 +112,15 @@ class AppContext:
             token = _current.set(unit)
             try:
                 yield unit
+                if wake and self.claim_at_commit is not None and session.info.get(QUEUED):
+                    await self.claim_at_commit(session)
             finally:
                 _current.reset(token)
         # Committed. Tasks started from here on do not inherit the finished unit.
         for callback in unit.after_commit:
             callback()
         if wake:
-            self.wake_sender()
+            self.wake_sender(session.info.get(QUEUED, []))
             if session.info.get(DEADLINES_CHANGED):
                 self.wake_scheduler()
 
@@ -126,6 +132,18 @@ class AppContext:
         if unit is not None:
             async with unit.session.begin_nested():
                 yield unit.session
+            return
+        async with self.unit() as unit:
+            yield unit.session
+
+    @asynccontextmanager
+    async def joined(self) -> AsyncIterator[AsyncSession]:
+        """The unit's session as it is, without a savepoint (else a transaction of its
+        own): for work that is never refused half-way, such as queuing a reply or recording
+        who wrote. Savepoints cost two statements each."""
+        unit = _current.get()
+        if unit is not None:
+            yield unit.session
             return
         async with self.unit() as unit:
             yield unit.session

@@ -167,9 +167,12 @@ class Forms:
 
     # --- answering ----------------------------------------------------------------
 
-    async def answer_text(self, user_id: int, text: str) -> FormScreen:
-        async with self.ctx.transaction() as session:
-            draft = await self._draft(session, user_id)
+    async def answer_text(self, user_id: int, text: str) -> FormScreen | None:
+        """The typed answer to the step asked now; None when no form is being filled."""
+        async with self.ctx.joined() as session:  # refuses nothing: one row changes, or none
+            draft = await session.scalar(select(Draft).where(Draft.user_id == user_id))
+            if draft is None:
+                return None
             if draft.current_field is None:
                 # On the summary, typed text is not an answer to anything.
                 return await self._screen(session, draft, error=Invalid("use_buttons"))

@@ -107,6 +107,9 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
     if user is None:
         return None
     dept = await session.get(Department, user.department_key) if user.department_key else None
+    # The session's identity map holds rows only while something refers to them: kept here,
+    # the people of this transaction are read once, not at every later question about them.
+    session.info.setdefault("people", []).extend((user, dept))
     language = user.language or language_from_telegram(
         user.telegram_language, ctx.settings.general.default_language)
     return Person(
@@ -152,7 +155,7 @@ async def language_of(session: AsyncSession, ctx: AppContext, chat_id: int) -> s
 async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
     """Record who wrote to the bot. A private message means the bot may now write to them,
     so messages held for them are released."""
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         user = await _get_or_add(session, tg.id, to_db(ctx.now()))
         user.telegram_name = tg.full_name[:200]
         user.telegram_language = tg.language_code
@@ -329,7 +332,7 @@ def looks_split(text: str) -> bool:
 
 async def note_split_text(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> None:
     """A message so long that it is the first part of a split text was refused."""
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:
         user = await session.get(User, user_id)
         if user is not None:
             user.split_text_at, user.split_text_chat = to_db(sent_at), chat_id
@@ -337,7 +340,7 @@ async def note_split_text(ctx: AppContext, user_id: int, chat_id: int, sent_at: 
 
 async def is_split_tail(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> bool:
     """Whether this message is the rest of a split text whose first part was refused."""
-    async with ctx.transaction() as session:
+    async with ctx.joined() as session:  # usually no SQL at all: the user is loaded already
         user = await session.get(User, user_id)
         if user is None or user.split_text_at is None or user.split_text_chat != chat_id:
             return False

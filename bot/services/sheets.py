@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from bot.domain.workflow import ACTIVE, Status
 from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
 from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
-from bot.services.chains import WITHDRAWN, Chains, ChainView
+from bot.services.chains import WITHDRAWN, CaseFacts, Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.jobs import run_once
 from bot.services.people import department_name, holds_role, hr_chat, keeps_hr_books, language_of, person
@@ -75,7 +74,7 @@ class SheetView:
     day: date
     confirmed: bool
     rows: list[ChainView] = field(default_factory=list)
-    facts: dict[int, dict[str, Any]] = field(default_factory=dict)  # per item: customer, answers
+    facts: dict[int, CaseFacts] = field(default_factory=dict)  # per row: customer, answers
     rolled_over: list[str] = field(default_factory=list)  # complaint numbers still unanswered
 
 
@@ -357,17 +356,7 @@ class Sheets:
         items = list(await session.scalars(select(ChainItem).where(ChainItem.sheet_id == sheet.id)
                                            .order_by(ChainItem.id)))
         view.rows = await self.chains.views(session, items)
-        complaints = {c.id: c for c in await session.scalars(select(Complaint).where(
-            Complaint.id.in_([item.complaint_id for item in items])))}
-        for item in items:
-            fields = complaints[item.complaint_id].answers
-            view.facts[item.id] = {
-                "customer": fields.get("customer") or fields.get("target", ""),
-                "product": " ".join(v for v in (fields.get("brand"), fields.get("spec_qty")) if v),
-                "problem": fields.get("problem") or fields.get("event_course", ""),
-                "request": fields.get("request") or fields.get("purpose", ""),
-                "answers": [(name, text) for name, text in item.data.get("answers", [])],
-            }
+        view.facts = {row.id: row.case for row in view.rows if row.case is not None}
         return view
 
     def workbook(self, view: SheetView, lang: str) -> tuple[str, bytes]:
@@ -383,8 +372,8 @@ class Sheets:
                                   if s.key == key and s.done is not None)
 
             rows.append([
-                item.complaint_number, facts["customer"], facts["product"], facts["problem"],
-                facts["request"], "\n".join(f"{name}: {text}" for name, text in facts["answers"]),
+                item.complaint_number, facts.customer, facts.product, facts.problem,
+                facts.request, "\n".join(f"{name}: {text}" for name, text in facts.answers),
                 *(signed(step.key) for step in SHEET.steps),
                 texts.plain(lang, "reports.chain_status", item=item)])
         data = table_workbook(texts.plain(lang, "reports.sheet_name"),

@@ -209,11 +209,14 @@ async def test_sheet_chain_across_two_days_with_a_gm_rejection(
     since_vp = vp.mark()
     clock.jump_to(morning + timedelta(seconds=1))
     prompt = await vp.next_message(since_vp, "分管副總綜合處理意見")
+    for expected in ("永輝超市", "退貨", "生產部", "封蓋機壓力不足"):  # the case, beside the signatures
+        assert expected in text_of(prompt), expected
     since_gm = more["gm"].mark()
     await write(vp, prompt, "退貨並補償運費 200 元，客戶同意")
 
     # The GM rejects it: back to the VP (a new round), whose new opinion the assistant approves.
     decide = await more["gm"].next_message(since_gm, "總經理意見")
+    assert "封蓋機壓力不足" in text_of(decide) and "永輝超市" in text_of(decide)
     assert "總經理" in await refused(fake, vp, decide, more["gm"].button(decide, ":a"))
     since_vp = vp.mark()
     await more["gm"].press(decide, more["gm"].button(decide, ":r"), expect="否決的原因")

@@ -175,7 +175,8 @@ async def test_a_refused_message_goes_as_its_short_form_with_its_buttons(
     form goes instead, with the message's buttons, and the admins hear of it once."""
     admin = people["admin"]
     await fake.wait_idle()
-    fake.fail_next("sendMessage", 1, error_code=400, description="Bad Request: message is too long")
+    fake.fail_next("sendMessage", 1, error_code=400, description="Bad Request: message is too long",
+                   chat_id=HR_HEAD)
     since = admin.mark()
     ids = await queue(bot, {"text": "接受還是申訴？", "chat_id": HR_HEAD, "keyboard": KEYBOARD},
                       {"text": "下一則", "chat_id": HR_HEAD})
@@ -189,7 +190,8 @@ async def test_a_refused_message_goes_as_its_short_form_with_its_buttons(
     assert texts_in(fake, HR_HEAD)[-1] == "下一則"  # in order, after the short form
 
     # If even the short form is refused, the row fails for good, and the admins hear of it.
-    fake.fail_next("sendMessage", 2, error_code=400, description="Bad Request: can't parse entities")
+    fake.fail_next("sendMessage", 2, error_code=400, description="Bad Request: can't parse entities",
+                   chat_id=HR_HEAD)
     [failed] = await wait_settled(fake, bot, await queue(bot, {"text": "壞掉的訊息",
                                                                "chat_id": HR_HEAD}))
     assert failed.status == "failed" and "can't parse entities" in (failed.last_error or "").lower()
@@ -375,7 +377,11 @@ async def test_two_processes_on_one_database_send_each_row_once(
         chats = [SALES, DESK_HEAD, HR_HEAD, PROD_HEAD, PLAIN]
         specs = [{"text": f"訊息 {i:03d}", "chat_id": chats[i % len(chats)], "keyboard": KEYBOARD}
                  for i in range(100)]
+        # Rows queued by a third party (the queueing process would claim them at commit
+        # itself): both senders compete for them.
+        claim_at_commit, bot.ctx.claim_at_commit = bot.ctx.claim_at_commit, None
         ids = await queue(bot, *specs)
+        bot.ctx.claim_at_commit = claim_at_commit
         second.sender.wake()
         rows = await wait_settled(fake, bot, ids)
         assert {r.status for r in rows} == {"sent"}
@@ -403,11 +409,11 @@ async def test_rows_of_a_crashed_sender_go_out_when_their_lease_ends(
         {"text": "崩潰前領取的", "chat_id": DESK_HEAD, "status": "sending",
          "lease": now - timedelta(seconds=1)},
         {"text": "另一個程序正在發的", "chat_id": SALES, "status": "sending",
-         "lease": now + timedelta(seconds=4)})
+         "lease": now + timedelta(seconds=12)})  # longer than RELEASE_EVERY_SECONDS
     await fake.wait_bot_message(DESK_HEAD, contains="崩潰前領取的")
     await asyncio.sleep(0.5)
     assert "另一個程序正在發的" not in texts_in(fake, SALES)  # its lease still runs
-    await fake.wait_bot_message(SALES, contains="另一個程序正在發的", timeout=10)
+    await fake.wait_bot_message(SALES, contains="另一個程序正在發的", timeout=25)
     rows = await wait_settled(fake, bot, ids)
     assert [r.status for r in rows] == ["sent", "sent"]
     assert texts_in(fake, SALES).count("另一個程序正在發的") == 1

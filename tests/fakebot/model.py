@@ -37,6 +37,7 @@ class Failure:
     retry_after: int | None
     delay: float
     perform: bool
+    chat_id: int | None = None  # only calls to this chat fail (None: any)
 
 
 @dataclass

@@ -195,7 +195,7 @@ class FakeTelegram:
             params = Params(self.spec.decode(name, {**raw, **direct}))
             params.uploads = uploads
             shown = params
-            failure = self._take_failure(name)
+            failure = self._take_failure(name, params)
             if failure is not None:
                 return await self._inject(name, params, failure, request)
             result = await self._dispatch(name, params)
@@ -231,10 +231,11 @@ class FakeTelegram:
             payload["parameters"] = err.parameters
         return self._json(err.code, payload)
 
-    def _take_failure(self, method: str) -> Failure | None:
+    def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
         queue = self._failures.get(method)
-        if queue:
-            return queue.pop(0)
+        for index, failure in enumerate(queue or []):
+            if failure.chat_id is None or str(params.get("chat_id")) == str(failure.chat_id):
+                return queue.pop(index)  # type: ignore[union-attr]
         now = time.monotonic()
         for methods, until, errors in self._outages:
             if method in methods and now < until:
@@ -605,15 +606,16 @@ class FakeTelegram:
 
     def fail_next(self, method: str, times: int = 1, *, error_code: int | str = 429,
                   description: str | None = None, retry_after: int = 1, delay: float = 30.0,
-                  perform: bool = False) -> None:
+                  perform: bool = False, chat_id: int | None = None) -> None:
         """Make the next ``times`` calls of ``method`` fail.
 
         error_code: 429 (with retry_after), any other Telegram code (description optional),
         502 (nginx HTML page) or "timeout" (no answer for ``delay`` s; ``perform=True``
-        performs the call first, i.e. the answer is lost).
+        performs the call first, i.e. the answer is lost). chat_id: only calls to that chat
+        fail (others pass meanwhile).
         """
         assert self.spec.canonical(method) == method, f"unknown method {method!r}"
-        failure = Failure(error_code, description, retry_after, delay, perform)
+        failure = Failure(error_code, description, retry_after, delay, perform, chat_id)
         self._failures.setdefault(method, []).extend([failure] * times)
 
     def outage(self, methods: list[str], seconds: float, *,

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 
 from bot import views
+from bot.domain.chains import SHEET
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.workflow import Status, steps_of
+from bot.services.chains import MAX_TEXT as MAX_CHAIN_TEXT
+from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature
 from bot.services.complaints import MAX_REJECT_REASON, CardView, HistoryItem, StepView
 from bot.services.fines import MAX_WAIVE_REASON
 from bot.services.forms import FormScreen
@@ -66,6 +69,21 @@ ASSESSMENT = {"assessment": typed(MAX_ANSWER), "opinion": typed(MAX_ANSWER)}
 TEXT = {"text": typed(MAX_ANSWER)}
 
 
+def sheet_row() -> ChainView:
+    """A sign-off sheet's row at the GM's turn: the case with three departments' longest
+    answers, and every step before signed with the longest texts."""
+    fields = answers(ComplaintKind.PRODUCT)
+    case = CaseFacts(customer=fields["customer"], product=f"{fields['brand']} {fields['spec_qty']}",
+                     problem=fields["problem"], request=fields["request"],
+                     answers=[(f"部門{i}", typed(2 * MAX_ANSWER + 20)) for i in range(3)])
+    steps = [ChainStepView(step.key, step.label, step.role.value, "品質管理及客戶服務部門", 0, AT, AT,
+                           Signature(typed(TELEGRAM_NAME), step.role.value, "業務部", AT,
+                                     {"text": typed(MAX_CHAIN_TEXT)}))
+             for step in SHEET.steps[:3]]
+    return ChainView(1, SHEET.key, SHEET.label, "P-2026-0001", "P-2026-0001", "open",
+                     steps=steps, sheet_day=AT.date(), case=case)
+
+
 def worst_cases() -> list[tuple[str, dict[str, Any]]]:
     P, S = ComplaintKind.PRODUCT, ComplaintKind.SERVICE
     three = [{"step": "answer", "parts": ASSESSMENT, "department": f"部門{i}",
@@ -107,6 +125,8 @@ def worst_cases() -> list[tuple[str, dict[str, Any]]]:
         ("membership.join_request", {"name": typed(NAME), "department": "業務部",
                                      "user_id": 2**40, "telegram_name": typed(TELEGRAM_NAME)}),
         ("general.welcome", {"person": person()}),
+        ("chains.your_turn", {"item": sheet_row(), "label": SHEET.steps[3].label,
+                              "gives": "decision", "due": AT}),
     ]
     return cases
 
@@ -131,7 +151,8 @@ def test_a_shortened_message_says_where_the_whole_is(locale: str) -> None:
         if visible_length(full) <= TEXT_BUDGET:
             continue
         shown = texts.html(locale, name, **params)
-        number = params.get("number") or getattr(params.get("card"), "number", None)
+        number = (params.get("number") or getattr(params.get("card"), "number", None)
+                  or getattr(params.get("item"), "complaint_number", None))
         if number:
             assert f"/show {number}" in shown, name
         assert "…" in shown, name

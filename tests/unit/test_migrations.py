@@ -80,3 +80,48 @@ def test_0002_keeps_the_deadlines_of_a_0001_database_and_goes_back(tmp_path: Pat
         assert "chain_items" not in set(inspect(connection).get_table_names())
         assert connection.execute(text("SELECT count(*) FROM deadline_events")).scalar() == 1
     engine.dispose()
+
+
+def test_0003_keeps_waiting_questions_and_outbox_rows_and_goes_back(tmp_path: Path) -> None:
+    """A 0002 database: its private question stays the user's (thread 0), a step's question
+    moves to its complaint's thread, queued messages keep waiting; and 0003 can be undone,
+    keeping each user's newest question."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.store.db import alembic_config
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0002")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO pending_inputs (user_id, purpose, ref_id, data, created_at) VALUES "
+            "(1, 'reject_reason', 5, '{}', '2026-11-20 09:00'), "
+            "(2, 'step', 7, '{\"step\": \"answer\"}', '2026-11-20 09:01')"))
+        connection.execute(text(
+            "INSERT INTO outbox (id, kind, chat_id, payload, status, attempts, created_at) "
+            "VALUES (1, 'message', 1, '{\"text\": \"hi\"}', 'queued', 0, '2026-11-20 09:00')"))
+    command.upgrade(alembic_config(url), "head")
+    with engine.begin() as connection:
+        waiting = connection.execute(text(
+            "SELECT user_id, complaint_thread, purpose, ref_id FROM pending_inputs "
+            "ORDER BY user_id")).all()
+        assert waiting == [(1, 0, "reject_reason", 5), (2, 7, "step", 7)]
+        queued = connection.execute(text(
+            "SELECT status, owner, subject, sent_message_id FROM outbox")).all()
+        assert queued == [("queued", None, None, None)]
+        # Now one person may have a question in private and one in each complaint's thread.
+        connection.execute(text(
+            "INSERT INTO pending_inputs (user_id, complaint_thread, purpose, ref_id, data, "
+            "created_at) VALUES (2, 8, 'step', 8, '{}', '2026-11-20 09:05')"))
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0002")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.connect() as connection:
+        kept = connection.execute(text(
+            "SELECT user_id, ref_id FROM pending_inputs ORDER BY user_id")).all()
+        assert kept == [(1, 5), (2, 8)]  # user 2's newest
+        columns = {c["name"] for c in inspect(connection).get_columns("outbox")}
+        assert "owner" not in columns and "subject" not in columns
+    engine.dispose()

@@ -31,7 +31,7 @@ from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.reports import FineRow, TotalRow, fines_totals, sum_totals, table_columns, table_workbook
 from bot.sender import TEXT_BUDGET, visible_length
-from bot.services.chains import ChainStepView, ChainView, Signature, Withdrawal
+from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
 from bot.services.forms import FormScreen, asked_fields
@@ -441,7 +441,7 @@ def sheet_row(stage: str, *, item_id: int = 1, number: str = "P-2026-0001",
                      "李小明", "order_desk", NEXT_MORNING + timedelta(hours=4),
                      text="已安排換貨 " + HOSTILE))]
     return ChainView(item_id, SHEET.key, SHEET.label, number, number, status, steps,
-                     {"departments": ["production", "purchasing"]}, sheet_day)
+                     {"departments": ["production", "purchasing"]}, sheet_day, case=SHEET_FACTS)
 
 
 def freight_slip(stage: str, *, item_id: int = 9, number: str = "F-2026-0001") -> ChainView:
@@ -476,17 +476,17 @@ def freight_slip(stage: str, *, item_id: int = 9, number: str = "F-2026-0001") -
                      "done" if stage == "done" else "open", steps, data)
 
 
-SHEET_FACTS = {
-    "customer": HOSTILE, "product": "金龍 500ml × 20箱", "problem": "瓶蓋漏水",
-    "request": "賠款 & 退貨 <全數>",
-    "answers": [(HOSTILE, "包裝破損\n" + HOSTILE), ("採購部", "供應商同意換貨。" * 30)],
-}
+SHEET_FACTS = CaseFacts(
+    customer=HOSTILE, product="金龍 500ml × 20箱", problem="瓶蓋漏水",
+    request="賠款 & 退貨 <全數>",
+    answers=[(HOSTILE, "包裝破損\n" + HOSTILE), ("採購部", "供應商同意換貨。" * 30)],
+)
 
 
 def sheet_view(*rows: ChainView, confirmed: bool = False,
                rolled_over: list[str] | None = None) -> SheetView:
-    facts = {row.id: dict(SHEET_FACTS, customer=HOSTILE if i == 0 else "大華超市",
-                          answers=SHEET_FACTS["answers"] if i == 0 else [])
+    facts = {row.id: replace(SHEET_FACTS, customer=HOSTILE if i == 0 else "大華超市",
+                             answers=SHEET_FACTS.answers if i == 0 else [])
              for i, row in enumerate(rows)}
     return SheetView(3, SHEET_DAY, confirmed, list(rows), facts, list(rolled_over or []))
 
@@ -1129,9 +1129,9 @@ def build_cases() -> list[Case]:
     # add more), long names, and a long list of cases rolled over.
     long_text = ("很長的答覆 & <說明>\n" * 200)[:2000]
     rows = [worst_row(i) for i in range(1, 41)]
-    longest = SheetView(3, SHEET_DAY, False, rows, {row.id: {
-        "customer": "客" * 200, "product": "品" * 200, "problem": "問" * 200, "request": "求" * 200,
-        "answers": [("品質管理及客戶服務部" * 2, long_text)] * 8} for row in rows},
+    longest = SheetView(3, SHEET_DAY, False, rows, {row.id: CaseFacts(
+        customer="客" * 200, product="品" * 200, problem="問" * 200, request="求" * 200,
+        answers=[("品質管理及客戶服務部" * 2, long_text)] * 8) for row in rows},
         [f"P-2026-{i:04d}" for i in range(100, 400)])
     for name in ("sheet_for_hr", "sheet_for_head", "sheet_rows"):
         extra = {"departments": ["品質管理及客戶服務部"] * 3, "due": DUE_SOON} \
