@@ -1024,6 +1024,7 @@ def build_cases() -> list[Case]:
         # The card shows the last signature and what is waiting, not every step.
         add("chains.card_chains", False, f"sheet-{stage}", chains=[row])
     add("chains.item_title", False, "sheet without a day", item=sheet_row("new", sheet_day=None))
+    add("chains.case_facts", False, "hostile", item=sheet_row("vp"))
     for stage in FREIGHT_STAGES:
         slip = freight_slip(stage)
         add("chains.item_title", False, f"freight-{stage}", item=slip)
