@@ -319,6 +319,9 @@ class Sender:
         # Chats the committing transaction found reachable (claim_at_commit): not read again.
         self._reachable_until: dict[int, float] = {}
         self._released_at = 0.0  # monotonic time of the last release_expired
+        # Rows sent, waiting to be marked so: marked together in one transaction (group commit).
+        self._to_mark: list[tuple[list[int], asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     # --- running ---------------------------------------------------------------------
 
@@ -754,6 +757,32 @@ class Sender:
         async with self._tx() as session:
             await self._mark(session, ids, status, error, not_before)
 
+    async def _settle_sent(self, ids: Sequence[int]) -> None:
+        """Mark rows sent. Under load many chats' messages go out at once: the marks that
+        came while one transaction was committing share the next (one write, not one each).
+        Each caller still waits for its own mark, so a chat's next message never goes out
+        before the last one is known to be sent."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_mark.append((list(ids), done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_sent_together())
+        await done
+
+    async def _mark_sent_together(self) -> None:
+        while self._to_mark:
+            batch, self._to_mark = self._to_mark, []
+            try:
+                async with self._tx() as session:
+                    await self._mark(session, [i for ids, _ in batch for i in ids], "sent")
+            except Exception as exc:  # each waiting delivery sees the failure as its own
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
     # --- one delivery and what can go wrong --------------------------------------------
 
     async def _job(self, items: Sequence[Item], deliver: Deliver, *, target: int, side: Side,
@@ -814,7 +843,7 @@ class Sender:
             return Outcome.BACKOFF, set()
         else:
             if not marked:
-                await self._settle(ids, "sent")
+                await self._settle_sent(ids)
             if side is Side.PRIVATE:
                 self._lane_backoff.pop(target, None)
             else:
