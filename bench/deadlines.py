@@ -380,7 +380,7 @@ async def measure_sweep(db_path: Path, at: datetime, repeats: int) -> dict[str, 
             times.append(time.perf_counter() - t)
     finally:
         scheduler.stop()
-        await runtime.engine.dispose()
+        await runtime.dispose_engines()
     return {"first_s": first, "armed": armed, "repeats": repeats,
             "median_s": statistics.median(times) if times else None,
             "min_s": min(times, default=None), "max_s": max(times, default=None)}

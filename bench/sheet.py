@@ -130,7 +130,7 @@ async def run(args: argparse.Namespace) -> None:
                 await sheets.compile_due()
                 checks.append(time.perf_counter() - start)
         finally:
-            await runtime.engine.dispose()
+            await runtime.dispose_engines()
     print(f"daily sheet: {args.cases} cases among {args.background:,} older complaints "
           f"(seeded in {seeded:.1f} s)")
     print(f"  compile at 17:30           {figures['compile'] * 1000:8.1f} ms  "

@@ -77,8 +77,9 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.engine = create_engine(settings.database.url)
+        self.write_engine = writer(self.engine)
         self.ctx = AppContext(settings=settings, read_sessions=session_factory(self.engine),
-                              write_sessions=session_factory(writer(self.engine)),
+                              write_sessions=session_factory(self.write_engine),
                               serialize_writes=is_sqlite(self.engine),
                               clock=clock or SystemClock(),
                               texts=Texts(settings.general.default_language),
@@ -130,7 +131,12 @@ class Runtime:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        await self.dispose_engines()
+
+    async def dispose_engines(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
 
     async def serve_forever(self) -> None:
         stop = asyncio.Event()

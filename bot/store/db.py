@@ -9,14 +9,25 @@ here the driver is told to stay out of it and SQLAlchemy emits the BEGIN: plain 
 reading sessions, `BEGIN IMMEDIATE` for writing ones (`writer`), which take the write
 lock at once. A transaction that read first and then wants to write could otherwise fail
 at once ("database is locked") when another process wrote in between.
+
+On SQLite the writing sessions have an engine of their own whose connections run their
+calls in the event loop's thread (`InlineConnection`) instead of aiosqlite's thread: an
+update's unit of work is a handful of short statements, and handing each call to a
+thread and back cost more than the statement (measured in docs/PERFORMANCE.md). Writers of
+one process take turns anyway (bot.services.context); the price is that the loop waits
+while another process holds SQLite's write lock, which lasts one short transaction.
+Reading sessions keep aiosqlite's thread, so a long report query does not stall the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
@@ -32,9 +43,35 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str) -> AsyncEngine:
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's connection with every call run at once in the caller's (the event
+    loop's) thread. Its worker thread is still started, for aiosqlite's own connect and
+    stop, and sits idle in between."""
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+async def _connect_inline(database: str) -> aiosqlite.Connection:
+    # As SQLAlchemy's aiosqlite dialect connects (check_same_thread off, daemon thread).
+    connection = InlineConnection(partial(sqlite3.connect, database, check_same_thread=False),
+                                  iter_chunk_size=64)
+    connection._thread.daemon = True
+    return await connection
+
+
+def create_engine(url: str, *, inline: bool = False) -> AsyncEngine:
+    """The engine for `url`; `inline` (SQLite only): its connections run their calls in the
+    event loop's thread (see the module's docstring)."""
     ensure_sqlite_folder(url)
-    engine = create_async_engine(url)
+    parsed = make_url(url)
+    if inline and parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, async_creator=partial(
+            _connect_inline, parsed.database or ":memory:"))
+    else:
+        engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -62,9 +99,13 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine (and pool) for transactions that write: on SQLite they begin with
-    the write lock taken."""
-    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
+    """For transactions that write: on SQLite a second engine for `engine`'s database whose
+    connections run in the loop's thread and whose transactions begin with the write lock
+    taken; elsewhere `engine` itself."""
+    if not is_sqlite(engine):
+        return engine
+    inline = create_engine(engine.url.render_as_string(hide_password=False), inline=True)
+    return inline.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

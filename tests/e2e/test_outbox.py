@@ -397,7 +397,7 @@ async def test_two_processes_on_one_database_send_each_row_once(
         second.sender.stop()
         await task
         await second.app.shutdown()
-        await second.engine.dispose()
+        await second.dispose_engines()
 
 
 async def test_rows_of_a_crashed_sender_go_out_when_their_lease_ends(
