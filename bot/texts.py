@@ -14,6 +14,7 @@ true in the template, which says so and where to read the whole (e.g. `/show`).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from contextvars import ContextVar
@@ -76,16 +77,24 @@ def template_environment(root: Path = TEMPLATES) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates do not change while the bot runs: no stat per text
     )
     env.filters["clip"] = clip
     env.globals["shortened"] = shortened
     return env
 
 
+@functools.cache
+def shared_environment(root: Path) -> Environment:
+    """One environment per folder of templates, shared by every `Texts`: each template is
+    compiled once per process, however many `Texts` are made (the tests make thousands)."""
+    return template_environment(root)
+
+
 class Texts:
     def __init__(self, default_language: str, root: Path = TEMPLATES) -> None:
         self.default_language = default_language
-        self._env = template_environment(root)
+        self._env = shared_environment(root)
 
     def _macro(self, lang: str, name: str, extension: str) -> Any:
         lang = lang if lang in LANGUAGES else self.default_language
