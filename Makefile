@@ -5,13 +5,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck check migrate check-config clean bench
+.PHONY: run test lint typecheck check migrate check-config check-wheel lock clean bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# Pin what the suite runs with: the installed versions, written to constraints.txt.
+lock: $(STAMP)
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
 
 config.toml:
 	cp config.example.toml config.toml
@@ -35,6 +40,18 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.deadlines $(BENCH_ARGS)
 	$(BIN)/python -m bench.sheet
+
+# The wheel as a user installs it: built, installed alone into a fresh environment and run
+# from another folder (it must carry its texts and migrations).
+check-wheel: $(STAMP)
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	rm -rf build
+	set -e; there=$$(mktemp -d); \
+	$(PYTHON) -m venv $$there/venv; \
+	$$there/venv/bin/python -m pip install --quiet -c constraints.txt dist/complaint_bot-*.whl; \
+	cd $$there && $$there/venv/bin/complaint-bot check-config --config $(CURDIR)/config.example.toml; \
+	rm -rf $$there
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

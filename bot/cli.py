@@ -8,8 +8,9 @@ import logging
 import os
 import sys
 
-from bot.config import ConfigError, load_settings
+from bot.config import LANGUAGES, ConfigError, load_settings
 from bot.store.db import migrate_sync
+from bot.texts import missing_texts
 
 DEFAULT_CONFIG = os.environ.get("COMPLAINT_BOT_CONFIG", "config.toml")
 
@@ -34,8 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"complaint-bot: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-config":
+        missing = missing_texts()
+        if missing:
+            print(f"complaint-bot: the bot's texts are not installed ({missing}): "
+                  "reinstall complaint-bot", file=sys.stderr)
+            return 2
         print(f"{args.config}: OK ({len(settings.departments)} departments, "
-              f"{len(settings.members)} members, {len(settings.admins)} admins)")
+              f"{len(settings.members)} members, {len(settings.admins)} admins; "
+              f"texts in {', '.join(LANGUAGES)})")
         for gap in settings.chain_gaps():
             print(f"note: {gap}")
         return 0

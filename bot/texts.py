@@ -21,12 +21,20 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from bot.config import LANGUAGES
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The repository's templates/, through the link bot/templates (so that a built wheel carries
+# them as the package's data).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 TEXT_BUDGET = 4000  # Telegram takes 4,096 characters after HTML parsing; keep a margin
 # The longest a clipped text may be in each try, from "as typed" down; the last one fits any
@@ -82,6 +90,18 @@ def template_environment(root: Path = TEMPLATES) -> Environment:
     env.filters["clip"] = clip
     env.globals["shortened"] = shortened
     return env
+
+
+def missing_texts(root: Path = TEMPLATES) -> str | None:
+    """What of the installed texts is missing (e.g. a wheel built without them), or None:
+    every language's command menu renders."""
+    texts = Texts(LANGUAGES[0], root)
+    for lang in LANGUAGES:
+        try:
+            texts.plain(lang, "commands.help")
+        except TemplateNotFound as exc:
+            return str(root / (exc.name or ""))
+    return None
 
 
 @functools.cache
