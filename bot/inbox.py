@@ -51,6 +51,7 @@ class Edge:
     update: Update
     alert: str | None = None  # the pressed button's answer: a refusal, shown as an alert
     failed: BaseException | None = None  # a handler raised: the unit is rolled back
+    language: str | None = None  # the sender's, once known (for a refusal's text)
 
     def reset(self) -> None:
         self.alert, self.failed = None, None

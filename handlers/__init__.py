@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.inbox import current_edge
+from bot.services.context import Refused
 from handlers import (
     approval,
     chains,
@@ -29,6 +30,7 @@ from handlers import (
     thread,
     unknown,
 )
+from handlers.common import answer_refusal
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +96,16 @@ def register(app: Application) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A handler raised: the inbox rolls the update back and apologises (bot.inbox)."""
+    """A handler raised. A refusal (`Refused`: the user may not do this, or must do it
+    differently) is answered here, once for every handler; its savepoint, if any, has
+    undone its part and the rest of the update commits. Anything else: the inbox rolls the
+    update back and apologises (bot.inbox)."""
     edge = current_edge()
     if edge is None or edge.update is not update:  # not from an update (e.g. a job)
         log.error("unexpected error", exc_info=context.error)
         return
+    if isinstance(context.error, Refused) and isinstance(update, Update):
+        await answer_refusal(update, context, context.error)
+        raise ApplicationHandlerStop
     edge.failed = context.error
     raise ApplicationHandlerStop  # nothing more runs in the failed update

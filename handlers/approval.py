@@ -7,27 +7,22 @@ from telegram.ext import ContextTypes
 
 from bot.outbox import Keyboard
 from bot.services.complaints import Complaints
-from bot.services.context import Refused
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
+from handlers.common import app_ctx, id_at, pressed, reply, settle
 
 
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ap:<complaint>:y|n"""
     ctx, person, parts = await pressed(update, context, "ap")
     complaints = Complaints(ctx)
-    try:
-        complaint_id = id_at(parts, 0, count=2)
-        if parts[1] == "y":
-            number = await complaints.approve(person.id, complaint_id)
-            text = ctx.texts.html(person.language, "approval.decided_approved", number=number)
-        else:
-            await complaints.ask_reject_reason(person.id, complaint_id)
-            text = ctx.texts.html(person.language, "approval.ask_reason")
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    complaint_id = id_at(parts, 0, count=2)
+    if parts[1] == "y":
+        number = await complaints.approve(person.id, complaint_id)
+        text = ctx.texts.html(person.language, "approval.decided_approved", number=number)
+    else:
+        await complaints.ask_reject_reason(person.id, complaint_id)
+        text = ctx.texts.html(person.language, "approval.ask_reason")
     await settle(update, context, text)
 
 

@@ -14,17 +14,13 @@ from bot.services.freight import Freight
 from bot.services.people import Person
 from bot.services.sheets import Sheets
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, reply_document, sender_of, settle
+from handlers.common import app_ctx, id_at, pressed, reply, reply_document, sender_of, settle
 
 
 async def chain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """cs:<step>:<s|t|a|m|r> — sign, write, approve, amend or reject a chain step."""
     ctx, person, parts = await pressed(update, context, "cs")
-    try:
-        acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
 
@@ -46,11 +42,7 @@ async def chain_input_question(context: ContextTypes.DEFAULT_TYPE, person: Perso
 async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """sh:<sheet>:c (HR confirms) | sh:<sheet>:s (a head signs their rows)."""
     ctx, person, parts = await pressed(update, context, "sh")
-    try:
-        template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, template, sheet=sheet))
 
 
@@ -60,11 +52,7 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     sheets = Sheets(ctx)
-    try:
-        shown = await sheets.show(person.id, list(context.args or []))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    shown = await sheets.show(person.id, list(context.args or []))
     await reply(update, context, ctx.texts.html(shown.lang, "chains.sheet_status", sheet=shown.sheet),
                 sheets.buttons(shown.lang, shown.sheet.id, shown.actions) or None)
     await reply_document(update, context, shown.filename, shown.data,
@@ -76,11 +64,7 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     (rule 一.4), or takes a wrong mark off (and the case off its sheet, until the GM rules)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        marked = await Sheets(ctx).mark(person.id, list(context.args or []))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    marked = await Sheets(ctx).mark(person.id, list(context.args or []))
     await reply(update, context, ctx.texts.html(person.language, "chains.crx_marked", number=marked.number,
                                        on=marked.on, struck_off=marked.struck_off))
 
@@ -92,22 +76,18 @@ async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     person = await sender_of(update, context)
     args = list(context.args or [])
     freight = Freight(ctx)
-    try:
-        if freight.is_withdrawal(args):
-            slip = await freight.withdraw(person.id, args)
-            await reply(update, context, ctx.texts.html(person.language, "chains.withdrawn", item=slip))
-            return
-        if len(args) > 1:
-            raise Refused("errors.freight_usage")
-        if not args:
-            slips = await freight.owed(person.id)
-            await reply(update, context, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
-            return
-        text, keyboard = views.slip_screen(ctx.texts, person.language,
-                                           await freight.start(person.id, args[0]))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
+    if freight.is_withdrawal(args):
+        slip = await freight.withdraw(person.id, args)
+        await reply(update, context, ctx.texts.html(person.language, "chains.withdrawn", item=slip))
         return
+    if len(args) > 1:
+        raise Refused("errors.freight_usage")
+    if not args:
+        slips = await freight.owed(person.id)
+        await reply(update, context, ctx.texts.html(person.language, "chains.freight_owed", slips=slips))
+        return
+    text, keyboard = views.slip_screen(ctx.texts, person.language,
+                                       await freight.start(person.id, args[0]))
     await reply(update, context, text, keyboard)
 
 
@@ -129,13 +109,9 @@ async def freight_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
 async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """fb:<department> — the department bearing the freight."""
     ctx, person, parts = await pressed(update, context, "fb")
-    try:
-        if len(parts) != 1:
-            raise Refused("errors.stale_button")
-        form = await Freight(ctx).choose_bearer(person.id, parts[0])
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    if len(parts) != 1:
+        raise Refused("errors.stale_button")
+    form = await Freight(ctx).choose_bearer(person.id, parts[0])
     await settle(update, context, views.slip_screen(ctx.texts, person.language, form)[0])
 
 
@@ -143,10 +119,6 @@ async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYP
     """/freight_xlsx [month] — every slip with its steps and times (HR, finance, admins)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        filename, data, count = await Freight(ctx).workbook(person.id, list(context.args or []))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    filename, data, count = await Freight(ctx).workbook(person.id, list(context.args or []))
     await reply_document(update, context, filename, data, ctx.texts.html(
         person.language, "chains.freight_xlsx_caption", count=count, filename=filename))

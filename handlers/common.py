@@ -26,6 +26,7 @@ from bot.services.people import (
     note_split_text,
     touch,
 )
+from bot.texts import language_from_telegram
 
 
 def app_ctx(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
@@ -40,9 +41,13 @@ async def sender_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Perso
     """The person behind this update, recorded (and marked reachable in private chats)."""
     user = update.effective_user
     assert user is not None
-    return await touch(app_ctx(context),
-                       TelegramUser(user.id, user.full_name, user.language_code),
-                       private=is_private(update))
+    found = await touch(app_ctx(context),
+                        TelegramUser(user.id, user.full_name, user.language_code),
+                        private=is_private(update))
+    edge = current_edge()
+    if edge is not None:
+        edge.language = found.language  # a refusal later in this update speaks it
+    return found
 
 
 def _where(update: Update) -> tuple[int, int | None, int | None]:
@@ -86,6 +91,18 @@ def alert(text: str) -> None:
 def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:
     """A refusal as plain text (for alerts); escape it before sending as HTML."""
     return ctx.texts.plain(lang, refused.template, **refused.params)
+
+
+async def answer_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                         refused: Refused) -> None:
+    """A `Refused` that left a handler (handlers.on_error): answered in the sender's
+    language. Handlers let refusals go up rather than catching each one."""
+    edge = current_edge()
+    user = update.effective_user
+    lang = (edge.language if edge is not None and edge.language else None) or \
+        language_from_telegram(user.language_code if user else None,
+                               app_ctx(context).settings.general.default_language)
+    await refuse(update, context, lang, refused)
 
 
 async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,

@@ -17,7 +17,6 @@ from handlers.common import (
     id_at,
     is_private,
     pressed,
-    refuse,
     reply,
     reply_document,
     sender_of,
@@ -34,33 +33,21 @@ def changed(ctx: AppContext, person: Person, fines: Fines, fine: Fine) -> str:
 async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        totals = await Fines(ctx).fund(person.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    totals = await Fines(ctx).fund(person.id)
     await reply(update, context, ctx.texts.html(person.language, "fines.fund", totals=totals))
 
 
 async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        found = await Fines(ctx).listing(person.id, list(context.args or []))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    found = await Fines(ctx).listing(person.id, list(context.args or []))
     await reply(update, context, ctx.texts.html(person.language, "fines.listing", listing=found))
 
 
 async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        filename, data, found = await Fines(ctx).workbook(person.id, list(context.args or []))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    filename, data, found = await Fines(ctx).workbook(person.id, list(context.args or []))
     await reply_document(update, context, filename, data,
                          ctx.texts.html(person.language, "fines.workbook_caption", listing=found))
 
@@ -69,11 +56,7 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Today's summary now, on demand (HR and admins)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        text = await summary_text(ctx, person.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    text = await summary_text(ctx, person.id)
     await reply(update, context, text)
 
 
@@ -81,18 +64,14 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """fn:<fine>:waive | fn:<fine>:paid"""
     ctx, person, parts = await pressed(update, context, "fn")
     fines = Fines(ctx)
-    try:
-        fine_id = id_at(parts, 0, count=2)
-        if parts[1] == "paid":
-            fine = await fines.mark_paid(person.id, fine_id)
-            text = changed(ctx, person, fines, fine)
-        else:
-            await fines.ask_waive_reason(person.id, fine_id)
-            text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id,
-                                  private=is_private(update))  # typed answers are read in private
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    fine_id = id_at(parts, 0, count=2)
+    if parts[1] == "paid":
+        fine = await fines.mark_paid(person.id, fine_id)
+        text = changed(ctx, person, fines, fine)
+    else:
+        await fines.ask_waive_reason(person.id, fine_id)
+        text = ctx.texts.html(person.language, "fines.ask_waive_reason", fine_id=fine_id,
+                              private=is_private(update))  # typed answers are read in private
     await settle(update, context, text)
 
 
@@ -117,14 +96,10 @@ async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     person = await sender_of(update, context)
     args = list(context.args or [])
     fines = Fines(ctx)
-    try:
-        fine_id = parse_id(args[0]) if len(args) >= 2 else None
-        if fine_id is None:
-            raise Refused("errors.waive_usage")
-        fine = await fines.waive(person.id, fine_id, " ".join(args[1:]))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    fine_id = parse_id(args[0]) if len(args) >= 2 else None
+    if fine_id is None:
+        raise Refused("errors.waive_usage")
+    fine = await fines.waive(person.id, fine_id, " ".join(args[1:]))
     await reply(update, context, changed(ctx, person, fines, fine))
 
 
@@ -134,13 +109,9 @@ async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     person = await sender_of(update, context)
     args = list(context.args or [])
     fines = Fines(ctx)
-    try:
-        fine_id = parse_id(args[0]) if len(args) == 1 else None
-        if fine_id is None:
-            raise Refused("errors.paid_usage")
-        fine = await fines.mark_paid(person.id, fine_id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    fine_id = parse_id(args[0]) if len(args) == 1 else None
+    if fine_id is None:
+        raise Refused("errors.paid_usage")
+    fine = await fines.mark_paid(person.id, fine_id)
     await reply(update, context, changed(ctx, person, fines, fine))
 

@@ -29,7 +29,6 @@ from handlers.common import (
     id_at,
     note_if_split,
     parse_callback,
-    refuse,
     reply,
     sender_of,
 )
@@ -48,11 +47,7 @@ async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
 
 async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                      kind: ComplaintKind) -> None:
-    try:
-        screen = await Forms(app_ctx(context)).start(person.id, kind)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    screen = await Forms(app_ctx(context)).start(person.id, kind)
     await show_screen(update, context, person, screen)
 
 
@@ -105,11 +100,7 @@ async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     """Not text, while a typed answer is awaited: say that it needs one (or a button), and
     ask the question again."""
     ctx = app_ctx(context)
-    try:
-        question, keyboard = await ASKED_AGAIN[pending.purpose](context, person, pending)
-    except Refused as refused:  # the question no longer stands: say why
-        await refuse(update, context, person.language, refused)
-        return
+    question, keyboard = await ASKED_AGAIN[pending.purpose](context, person, pending)
     lead = ctx.texts.html(person.language, "general.typed_answer_needed",
                           buttons=keyboard is not None)
     await reply(update, context, f"{lead}\n\n{question}", keyboard)
@@ -124,22 +115,19 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert message is not None and message.text is not None
     text = message.text
     pending = await get_pending(ctx, person.id)
-    try:
-        await check_split_tail(update, context)
-        if pending is not None and pending.purpose in ANSWERS_TO:
-            await ANSWERS_TO[pending.purpose](update, context, person, pending, text)
-            return
-        forms = Forms(ctx)
-        if looks_like_template(text):
-            await show_screen(update, context, person, await forms.paste(person.id, text))
-            return
-        screen = await forms.answer_text(person.id, text)
-        if screen is None:
-            await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
-            return
-        await show_screen(update, context, person, screen)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
+    await check_split_tail(update, context)
+    if pending is not None and pending.purpose in ANSWERS_TO:
+        await ANSWERS_TO[pending.purpose](update, context, person, pending, text)
+        return
+    forms = Forms(ctx)
+    if looks_like_template(text):
+        await show_screen(update, context, person, await forms.paste(person.id, text))
+        return
+    screen = await forms.answer_text(person.id, text)
+    if screen is None:
+        await reply(update, context, ctx.texts.html(person.language, "general.idle_hint"))
+        return
+    await show_screen(update, context, person, screen)
 
 
 async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -188,30 +176,26 @@ async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "f")
     forms = Forms(ctx)
-    try:
-        draft_id = id_at(parts)
-        action, arg = [*parts, "", ""][1:3]
-        if action == "submit":
-            await submit(update, context, person, draft_id)
-            return
-        if action == "cancel":
-            await forms.cancel(person.id)
-            await drop_keyboard(update, context)
-            await reply(update, context, ctx.texts.html(person.language, "form.cancelled"))
-            return
-        if action == "c":
-            screen = await forms.choose(person.id, draft_id, choice_at(arg))
-        elif action == "keep":
-            screen = await forms.keep(person.id, draft_id)
-        elif action == "back":
-            screen = await forms.back(person.id, draft_id)
-        elif action == "e":
-            screen = await forms.edit(person.id, draft_id, arg)
-        else:
-            raise Refused("errors.stale_button")
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
+    draft_id = id_at(parts)
+    action, arg = [*parts, "", ""][1:3]
+    if action == "submit":
+        await submit(update, context, person, draft_id)
         return
+    if action == "cancel":
+        await forms.cancel(person.id)
+        await drop_keyboard(update, context)
+        await reply(update, context, ctx.texts.html(person.language, "form.cancelled"))
+        return
+    if action == "c":
+        screen = await forms.choose(person.id, draft_id, choice_at(arg))
+    elif action == "keep":
+        screen = await forms.keep(person.id, draft_id)
+    elif action == "back":
+        screen = await forms.back(person.id, draft_id)
+    elif action == "e":
+        screen = await forms.edit(person.id, draft_id, arg)
+    else:
+        raise Refused("errors.stale_button")
     await drop_keyboard(update, context)
     await show_screen(update, context, person, screen)
 
@@ -234,10 +218,6 @@ async def resubmit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "rs")
-    try:
-        screen = await Forms(app_ctx(context)).reopen(person.id, id_at(parts, count=1))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    screen = await Forms(app_ctx(context)).reopen(person.id, id_at(parts, count=1))
     await drop_keyboard(update, context)
     await show_screen(update, context, person, screen)

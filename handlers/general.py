@@ -102,11 +102,7 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if is_private(update):
         await refuse(update, context, person.language, Refused("errors.group_only"))
         return
-    try:
-        await bind_workgroup(ctx, person.id, chat.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    await bind_workgroup(ctx, person.id, chat.id)
     await reply(update, context, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
 
 
@@ -116,11 +112,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not context.args:
         await refuse(update, context, person.language, Refused("errors.show_usage"))
         return
-    try:
-        view, items = await Complaints(ctx).show(person.id, context.args[0])
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    view, items = await Complaints(ctx).show(person.id, context.args[0])
     lang = person.language
     await reply(update, context, views.card(ctx.texts, lang, view))
     # The whole record: a few pages in a private chat, one in a group; longer, as a file.

@@ -5,9 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services.context import Refused
 from bot.services.lists import Lists
-from handlers.common import app_ctx, refuse, reply, sender_of
+from handlers.common import app_ctx, reply, sender_of
 
 
 async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,10 +19,6 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def owed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    try:
-        department, lines = await Lists(ctx).owed(person.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    department, lines = await Lists(ctx).owed(person.id)
     await reply(update, context, ctx.texts.html(person.language, "lists.owed", department=department,
                                        lines=lines))

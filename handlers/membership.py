@@ -52,13 +52,9 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jd:<department key>"""
     ctx, person, parts = await pressed(update, context, "jd")
-    try:
-        if person.is_member:
-            raise Refused("errors.already_decided")
-        dept = await ask_join_name(ctx, person.id, parts[0] if parts else "")
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    if person.is_member:
+        raise Refused("errors.already_decided")
+    dept = await ask_join_name(ctx, person.id, parts[0] if parts else "")
     await settle(update, context, ctx.texts.html(person.language, "membership.ask_name",
                                                department=dept.name))
 
@@ -88,12 +84,8 @@ async def take_join_name(
 async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
     ctx, person, parts = await pressed(update, context, "jr")
-    try:
-        decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
-                                     approve=parts[1] == "y")
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
+                                 approve=parts[1] == "y")
     await settle(update, context, ctx.texts.html(person.language, "membership.decided",
                                                approved=decision.approved, name=decision.name,
                                                department=decision.department_name))

@@ -6,28 +6,23 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.outbox import Button, Keyboard
-from bot.services.context import Refused
 from bot.services.outcome import Bodies, Outcome
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, refuse, reply, settle
+from handlers.common import app_ctx, id_at, pressed, reply, settle
 
 
 async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """vd:<complaint>:ok | vd:<complaint>:ap"""
     ctx, person, parts = await pressed(update, context, "vd")
     outcome = Outcome(ctx)
-    try:
-        complaint_id = id_at(parts, 0, count=2)
-        if parts[1] == "ok":
-            number = await outcome.accept(person.id, complaint_id)
-            text = ctx.texts.html(person.language, "outcome.closed_private", number=number)
-        else:
-            number = await outcome.ask_reason(person.id, complaint_id)
-            text = ctx.texts.html(person.language, "outcome.ask_reason", number=number)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    complaint_id = id_at(parts, 0, count=2)
+    if parts[1] == "ok":
+        number = await outcome.accept(person.id, complaint_id)
+        text = ctx.texts.html(person.language, "outcome.closed_private", number=number)
+    else:
+        number = await outcome.ask_reason(person.id, complaint_id)
+        text = ctx.texts.html(person.language, "outcome.ask_reason", number=number)
     await settle(update, context, text)
 
 
@@ -57,10 +52,6 @@ async def appeal_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
 async def body_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """eb:<complaint>:<department>"""
     ctx, person, parts = await pressed(update, context, "eb")
-    try:
-        body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, "outcome.escalated_private",
                                                body=body))

@@ -20,7 +20,6 @@ from handlers.common import (
     drop_keyboard,
     id_at,
     parse_callback,
-    refuse,
     sender_of,
 )
 
@@ -55,13 +54,9 @@ async def step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert query is not None and update.effective_chat is not None
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "st")
-    try:
-        complaint_id = id_at(parts, count=3)
-        result = await Handling(app_ctx(context)).begin(
-            person.id, complaint_id, parts[1], parts[2], update.effective_chat.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    complaint_id = id_at(parts, count=3)
+    result = await Handling(app_ctx(context)).begin(
+        person.id, complaint_id, parts[1], parts[2], update.effective_chat.id)
     await show_result(update, context, result, complaint_id)
 
 
@@ -73,13 +68,9 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert message is not None and chat is not None
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     complaint_id = await complaint_of(ctx, chat.id, message.message_thread_id, reply_to)
-    try:
-        if complaint_id is None:
-            raise Refused("errors.answer_where")
-        result = await Handling(ctx).begin(person.id, complaint_id, None, None, chat.id)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    if complaint_id is None:
+        raise Refused("errors.answer_where")
+    result = await Handling(ctx).begin(person.id, complaint_id, None, None, chat.id)
     await show_result(update, context, result, complaint_id)
 
 
@@ -91,21 +82,17 @@ async def picker_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     person = await sender_of(update, context)
     parts = parse_callback(query.data, "pk")
     handling = Handling(ctx)
-    try:
-        complaint_id = id_at(parts, count=2)
-        if parts[1] == "ok":
-            result = await handling.choose(person.id, complaint_id, None)
-        elif parts[1].startswith("t"):
-            picker = await handling.toggle(person.id, complaint_id, choice_at(parts[1][1:]))
-            # The ticks, redrawn on the picker.
-            lang = ctx.settings.general.default_language
-            await drop_keyboard(update, context, views.picker_keyboard(ctx.texts, lang, picker))
-            return
-        else:
-            result = await handling.choose(person.id, complaint_id, choice_at(parts[1]))
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
+    complaint_id = id_at(parts, count=2)
+    if parts[1] == "ok":
+        result = await handling.choose(person.id, complaint_id, None)
+    elif parts[1].startswith("t"):
+        picker = await handling.toggle(person.id, complaint_id, choice_at(parts[1][1:]))
+        # The ticks, redrawn on the picker.
+        lang = ctx.settings.general.default_language
+        await drop_keyboard(update, context, views.picker_keyboard(ctx.texts, lang, picker))
         return
+    else:
+        result = await handling.choose(person.id, complaint_id, choice_at(parts[1]))
     await drop_keyboard(update, context)
     await show_result(update, context, result, complaint_id)
 
@@ -132,10 +119,6 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def take_step_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
                           pending: PendingInput, text: str, files: list[dict[str, str]]) -> None:
-    try:
-        await check_split_tail(update, context)
-        result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)
-    except Refused as refused:
-        await refuse(update, context, person.language, refused)
-        return
+    await check_split_tail(update, context)
+    result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)
     await show_result(update, context, result, int(pending.ref_id or 0))
