@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 import handlers
 from bot.clock import Clock, SystemClock
@@ -34,6 +34,7 @@ from bot.services.updates import forget_old_updates
 from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
 from bot.store.models import Department, User, UserRole
 from bot.texts import Texts
+from handlers.common import CONTEXT_TYPES, BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def build_policy(settings: Settings) -> SlaPolicy:
     return SlaPolicy.build(calendar, overrides)
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings) -> BotApplication:
     # No Defaults: PTB would add parse_mode to methods that do not take it (e.g.
     # editMessageReplyMarkup); the sender passes it where it belongs. No Updater: it
     # confirms updates before they are handled (bot.inbox.Poller polls instead).
@@ -60,6 +61,7 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .updater(None)
+        .context_types(CONTEXT_TYPES)  # bot_data is handlers.common.BotData
         # Telegram's flood limits; without max_retries nothing would be retried. A group gets
         # one message per 60/N seconds rather than N at once then one per 60/N seconds: the
         # latter lets ~2N through in some minute, over Telegram's per-group limit.
@@ -85,7 +87,7 @@ class Runtime:
                               texts=Texts(settings.general.default_language),
                               sla=build_policy(settings))
         self.app = build_application(settings)
-        self.app.bot_data["ctx"] = self.ctx
+        self.app.bot_data.ctx = self.ctx
         handlers.register(self.app)
         self.inbox = Inbox(self.ctx, self.app)
         self.poller = Poller(self.inbox, timeout=int(settings.telegram.poll_timeout))

@@ -26,6 +26,7 @@ import html
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Update
@@ -74,7 +75,8 @@ class HandlerFailed(Exception):
 
 
 class Inbox:
-    def __init__(self, ctx: AppContext, app: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, ctx: AppContext,
+                 app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.ctx = ctx
         self.app = app
         self.handled = 0  # for the benchmark and logs

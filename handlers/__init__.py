@@ -6,11 +6,9 @@ import logging
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -30,14 +28,14 @@ from handlers import (
     thread,
     unknown,
 )
-from handlers.common import answer_refusal
+from handlers.common import BotApplication, Context, answer_refusal
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
-def register(app: Application) -> None:
+def register(app: BotApplication) -> None:
     # Group -1: who may talk to the bot at all (private chats and the workgroup).
     app.add_handler(TypeHandler(Update, general.gate), group=-1)
 
@@ -95,7 +93,7 @@ def register(app: Application) -> None:
     app.add_error_handler(on_error)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """A handler raised. A refusal (`Refused`: the user may not do this, or must do it
     differently) is answered here, once for every handler; its savepoint, if any, has
     undone its part and the rest of the update commits. Anything else: the inbox rolls the

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.outbox import Keyboard
 from bot.services.complaints import Complaints
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, reply, settle
+from handlers.common import Context, app_ctx, id_at, pressed, reply, settle
 
 
-async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def decision_button(update: Update, context: Context) -> None:
     """ap:<complaint>:y|n"""
     ctx, person, parts = await pressed(update, context, "ap")
     complaints = Complaints(ctx)
@@ -26,7 +25,7 @@ async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await settle(update, context, text)
 
 
-async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_reject_reason(update: Update, context: Context, person: Person,
                              pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     assert pending.ref_id is not None
@@ -34,7 +33,7 @@ async def take_reject_reason(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, context, ctx.texts.html(person.language, "approval.decided_rejected"))
 
 
-async def reject_reason_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def reject_reason_question(context: Context, person: Person,
                                  pending: PendingInput) -> tuple[str, Keyboard | None]:
     """What take_reject_reason waits for, to ask it again."""
     return app_ctx(context).texts.html(person.language, "approval.ask_reason"), None

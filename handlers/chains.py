@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot import views
 from bot.outbox import Keyboard
@@ -14,24 +13,24 @@ from bot.services.freight import Freight
 from bot.services.people import Person
 from bot.services.sheets import Sheets
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, reply, reply_document, sender_of, settle
+from handlers.common import Context, app_ctx, id_at, pressed, reply, reply_document, sender_of, settle
 
 
-async def chain_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chain_button(update: Update, context: Context) -> None:
     """cs:<step>:<s|t|a|m|r> — sign, write, approve, amend or reject a chain step."""
     ctx, person, parts = await pressed(update, context, "cs")
     acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
 
-async def take_chain_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_chain_input(update: Update, context: Context, person: Person,
                            pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     acted = await Chains(ctx).take_input(person.id, pending, text)
     await reply(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
 
-async def chain_input_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def chain_input_question(context: Context, person: Person,
                                pending: PendingInput) -> tuple[str, Keyboard | None]:
     """What take_chain_input waits for, to ask it again."""
     ctx = app_ctx(context)
@@ -39,14 +38,14 @@ async def chain_input_question(context: ContextTypes.DEFAULT_TYPE, person: Perso
     return ctx.texts.html(person.language, acted.template, **acted.params), None
 
 
-async def sheet_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sheet_button(update: Update, context: Context) -> None:
     """sh:<sheet>:c (HR confirms) | sh:<sheet>:s (a head signs their rows)."""
     ctx, person, parts = await pressed(update, context, "sh")
     template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, template, sheet=sheet))
 
 
-async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sheet_command(update: Update, context: Context) -> None:
     """/sheet [date] — the day's sheet, its XLSX with the signatures so far, and the buttons
     of what the caller may do on it now."""
     ctx = app_ctx(context)
@@ -59,7 +58,7 @@ async def sheet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                          ctx.texts.html(shown.lang, "chains.sheet_caption", sheet=shown.sheet))
 
 
-async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def crx_command(update: Update, context: Context) -> None:
     """/crx <complaint> [off [reason]] — HR marks a compensation / return / exchange case
     (rule 一.4), or takes a wrong mark off (and the case off its sheet, until the GM rules)."""
     ctx = app_ctx(context)
@@ -69,7 +68,7 @@ async def crx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                        on=marked.on, struck_off=marked.struck_off))
 
 
-async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def freight_command(update: Update, context: Context) -> None:
     """/freight <complaint> opens a slip; /freight alone lists the slips waiting on you;
     /freight cancel <slip> <reason> withdraws one opened by mistake."""
     ctx = app_ctx(context)
@@ -91,7 +90,7 @@ async def freight_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, context, text, keyboard)
 
 
-async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_freight_input(update: Update, context: Context, person: Person,
                              pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     screen, keyboard = views.slip_screen(ctx.texts, person.language,
@@ -99,14 +98,14 @@ async def take_freight_input(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await reply(update, context, screen, keyboard)
 
 
-async def freight_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def freight_question(context: Context, person: Person,
                            pending: PendingInput) -> tuple[str, Keyboard | None]:
     """The slip's question take_freight_input waits for, to ask it again."""
     ctx = app_ctx(context)
     return views.slip_screen(ctx.texts, person.language, await Freight(ctx).question(pending))
 
 
-async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bearer_button(update: Update, context: Context) -> None:
     """fb:<department> — the department bearing the freight."""
     ctx, person, parts = await pressed(update, context, "fb")
     if len(parts) != 1:
@@ -115,7 +114,7 @@ async def bearer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await settle(update, context, views.slip_screen(ctx.texts, person.language, form)[0])
 
 
-async def freight_xlsx_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def freight_xlsx_command(update: Update, context: Context) -> None:
     """/freight_xlsx [month] — every slip with its steps and times (HR, finance, admins)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)

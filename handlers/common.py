@@ -9,10 +9,12 @@ with the alert a handler left here.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.domain.ids import parse_id
 from bot.inbox import current_edge
@@ -29,15 +31,32 @@ from bot.services.people import (
 from bot.texts import language_from_telegram
 
 
-def app_ctx(context: ContextTypes.DEFAULT_TYPE) -> AppContext:
-    return context.bot_data["ctx"]  # type: ignore[no-any-return]
+@dataclass
+class BotData:
+    """PTB's bot_data, typed (CONTEXT_TYPES): what every handler reaches through its context."""
+
+    ctx: AppContext | None = None
+
+
+# The handlers' context: PTB's CallbackContext with BotData as its bot_data.
+Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+# The Application those make (its bot has AIORateLimiter, whose arguments are ints).
+BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotData,
+                             JobQueue[Any]]
+
+
+def app_ctx(context: Context) -> AppContext:
+    ctx = context.bot_data.ctx
+    assert ctx is not None, "the Runtime sets bot_data.ctx before handling updates"
+    return ctx
 
 
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
 
-async def sender_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Person:
+async def sender_of(update: Update, context: Context) -> Person:
     """The person behind this update, recorded (and marked reachable in private chats)."""
     user = update.effective_user
     assert user is not None
@@ -61,7 +80,7 @@ def _where(update: Update) -> tuple[int, int | None, int | None]:
     return chat.id, thread_id, message.message_id
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+async def reply(update: Update, context: Context, text: str,
                 keyboard: Keyboard | None = None) -> None:
     """Answer in the chat (and topic) the update came from, through the outbox."""
     ctx = app_ctx(context)
@@ -71,7 +90,7 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                       thread_id=thread_id, reply_to=reply_to)
 
 
-async def reply_document(update: Update, context: ContextTypes.DEFAULT_TYPE, filename: str,
+async def reply_document(update: Update, context: Context, filename: str,
                          data: bytes, caption: str) -> None:
     """A file (an XLSX report) in answer to a command, with an HTML caption."""
     ctx = app_ctx(context)
@@ -93,7 +112,7 @@ def refusal_text(ctx: AppContext, lang: str, refused: Refused) -> str:
     return ctx.texts.plain(lang, refused.template, **refused.params)
 
 
-async def answer_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def answer_refusal(update: Update, context: Context,
                          refused: Refused) -> None:
     """A `Refused` that left a handler (handlers.on_error): answered in the sender's
     language. Handlers let refusals go up rather than catching each one."""
@@ -105,7 +124,7 @@ async def answer_refusal(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await refuse(update, context, lang, refused)
 
 
-async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
+async def refuse(update: Update, context: Context, lang: str,
                  refused: Refused) -> None:
     """A press is refused with an alert, anything else with a message."""
     text = refusal_text(app_ctx(context), lang, refused)
@@ -117,7 +136,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str,
         await note_if_split(update, context)
 
 
-async def note_if_split(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def note_if_split(update: Update, context: Context) -> None:
     """A text refused as too long that is the first part of a text Telegram split: its tail,
     coming next, must not be taken as an answer (check_split_tail)."""
     message, user = update.effective_message, update.effective_user
@@ -125,7 +144,7 @@ async def note_if_split(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await note_split_text(app_ctx(context), user.id, message.chat.id, message.date)
 
 
-async def check_split_tail(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def check_split_tail(update: Update, context: Context) -> None:
     """Refuse the rest of a split text whose first part was refused."""
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None and message.text is not None \
@@ -133,7 +152,7 @@ async def check_split_tail(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         raise Refused("errors.split_tail")
 
 
-async def drop_keyboard(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def drop_keyboard(update: Update, context: Context,
                         keyboard: Keyboard | None = None) -> None:
     """Take the buttons off the pressed message (or put `keyboard` in their place)."""
     query = update.callback_query
@@ -153,7 +172,7 @@ def parse_callback(data: str | None, prefix: str) -> list[str]:
     return parts[1:]
 
 
-async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def pressed(update: Update, context: Context,
                   prefix: str) -> tuple[AppContext, Person, list[str]]:
     """A button press: the app, who pressed (from the database), and the ids in the
     callback data after `prefix`."""
@@ -178,7 +197,7 @@ def choice_at(text: str) -> int:
     return int(text)
 
 
-async def settle(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def settle(update: Update, context: Context, text: str) -> None:
     """Close a handled press: take its buttons away and say what happened."""
     await drop_keyboard(update, context)
     await reply(update, context, text)

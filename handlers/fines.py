@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.domain.ids import parse_id
 from bot.outbox import Keyboard
@@ -13,6 +12,7 @@ from bot.services.people import Person
 from bot.services.reporting import summary_text
 from bot.store.models import Fine, PendingInput
 from handlers.common import (
+    Context,
     app_ctx,
     id_at,
     is_private,
@@ -30,21 +30,21 @@ def changed(ctx: AppContext, person: Person, fines: Fines, fine: Fine) -> str:
                           money=fines.money(fine.amount_cents))
 
 
-async def fund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def fund(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     totals = await Fines(ctx).fund(person.id)
     await reply(update, context, ctx.texts.html(person.language, "fines.fund", totals=totals))
 
 
-async def listing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def listing(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     found = await Fines(ctx).listing(person.id, list(context.args or []))
     await reply(update, context, ctx.texts.html(person.language, "fines.listing", listing=found))
 
 
-async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def workbook(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     filename, data, found = await Fines(ctx).workbook(person.id, list(context.args or []))
@@ -52,7 +52,7 @@ async def workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                          ctx.texts.html(person.language, "fines.workbook_caption", listing=found))
 
 
-async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def summary(update: Update, context: Context) -> None:
     """Today's summary now, on demand (HR and admins)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
@@ -60,7 +60,7 @@ async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, text)
 
 
-async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def fine_button(update: Update, context: Context) -> None:
     """fn:<fine>:waive | fn:<fine>:paid"""
     ctx, person, parts = await pressed(update, context, "fn")
     fines = Fines(ctx)
@@ -75,14 +75,14 @@ async def fine_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await settle(update, context, text)
 
 
-async def waive_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def waive_question(context: Context, person: Person,
                          pending: PendingInput) -> tuple[str, Keyboard | None]:
     """What take_waive_reason waits for, to ask it again (in the private chat)."""
     return app_ctx(context).texts.html(person.language, "fines.ask_waive_reason",
                                        fine_id=int(pending.ref_id or 0), private=True), None
 
 
-async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_waive_reason(update: Update, context: Context, person: Person,
                             pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     fines = Fines(ctx)
@@ -90,7 +90,7 @@ async def take_waive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     await reply(update, context, changed(ctx, person, fines, fine))
 
 
-async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def waive_command(update: Update, context: Context) -> None:
     """/waive <fine> <reason…>"""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
@@ -103,7 +103,7 @@ async def waive_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, context, changed(ctx, person, fines, fine))
 
 
-async def paid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def paid_command(update: Update, context: Context) -> None:
     """/paid <fine>"""
     ctx = app_ctx(context)
     person = await sender_of(update, context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot import views
 from bot.domain.fields import ComplaintKind, FieldType
@@ -22,6 +21,7 @@ from bot.services.people import Person, clear_pending, get_pending
 from bot.store.models import PendingInput
 from handlers import approval, chains, fines, membership, outcome
 from handlers.common import (
+    Context,
     app_ctx,
     check_split_tail,
     choice_at,
@@ -34,7 +34,7 @@ from handlers.common import (
 )
 
 
-async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def show_screen(update: Update, context: Context, person: Person,
                       screen: FormScreen) -> None:
     ctx = app_ctx(context)
     text, keyboard = views.form_screen(ctx.texts, person.language, screen)
@@ -45,23 +45,23 @@ async def show_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
         await note_if_split(update, context)
 
 
-async def start_form(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def start_form(update: Update, context: Context, person: Person,
                      kind: ComplaintKind) -> None:
     screen = await Forms(app_ctx(context)).start(person.id, kind)
     await show_screen(update, context, person, screen)
 
 
-async def product(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def product(update: Update, context: Context) -> None:
     person = await sender_of(update, context)
     await start_form(update, context, person, ComplaintKind.PRODUCT)
 
 
-async def service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def service(update: Update, context: Context) -> None:
     person = await sender_of(update, context)
     await start_form(update, context, person, ComplaintKind.SERVICE)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     had_question = await clear_pending(ctx, person.id)
@@ -70,7 +70,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, ctx.texts.html(person.language, template))
 
 
-TakeAnswer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Person, PendingInput, str],
+TakeAnswer = Callable[[Update, Context, Person, PendingInput, str],
                       Awaitable[None]]
 # Who takes the typed answer to a question the bot asked (PendingInput.purpose).
 ANSWERS_TO: dict[str, TakeAnswer] = {
@@ -81,7 +81,7 @@ ANSWERS_TO: dict[str, TakeAnswer] = {
     CHAIN_INPUT: chains.take_chain_input,
     FREIGHT_FORM: chains.take_freight_input,
 }
-AskAgain = Callable[[ContextTypes.DEFAULT_TYPE, Person, PendingInput],
+AskAgain = Callable[[Context, Person, PendingInput],
                     Awaitable[tuple[str, Keyboard | None]]]
 # The same questions as they were asked (text, and buttons if they take one), to ask again
 # when what came is not typed text (a sticker, a voice note, a file, a photo).
@@ -95,7 +95,7 @@ ASKED_AGAIN: dict[str, AskAgain] = {
 }
 
 
-async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def ask_again(update: Update, context: Context, person: Person,
                     pending: PendingInput) -> None:
     """Not text, while a typed answer is awaited: say that it needs one (or a button), and
     ask the question again."""
@@ -106,7 +106,7 @@ async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     await reply(update, context, f"{lead}\n\n{question}", keyboard)
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: Context) -> None:
     """Any typed text in private: the answer to a pending question, a pasted template,
     or the answer to the form's current step."""
     ctx = app_ctx(context)
@@ -130,7 +130,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await show_screen(update, context, person, screen)
 
 
-async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_photo(update: Update, context: Context) -> None:
     """A photo goes to the form whose current step takes photos; else, while a question
     waits for a typed answer, that question is asked again."""
     ctx = app_ctx(context)
@@ -152,7 +152,7 @@ async def private_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show_screen(update, context, person, screen)
 
 
-async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_other(update: Update, context: Context) -> None:
     """Stickers, voice notes, files…: say what is expected instead (the question waiting
     for a typed answer first, as typed text goes to it first)."""
     ctx = app_ctx(context)
@@ -168,7 +168,7 @@ async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show_screen(update, context, person, screen)
 
 
-async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def form_button(update: Update, context: Context) -> None:
     """f:<draft>:<action>[:arg] — choices, keep, back, edit, submit, cancel."""
     query = update.callback_query
     assert query is not None
@@ -200,7 +200,7 @@ async def form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show_screen(update, context, person, screen)
 
 
-async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def submit(update: Update, context: Context, person: Person,
                  draft_id: int) -> None:
     ctx = app_ctx(context)
     submitted = await Complaints(ctx).submit(person.id, draft_id)
@@ -212,7 +212,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Per
                                            approver=submitted.approver.display_name))
 
 
-async def resubmit_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def resubmit_button(update: Update, context: Context) -> None:
     """rs:<complaint> — a rejected complaint back into a draft, at its summary."""
     query = update.callback_query
     assert query is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from bot import views
 from bot.commands import commands_of
@@ -15,6 +15,7 @@ from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
 from bot.services.people import bind_workgroup, is_workgroup
 from handlers.common import (
+    Context,
     app_ctx,
     is_private,
     parse_callback,
@@ -28,7 +29,7 @@ from handlers.forms import start_form
 DEEP_LINK_KINDS = {kind.value: kind for kind in ComplaintKind}
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: Context) -> None:
     """Runs before every handler: the bot answers people in private chats and in the
     workgroup only (plus /bind, which is how an admin names the workgroup, and the buttons
     in HR's group)."""
@@ -48,7 +49,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     if not is_private(update):
@@ -65,7 +66,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, ctx.texts.html(person.language, "general.welcome", person=person), keyboard)
 
 
-async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def kind_button(update: Update, context: Context) -> None:
     """k:<kind> from the /start chooser."""
     query = update.callback_query
     assert query is not None
@@ -75,7 +76,7 @@ async def kind_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await start_form(update, context, person, DEEP_LINK_KINDS[parts[0]])
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     names = await commands_of(ctx, person, private=is_private(update))
@@ -84,7 +85,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                                        commands=commands))
 
 
-async def complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def complain(update: Update, context: Context) -> None:
     """In the group: a button that opens the private chat with the product form."""
     ctx = app_ctx(context)
     lang = ctx.settings.general.default_language
@@ -94,7 +95,7 @@ async def complain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 [[Button(ctx.texts.plain(lang, "buttons.open_private"), url=link)]])
 
 
-async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def bind(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     chat = update.effective_chat
@@ -106,7 +107,7 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
 
 
-async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     if not context.args:

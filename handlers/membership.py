@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
@@ -15,10 +14,10 @@ from bot.services.people import (
     submit_join,
 )
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, is_private, pressed, refuse, reply, sender_of, settle
+from handlers.common import Context, app_ctx, id_at, is_private, pressed, refuse, reply, sender_of, settle
 
 
-async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def whoami(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     await reply(
@@ -28,7 +27,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def join(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
     if not is_private(update):
@@ -49,7 +48,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
 
 
-async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def department_button(update: Update, context: Context) -> None:
     """jd:<department key>"""
     ctx, person, parts = await pressed(update, context, "jd")
     if person.is_member:
@@ -59,7 +58,7 @@ async def department_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                                                department=dept.name))
 
 
-async def join_name_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def join_name_question(context: Context, person: Person,
                              pending: PendingInput) -> tuple[str, Keyboard | None]:
     """What take_join_name waits for, to ask it again."""
     ctx = app_ctx(context)
@@ -69,7 +68,7 @@ async def join_name_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
 
 async def take_join_name(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     person: Person,
     pending: PendingInput,
     text: str,
@@ -81,7 +80,7 @@ async def take_join_name(
     await reply(update, context, ctx.texts.html(person.language, "membership.join_sent", department=name))
 
 
-async def decision_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def decision_button(update: Update, context: Context) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
     ctx, person, parts = await pressed(update, context, "jr")
     decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.outbox import Button, Keyboard
 from bot.services.outcome import Bodies, Outcome
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers.common import app_ctx, id_at, pressed, reply, settle
+from handlers.common import Context, app_ctx, id_at, pressed, reply, settle
 
 
-async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def verdict_button(update: Update, context: Context) -> None:
     """vd:<complaint>:ok | vd:<complaint>:ap"""
     ctx, person, parts = await pressed(update, context, "vd")
     outcome = Outcome(ctx)
@@ -26,7 +25,7 @@ async def verdict_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await settle(update, context, text)
 
 
-async def take_appeal_reason(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_appeal_reason(update: Update, context: Context, person: Person,
                              pending: PendingInput, text: str) -> None:
     ctx = app_ctx(context)
     bodies = await Outcome(ctx).take_reason(person.id, pending, text)
@@ -38,7 +37,7 @@ def body_keyboard(bodies: Bodies) -> Keyboard:
     return [[Button(name, f"eb:{bodies.complaint_id}:{key}")] for key, name in bodies.choices]
 
 
-async def appeal_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def appeal_question(context: Context, person: Person,
                           pending: PendingInput) -> tuple[str, Keyboard | None]:
     """What the appeal waits for, to ask it again: the reason, then where to appeal."""
     ctx = app_ctx(context)
@@ -49,7 +48,7 @@ async def appeal_question(context: ContextTypes.DEFAULT_TYPE, person: Person,
             body_keyboard(bodies))
 
 
-async def body_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def body_button(update: Update, context: Context) -> None:
     """eb:<complaint>:<department>"""
     ctx, person, parts = await pressed(update, context, "eb")
     body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])

@@ -4,7 +4,6 @@ department pickers, answers handed in as messages, and comments."""
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import ContextTypes
 
 from bot import views
 from bot.outbox import queue_message
@@ -14,6 +13,7 @@ from bot.services.people import Person
 from bot.services.threads import add_comment, complaint_of, remember_message
 from bot.store.models import PendingInput
 from handlers.common import (
+    Context,
     app_ctx,
     check_split_tail,
     choice_at,
@@ -32,7 +32,7 @@ def attachments_of(message: Message) -> list[dict[str, str]]:
     return []
 
 
-async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE, result: StepResult,
+async def show_result(update: Update, context: Context, result: StepResult,
                       complaint_id: int) -> None:
     """Say what happened, in the complaint's thread; the sender keeps the message in the
     thread's records, so that a reply to it lands in this complaint."""
@@ -48,7 +48,7 @@ async def show_result(update: Update, context: ContextTypes.DEFAULT_TYPE, result
                       keyboard=keyboard, reply_to=message.message_id if message else None)
 
 
-async def step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def step_button(update: Update, context: Context) -> None:
     """st:<complaint>:<step>:<department> — rights are read from the database."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
@@ -60,7 +60,7 @@ async def step_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show_result(update, context, result, complaint_id)
 
 
-async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_command(update: Update, context: Context) -> None:
     """/answer in a complaint's thread: begin whatever step the sender's department owes."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
@@ -74,7 +74,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await show_result(update, context, result, complaint_id)
 
 
-async def picker_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def picker_button(update: Update, context: Context) -> None:
     """pk:<complaint>:<index> ticks (or, for 分流, picks) a department; pk:<complaint>:ok confirms."""
     query = update.callback_query
     assert query is not None
@@ -97,7 +97,7 @@ async def picker_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show_result(update, context, result, complaint_id)
 
 
-async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_message(update: Update, context: Context) -> None:
     """A message in the workgroup: a part of a step the sender began, else a comment."""
     ctx = app_ctx(context)
     message, chat = update.effective_message, update.effective_chat
@@ -117,7 +117,7 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await add_comment(ctx, complaint_id, person.id, chat.id, message.message_id, text, files)
 
 
-async def take_step_input(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Person,
+async def take_step_input(update: Update, context: Context, person: Person,
                           pending: PendingInput, text: str, files: list[dict[str, str]]) -> None:
     await check_split_tail(update, context)
     result = await Handling(app_ctx(context)).take_input(person.id, pending, text, files)

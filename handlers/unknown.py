@@ -7,11 +7,10 @@ from __future__ import annotations
 import difflib
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.commands import GROUP_ADMIN, commands_of
 from bot.services.context import Refused
-from handlers.common import app_ctx, refuse, reply, sender_of
+from handlers.common import Context, app_ctx, refuse, reply, sender_of
 
 SUGGESTED = 3  # at most this many near commands are named
 CLOSE_ENOUGH = 0.6  # difflib's similarity ratio, 0..1
@@ -29,7 +28,7 @@ def nearest(name: str, commands: tuple[str, ...]) -> list[str]:
     return difflib.get_close_matches(name, commands, n=SUGGESTED, cutoff=CLOSE_ENOUGH)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """Registered after every CommandHandler, for private chats only."""
     message = update.effective_message
     assert message is not None
