@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Runtime
+from bot.services.people import workgroup_chat_id
 from tests.e2e.conftest import ADMIN, FORUM, OUTSIDER, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
 from tests.fakebot import FakeTelegram
@@ -46,7 +47,8 @@ async def test_admin_binds_the_workgroup_by_command(start_bot: StartBot, fake: F
     fake.send_text(ADMIN, FORUM, "/bind")
     await fake.wait_bot_message(FORUM, contains="設為投訴工作群")
     await fake.wait_bot_message(FORUM, contains=f"#P-{YEAR}-0001")
-    assert bot
+    async with bot.ctx.sessions() as session:  # the binding outlives a restart
+        assert await workgroup_chat_id(session, bot.ctx) == FORUM
 
 
 async def test_help_and_command_menus_per_scope(bot: Runtime, fake: FakeTelegram,
