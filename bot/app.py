@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 
-from sqlalchemy import or_, select
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
@@ -21,7 +20,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 import handlers
 from bot.clock import Clock, SystemClock
-from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER, commands_of
+from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER, personal_menus
 from bot.config import LANGUAGES, Settings
 from bot.domain.calendar import CalendarMode, WorkingCalendar
 from bot.domain.sla import SlaPolicy
@@ -29,10 +28,9 @@ from bot.inbox import Inbox, Poller
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
-from bot.services.people import person, seed_from_config, workgroup_chat_id
+from bot.services.people import seed_from_config, workgroup_chat_id
 from bot.services.updates import forget_old_updates
 from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
-from bot.store.models import Department, User, UserRole
 from bot.texts import Texts
 from handlers.common import CONTEXT_TYPES, BotApplication
 
@@ -164,21 +162,7 @@ class Runtime:
                             for name in names]
                 code = None if lang == default else lang.split("-")[0]
                 await bot.set_my_commands(commands, scope=scope, language_code=code)
-        # HR, admins and heads have the fruit-fund commands in their own private chat; the
-        # order desk, finance, vice-presidents, the GM and assistants /sheet or /freight_xlsx.
-        routing, finance = self.settings.routing, self.settings.roles.finance
-        async with self.ctx.sessions() as session:
-            users = list(await session.scalars(select(User.id).where(
-                or_(User.is_admin.is_(True), User.department_key.in_(
-                    [routing.service_intake, routing.product_intake, finance])))))
-            for dept in await session.scalars(select(Department)):
-                users += [uid for uid in (dept.head_user_id, dept.vice_president_id) if uid]
-            users += list(await session.scalars(select(UserRole.user_id)))
-            people = [await person(session, self.ctx, uid) for uid in dict.fromkeys(users)]
-        for someone in people:
-            if someone is None or not someone.reachable:
-                continue
-            names = await commands_of(self.ctx, someone, private=True)
+        for someone, names in await personal_menus(self.ctx):
             commands = [BotCommand(name, texts.plain(someone.language, f"commands.{name}"))
                         for name in names]
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(someone.id))

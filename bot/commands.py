@@ -5,10 +5,13 @@ One list feeds both /help and the command menus Telegram shows (set per scope).
 
 from __future__ import annotations
 
+from sqlalchemy import or_, select
+
 from bot.services.context import AppContext
 from bot.services.freight import Freight
-from bot.services.people import Person
+from bot.services.people import Person, person
 from bot.services.sheets import Sheets
+from bot.store.models import Department, User, UserRole
 
 # Everyone, in the private chat.
 PRIVATE_ANYONE = ("start", "whoami", "join", "help")
@@ -54,3 +57,20 @@ async def commands_of(ctx: AppContext, person: Person | None, *, private: bool) 
         exports_freight = await Freight(ctx).may_export(session, person.id)
     return commands_for(person, private=True, hr_department=hr, sees_sheets=sees_sheets,
                         exports_freight=exports_freight)
+
+
+async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]]:
+    """Who gets a menu of their own in the private chat, and its commands: HR, admins and
+    heads have the fruit-fund commands; the order desk, finance, vice-presidents, the GM and
+    assistants /sheet or /freight_xlsx. People the bot cannot write to yet are left out."""
+    routing, finance = ctx.settings.routing, ctx.settings.roles.finance
+    async with ctx.sessions() as session:
+        users = list(await session.scalars(select(User.id).where(
+            or_(User.is_admin.is_(True), User.department_key.in_(
+                [routing.service_intake, routing.product_intake, finance])))))
+        for dept in await session.scalars(select(Department)):
+            users += [uid for uid in (dept.head_user_id, dept.vice_president_id) if uid]
+        users += list(await session.scalars(select(UserRole.user_id)))
+        people = [await person(session, ctx, uid) for uid in dict.fromkeys(users)]
+    return [(someone, await commands_of(ctx, someone, private=True))
+            for someone in people if someone is not None and someone.reachable]
