@@ -33,7 +33,7 @@ check-config: $(STAMP)
 	$(BIN)/complaint-bot check-config --config $(or $(CONFIG),config.toml)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # Deadline-engine and daily-sheet benchmarks (figures in docs/PERFORMANCE.md);
 # BENCH_ARGS="--complaints 10000" makes the first quick.

@@ -14,6 +14,22 @@ from telegram.ext import (
     filters,
 )
 
+from bot.buttons import (
+    ANSWER_BODY,
+    APPROVAL,
+    CHAIN_STEP,
+    DAILY_SHEET,
+    DEPARTMENT_PICKER,
+    FINE,
+    FORM,
+    FORM_CHOICE,
+    FREIGHT_BEARER,
+    JOIN_DECISION,
+    JOIN_DEPARTMENT,
+    RESUBMIT,
+    STEP,
+    VERDICT,
+)
 from bot.inbox import current_edge
 from bot.services.context import Refused
 from handlers import (
@@ -67,20 +83,20 @@ def register(app: BotApplication) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND & filters.UpdateType.MESSAGE,
                                    unknown.unknown_command))
 
-    app.add_handler(CallbackQueryHandler(general.kind_button, pattern=r"^k:"))
-    app.add_handler(CallbackQueryHandler(forms.form_button, pattern=r"^f:"))
-    app.add_handler(CallbackQueryHandler(forms.resubmit_button, pattern=r"^rs:"))
-    app.add_handler(CallbackQueryHandler(approval.decision_button, pattern=r"^ap:"))
-    app.add_handler(CallbackQueryHandler(thread.step_button, pattern=r"^st:"))
-    app.add_handler(CallbackQueryHandler(thread.picker_button, pattern=r"^pk:"))
-    app.add_handler(CallbackQueryHandler(outcome.verdict_button, pattern=r"^vd:"))
-    app.add_handler(CallbackQueryHandler(outcome.body_button, pattern=r"^eb:"))
-    app.add_handler(CallbackQueryHandler(fines.fine_button, pattern=r"^fn:"))
-    app.add_handler(CallbackQueryHandler(chains.chain_button, pattern=r"^cs:"))
-    app.add_handler(CallbackQueryHandler(chains.sheet_button, pattern=r"^sh:"))
-    app.add_handler(CallbackQueryHandler(chains.bearer_button, pattern=r"^fb:"))
-    app.add_handler(CallbackQueryHandler(membership.department_button, pattern=r"^jd:"))
-    app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=r"^jr:"))
+    app.add_handler(CallbackQueryHandler(general.kind_button, pattern=FORM_CHOICE.pattern))
+    app.add_handler(CallbackQueryHandler(forms.form_button, pattern=FORM.pattern))
+    app.add_handler(CallbackQueryHandler(forms.resubmit_button, pattern=RESUBMIT.pattern))
+    app.add_handler(CallbackQueryHandler(approval.decision_button, pattern=APPROVAL.pattern))
+    app.add_handler(CallbackQueryHandler(thread.step_button, pattern=STEP.pattern))
+    app.add_handler(CallbackQueryHandler(thread.picker_button, pattern=DEPARTMENT_PICKER.pattern))
+    app.add_handler(CallbackQueryHandler(outcome.verdict_button, pattern=VERDICT.pattern))
+    app.add_handler(CallbackQueryHandler(outcome.body_button, pattern=ANSWER_BODY.pattern))
+    app.add_handler(CallbackQueryHandler(fines.fine_button, pattern=FINE.pattern))
+    app.add_handler(CallbackQueryHandler(chains.chain_button, pattern=CHAIN_STEP.pattern))
+    app.add_handler(CallbackQueryHandler(chains.sheet_button, pattern=DAILY_SHEET.pattern))
+    app.add_handler(CallbackQueryHandler(chains.bearer_button, pattern=FREIGHT_BEARER.pattern))
+    app.add_handler(CallbackQueryHandler(membership.department_button, pattern=JOIN_DEPARTMENT.pattern))
+    app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=JOIN_DECISION.pattern))
 
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, forms.private_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, forms.private_photo))

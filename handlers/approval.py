@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.buttons import APPROVAL
 from bot.outbox import Keyboard
 from bot.services.complaints import Complaints
 from bot.services.people import Person
@@ -13,7 +14,7 @@ from handlers.common import Context, app_ctx, id_at, pressed, reply, settle
 
 async def decision_button(update: Update, context: Context) -> None:
     """ap:<complaint>:y|n"""
-    ctx, person, parts = await pressed(update, context, "ap")
+    ctx, person, parts = await pressed(update, context, APPROVAL)
     complaints = Complaints(ctx)
     complaint_id = id_at(parts, 0, count=2)
     if parts[1] == "y":

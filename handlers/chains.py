@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import views
+from bot.buttons import CHAIN_STEP, DAILY_SHEET, FREIGHT_BEARER
 from bot.outbox import Keyboard
 from bot.services.chains import Chains
 from bot.services.context import Refused
@@ -18,7 +19,7 @@ from handlers.common import Context, app_ctx, id_at, pressed, reply, reply_docum
 
 async def chain_button(update: Update, context: Context) -> None:
     """cs:<step>:<s|t|a|m|r> — sign, write, approve, amend or reject a chain step."""
-    ctx, person, parts = await pressed(update, context, "cs")
+    ctx, person, parts = await pressed(update, context, CHAIN_STEP)
     acted = await Chains(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, acted.template, **acted.params))
 
@@ -40,7 +41,7 @@ async def chain_input_question(context: Context, person: Person,
 
 async def sheet_button(update: Update, context: Context) -> None:
     """sh:<sheet>:c (HR confirms) | sh:<sheet>:s (a head signs their rows)."""
-    ctx, person, parts = await pressed(update, context, "sh")
+    ctx, person, parts = await pressed(update, context, DAILY_SHEET)
     template, sheet = await Sheets(ctx).press(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, template, sheet=sheet))
 
@@ -107,7 +108,7 @@ async def freight_question(context: Context, person: Person,
 
 async def bearer_button(update: Update, context: Context) -> None:
     """fb:<department> — the department bearing the freight."""
-    ctx, person, parts = await pressed(update, context, "fb")
+    ctx, person, parts = await pressed(update, context, FREIGHT_BEARER)
     if len(parts) != 1:
         raise Refused("errors.stale_button")
     form = await Freight(ctx).choose_bearer(person.id, parts[0])

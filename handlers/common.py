@@ -16,6 +16,7 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
+from bot.buttons import ButtonKind
 from bot.domain.ids import parse_id
 from bot.inbox import current_edge
 from bot.outbox import Keyboard, queue_document, queue_keyboard_edit, queue_message
@@ -41,8 +42,8 @@ class BotData:
 # The handlers' context: PTB's CallbackContext with BotData as its bot_data.
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)
-# The Application those make (its bot has AIORateLimiter, whose arguments are ints).
-BotApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], BotData,
+# The Application those make.
+BotApplication = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData,
                              JobQueue[Any]]
 
 
@@ -164,21 +165,13 @@ async def drop_keyboard(update: Update, context: Context,
         queue_keyboard_edit(session, ctx.now(), message.chat.id, message.message_id, keyboard)
 
 
-def parse_callback(data: str | None, prefix: str) -> list[str]:
-    """'ap:12:y' → ['12', 'y'] for prefix 'ap'."""
-    parts = (data or "").split(":")
-    if not parts or parts[0] != prefix:
-        return []
-    return parts[1:]
-
-
 async def pressed(update: Update, context: Context,
-                  prefix: str) -> tuple[AppContext, Person, list[str]]:
-    """A button press: the app, who pressed (from the database), and the ids in the
-    callback data after `prefix`."""
+                  kind: ButtonKind) -> tuple[AppContext, Person, list[str]]:
+    """A button press: the app, who pressed (from the database), and the parts of the
+    callback data (bot.buttons)."""
     query = update.callback_query
     assert query is not None
-    return app_ctx(context), await sender_of(update, context), parse_callback(query.data, prefix)
+    return app_ctx(context), await sender_of(update, context), kind.parts(query.data)
 
 
 def id_at(parts: list[str], index: int = 0, count: int | None = None) -> int:

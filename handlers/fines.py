@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.buttons import FINE
 from bot.domain.ids import parse_id
 from bot.outbox import Keyboard
 from bot.services.context import AppContext, Refused
@@ -62,7 +63,7 @@ async def summary(update: Update, context: Context) -> None:
 
 async def fine_button(update: Update, context: Context) -> None:
     """fn:<fine>:waive | fn:<fine>:paid"""
-    ctx, person, parts = await pressed(update, context, "fn")
+    ctx, person, parts = await pressed(update, context, FINE)
     fines = Fines(ctx)
     fine_id = id_at(parts, 0, count=2)
     if parts[1] == "paid":

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot import views
+from bot.buttons import FORM, RESUBMIT
 from bot.domain.fields import ComplaintKind, FieldType
 from bot.domain.paste import looks_like_template
 from bot.outbox import Keyboard
@@ -28,7 +29,6 @@ from handlers.common import (
     drop_keyboard,
     id_at,
     note_if_split,
-    parse_callback,
     reply,
     sender_of,
 )
@@ -174,7 +174,7 @@ async def form_button(update: Update, context: Context) -> None:
     assert query is not None
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    parts = parse_callback(query.data, "f")
+    parts = FORM.parts(query.data)
     forms = Forms(ctx)
     draft_id = id_at(parts)
     action, arg = [*parts, "", ""][1:3]
@@ -217,7 +217,7 @@ async def resubmit_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     person = await sender_of(update, context)
-    parts = parse_callback(query.data, "rs")
+    parts = RESUBMIT.parts(query.data)
     screen = await Forms(app_ctx(context)).reopen(person.id, id_at(parts, count=1))
     await drop_keyboard(update, context)
     await show_screen(update, context, person, screen)

@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
+from bot.buttons import FORM_CHOICE
 from bot.commands import commands_of
 from bot.domain.fields import ComplaintKind
 from bot.outbox import Button
@@ -18,7 +19,6 @@ from handlers.common import (
     Context,
     app_ctx,
     is_private,
-    parse_callback,
     refuse,
     reply,
     reply_document,
@@ -62,7 +62,7 @@ async def start(update: Update, context: Context) -> None:
     keyboard = []
     if person.is_member:
         keyboard = [[Button(ctx.texts.plain(person.language, f"buttons.kind_{kind.value}"),
-                            f"k:{kind.value}") for kind in ENABLED_KINDS]]
+                            FORM_CHOICE.data(kind.value)) for kind in ENABLED_KINDS]]
     await reply(update, context, ctx.texts.html(person.language, "general.welcome", person=person), keyboard)
 
 
@@ -71,7 +71,7 @@ async def kind_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     person = await sender_of(update, context)
-    parts = parse_callback(query.data, "k")
+    parts = FORM_CHOICE.parts(query.data)
     if parts and parts[0] in DEEP_LINK_KINDS:
         await start_form(update, context, person, DEEP_LINK_KINDS[parts[0]])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.buttons import JOIN_DECISION, JOIN_DEPARTMENT
 from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
 from bot.services.people import (
@@ -43,14 +44,14 @@ async def join(update: Update, context: Context) -> None:
         )
         return
     depts = await departments(ctx)
-    buttons = [Button(d.name, f"jd:{d.key}") for d in depts]
+    buttons = [Button(d.name, JOIN_DEPARTMENT.data(d.key)) for d in depts]
     keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     await reply(update, context, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
 
 
 async def department_button(update: Update, context: Context) -> None:
     """jd:<department key>"""
-    ctx, person, parts = await pressed(update, context, "jd")
+    ctx, person, parts = await pressed(update, context, JOIN_DEPARTMENT)
     if person.is_member:
         raise Refused("errors.already_decided")
     dept = await ask_join_name(ctx, person.id, parts[0] if parts else "")
@@ -82,7 +83,7 @@ async def take_join_name(
 
 async def decision_button(update: Update, context: Context) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
-    ctx, person, parts = await pressed(update, context, "jr")
+    ctx, person, parts = await pressed(update, context, JOIN_DECISION)
     decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
                                  approve=parts[1] == "y")
     await settle(update, context, ctx.texts.html(person.language, "membership.decided",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.buttons import ANSWER_BODY, VERDICT
 from bot.outbox import Button, Keyboard
 from bot.services.outcome import Bodies, Outcome
 from bot.services.people import Person
@@ -13,7 +14,7 @@ from handlers.common import Context, app_ctx, id_at, pressed, reply, settle
 
 async def verdict_button(update: Update, context: Context) -> None:
     """vd:<complaint>:ok | vd:<complaint>:ap"""
-    ctx, person, parts = await pressed(update, context, "vd")
+    ctx, person, parts = await pressed(update, context, VERDICT)
     outcome = Outcome(ctx)
     complaint_id = id_at(parts, 0, count=2)
     if parts[1] == "ok":
@@ -34,7 +35,7 @@ async def take_appeal_reason(update: Update, context: Context, person: Person,
 
 
 def body_keyboard(bodies: Bodies) -> Keyboard:
-    return [[Button(name, f"eb:{bodies.complaint_id}:{key}")] for key, name in bodies.choices]
+    return [[Button(name, ANSWER_BODY.data(bodies.complaint_id, key))] for key, name in bodies.choices]
 
 
 async def appeal_question(context: Context, person: Person,
@@ -50,7 +51,7 @@ async def appeal_question(context: Context, person: Person,
 
 async def body_button(update: Update, context: Context) -> None:
     """eb:<complaint>:<department>"""
-    ctx, person, parts = await pressed(update, context, "eb")
+    ctx, person, parts = await pressed(update, context, ANSWER_BODY)
     body = await Outcome(ctx).escalate(person.id, id_at(parts, 0, count=2), parts[1])
     await settle(update, context, ctx.texts.html(person.language, "outcome.escalated_private",
                                                body=body))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot import views
+from bot.buttons import DEPARTMENT_PICKER, STEP
 from bot.outbox import queue_message
 from bot.services.context import Refused
 from bot.services.handling import DONE, Handling, StepResult
@@ -19,7 +20,6 @@ from handlers.common import (
     choice_at,
     drop_keyboard,
     id_at,
-    parse_callback,
     sender_of,
 )
 
@@ -53,7 +53,7 @@ async def step_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     person = await sender_of(update, context)
-    parts = parse_callback(query.data, "st")
+    parts = STEP.parts(query.data)
     complaint_id = id_at(parts, count=3)
     result = await Handling(app_ctx(context)).begin(
         person.id, complaint_id, parts[1], parts[2], update.effective_chat.id)
@@ -80,7 +80,7 @@ async def picker_button(update: Update, context: Context) -> None:
     assert query is not None
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    parts = parse_callback(query.data, "pk")
+    parts = DEPARTMENT_PICKER.parts(query.data)
     handling = Handling(ctx)
     complaint_id = id_at(parts, count=2)
     if parts[1] == "ok":

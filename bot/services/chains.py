@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import CHAIN_STEP
 from bot.clock import from_db, to_db
 from bot.domain.chains import (
     SHEET,
@@ -311,12 +312,12 @@ class Chains:
     def buttons(self, lang: str, step: ChainStep, row_id: int) -> Keyboard:
         label = self.ctx.texts.plain
         if step.gives is Gives.SIGNATURE:
-            return [[Button(label(lang, "buttons.chain_sign"), f"cs:{row_id}:s")]]
+            return [[Button(label(lang, "buttons.chain_sign"), CHAIN_STEP.data(row_id, "s"))]]
         if step.gives is Gives.DECISION:
-            return [[Button(label(lang, "buttons.chain_approve"), f"cs:{row_id}:a")],
-                    [Button(label(lang, "buttons.chain_amend"), f"cs:{row_id}:m"),
-                     Button(label(lang, "buttons.chain_reject"), f"cs:{row_id}:r")]]
-        return [[Button(label(lang, "buttons.chain_write"), f"cs:{row_id}:t")]]
+            return [[Button(label(lang, "buttons.chain_approve"), CHAIN_STEP.data(row_id, "a"))],
+                    [Button(label(lang, "buttons.chain_amend"), CHAIN_STEP.data(row_id, "m")),
+                     Button(label(lang, "buttons.chain_reject"), CHAIN_STEP.data(row_id, "r"))]]
+        return [[Button(label(lang, "buttons.chain_write"), CHAIN_STEP.data(row_id, "t"))]]
 
     # --- acting ---------------------------------------------------------------------------
 

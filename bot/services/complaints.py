@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import APPROVAL, RESUBMIT
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind, Field, fields_of
 from bot.domain.timefmt import complaint_number
@@ -100,8 +101,8 @@ class Complaints:
         texts, lang = self.ctx.texts, approver.language
         view = self.card_view_of(complaint, complainant.display_name, complainant.department_name)
         text = texts.html(lang, "approval.request", card=view)
-        keyboard = [[Button(texts.plain(lang, "buttons.approve"), f"ap:{complaint.id}:y"),
-                     Button(texts.plain(lang, "buttons.reject"), f"ap:{complaint.id}:n")]]
+        keyboard = [[Button(texts.plain(lang, "buttons.approve"), APPROVAL.data(complaint.id, "y")),
+                     Button(texts.plain(lang, "buttons.reject"), APPROVAL.data(complaint.id, "n"))]]
         waiting = texts.html(complainant.language, "approval.approver_unreachable",
                              approver=approver.display_name)
         queue_message(session, now, text, chat_id=approver.id, keyboard=keyboard,
@@ -174,7 +175,7 @@ class Complaints:
                                     reason=reason, customer=complaint.answers.get("customer", "")),
                 chat_id=complainant.id,
                 keyboard=[[Button(self.ctx.texts.plain(lang, "buttons.edit_resubmit"),
-                                  f"rs:{complaint.id}")]])
+                                  RESUBMIT.data(complaint.id))]])
 
     # --- posting (called by the sender once the card is in the group) ---------------
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import FINE
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import step_of
@@ -198,9 +199,9 @@ class DeadlineEngine:
         lang = await language_of(session, self.ctx, chat_id)
         texts = self.ctx.texts
         keyboard = [[Button(texts.plain(lang, "buttons.fine_waive", fine_id=fine_id),
-                            f"fn:{fine_id}:waive"),
+                            FINE.data(fine_id, "waive")),
                      Button(texts.plain(lang, "buttons.fine_paid", fine_id=fine_id),
-                            f"fn:{fine_id}:paid")]] if fine_id else None
+                            FINE.data(fine_id, "paid"))]] if fine_id else None
         row = queue_message(session, self.ctx.now(), texts.html(lang, template, fine_id=fine_id,
                                                                 **params),
                             chat_id=chat_id, keyboard=keyboard,

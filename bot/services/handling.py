@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import VERDICT
 from bot.clock import to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.validation import clean_text
@@ -382,8 +383,8 @@ class Handling:
                           "department": await department_name(session, answer.department_key),
                           "who": author.display_name if author else ""})
         keyboard: Keyboard = [[
-            Button(self.ctx.texts.plain(lang, "buttons.verdict_accept"), f"vd:{complaint.id}:ok"),
-            Button(self.ctx.texts.plain(lang, "buttons.verdict_appeal"), f"vd:{complaint.id}:ap")]]
+            Button(self.ctx.texts.plain(lang, "buttons.verdict_accept"), VERDICT.data(complaint.id, "ok")),
+            Button(self.ctx.texts.plain(lang, "buttons.verdict_appeal"), VERDICT.data(complaint.id, "ap"))]]
         queue_message(session, now, self.ctx.texts.html(
             lang, "outcome.answers", number=complaint.number, items=items, round=complaint.round),
             chat_id=complainant.id, complaint_id=complaint.id, keyboard=keyboard)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import JOIN_DECISION
 from bot.clock import to_db
 from bot.domain.validation import clean_text
 from bot.outbox import Button, queue_message, retire_buttons
@@ -273,8 +274,10 @@ async def submit_join(ctx: AppContext, tg_user_id: int, department_key: str, nam
             lang = decider.language if decider else ctx.settings.general.default_language
             text = ctx.texts.html(lang, "membership.join_request", name=name, department=dept.name,
                                   user_id=tg_user_id, telegram_name=requester.display_name)
-            keyboard = [[Button(ctx.texts.plain(lang, "buttons.join_approve"), f"jr:{request.id}:y"),
-                         Button(ctx.texts.plain(lang, "buttons.join_refuse"), f"jr:{request.id}:n")]]
+            keyboard = [[Button(ctx.texts.plain(lang, "buttons.join_approve"),
+                                JOIN_DECISION.data(request.id, "y")),
+                         Button(ctx.texts.plain(lang, "buttons.join_refuse"),
+                                JOIN_DECISION.data(request.id, "n"))]]
             queue_message(session, now, text, chat_id=decider_id, keyboard=keyboard,
                           subject=f"join:{request.id}")
         record(session, now, None, tg_user_id, "join_requested", department=department_key,

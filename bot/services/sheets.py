@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.buttons import DAILY_SHEET
 from bot.clock import to_db
 from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
@@ -180,7 +181,8 @@ class Sheets:
     def buttons(self, lang: str, sheet_id: int, actions: list[str]) -> Keyboard:
         """sh:<sheet>:c (HR confirms) and sh:<sheet>:s (a head signs their rows)."""
         labels = {"c": "buttons.sheet_confirm", "s": "buttons.chain_sign"}
-        return [[Button(self.ctx.texts.plain(lang, labels[a]), f"sh:{sheet_id}:{a}")] for a in actions]
+        return [[Button(self.ctx.texts.plain(lang, labels[a]), DAILY_SHEET.data(sheet_id, a))]
+                for a in actions]
 
     # --- HR confirms, heads sign ---------------------------------------------------------
 
