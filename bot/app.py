@@ -28,8 +28,9 @@ from bot.inbox import Inbox, Poller
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
-from bot.services.people import seed_from_config, workgroup_chat_id
+from bot.services.people import seed_from_config
 from bot.services.updates import forget_old_updates
+from bot.services.workgroup import workgroup_chat_id
 from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
 from bot.texts import Texts
 from handlers.common import CONTEXT_TYPES, BotApplication

@@ -82,8 +82,9 @@ from bot.processes import is_gone, this_process
 from bot.services.audit import record
 from bot.services.complaints import CardView, Complaints
 from bot.services.context import QUEUED, AppContext
-from bot.services.people import language_of, person, workgroup_chat_id
+from bot.services.people import language_of, person
 from bot.services.threads import remember
+from bot.services.workgroup import workgroup_chat_id
 from bot.store.models import Complaint, OutboxMessage, User
 from bot.texts import TEXT_BUDGET, visible_length
 

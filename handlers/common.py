@@ -21,14 +21,8 @@ from bot.domain.ids import parse_id
 from bot.inbox import current_edge
 from bot.outbox import Keyboard, queue_document, queue_keyboard_edit, queue_message
 from bot.services.context import AppContext, Refused
-from bot.services.people import (
-    Person,
-    TelegramUser,
-    is_split_tail,
-    looks_split,
-    note_split_text,
-    touch,
-)
+from bot.services.conversation import is_split_tail, looks_split, note_split_text
+from bot.services.people import Person, TelegramUser, touch
 from bot.texts import language_from_telegram
 
 

@@ -14,11 +14,12 @@ from bot.outbox import Keyboard
 from bot.services.chains import CHAIN_INPUT
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
+from bot.services.conversation import clear_pending, get_pending
 from bot.services.fines import WAIVE_REASON
 from bot.services.forms import Forms, FormScreen
 from bot.services.freight import FREIGHT_FORM
 from bot.services.outcome import APPEAL_REASON
-from bot.services.people import Person, clear_pending, get_pending
+from bot.services.people import Person
 from bot.store.models import PendingInput
 from handlers import approval, chains, fines, membership, outcome
 from handlers.common import (

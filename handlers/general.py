@@ -14,7 +14,7 @@ from bot.outbox import Button
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
-from bot.services.people import bind_workgroup, is_workgroup
+from bot.services.workgroup import bind_workgroup, is_workgroup
 from handlers.common import (
     Context,
     app_ctx,

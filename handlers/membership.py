@@ -7,13 +7,8 @@ from telegram import Update
 from bot.buttons import JOIN_DECISION, JOIN_DEPARTMENT
 from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
-from bot.services.people import (
-    Person,
-    ask_join_name,
-    decide_join,
-    departments,
-    submit_join,
-)
+from bot.services.joining import ask_join_name, decide_join, submit_join
+from bot.services.people import Person, departments
 from bot.store.models import PendingInput
 from handlers.common import Context, app_ctx, id_at, is_private, pressed, refuse, reply, sender_of, settle
 

@@ -37,16 +37,15 @@ from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message, retire_buttons
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused, deadlines_changed
+from bot.services.conversation import drop_pending, set_pending
 from bot.services.people import (
     Person,
     department_name,
-    drop_pending,
     holds_role,
     hr_chat,
     keeps_hr_books,
     language_of,
     person,
-    set_pending,
 )
 from bot.store.models import (
     ChainItem,

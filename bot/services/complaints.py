@@ -30,9 +30,10 @@ from bot.outbox import Button, queue_action, queue_message
 from bot.services.audit import history, record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
+from bot.services.conversation import drop_pending, set_pending
 from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
-from bot.services.people import Person, drop_pending, person, require_member, set_pending
+from bot.services.people import Person, person, require_member
 from bot.store.models import Complaint, Department, Draft, NumberCounter, StepRecord
 
 

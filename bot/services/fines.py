@@ -24,7 +24,8 @@ from bot.reports import FineRow, TotalRow, fines_totals, fines_workbook, render_
 from bot.services.audit import record
 from bot.services.complaints import message_link
 from bot.services.context import AppContext, Refused
-from bot.services.people import Person, drop_pending, keeps_hr_books, person, set_pending
+from bot.services.conversation import drop_pending, set_pending
+from bot.services.people import Person, keeps_hr_books, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 WAIVE_REASON = "waive_reason"

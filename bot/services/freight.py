@@ -28,7 +28,8 @@ from bot.services.audit import record
 from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
 from bot.services.complaints import next_number
 from bot.services.context import AppContext, Refused
-from bot.services.people import PRIVATE_CHAT, drop_pending, holds_role, person, set_pending
+from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
+from bot.services.people import holds_role, person
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,

@@ -39,15 +39,9 @@ from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
+from bot.services.conversation import drop_pending, pending_row, set_pending
 from bot.services.deadlines import close_step, open_step
-from bot.services.people import (
-    Person,
-    department_name,
-    drop_pending,
-    pending_row,
-    person,
-    set_pending,
-)
+from bot.services.people import Person, department_name, person
 from bot.store.models import Answer, Complaint, Department, PendingInput, StepRecord, User
 
 STEP_INPUT = "step"  # PendingInput purpose: parts of a step being handed in

@@ -13,8 +13,9 @@ from bot.domain.workflow import ESCALATION_STEP, Event, Status, next_status
 from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
+from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
 from bot.services.deadlines import open_step
-from bot.services.people import PRIVATE_CHAT, drop_pending, person, set_pending
+from bot.services.people import person
 from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
 
 APPEAL_REASON = "appeal_reason"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.services.people import workgroup_chat_id
+from bot.services.workgroup import workgroup_chat_id
 from tests.e2e.conftest import ADMIN, FORUM, OUTSIDER, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
 from tests.fakebot import FakeTelegram
