@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes, Job, JobQueue
 from bot.clock import from_db, to_db
 from bot.services.context import AppContext
 from bot.services.deadlines import DeadlineEngine
-from bot.services.reporting import run_due_reports
+from bot.services.scheduled_reports import run_due_reports
 from bot.services.sheets import Sheets
 from bot.store.models import DeadlineEvent
 

@@ -126,7 +126,9 @@ class Side(enum.Enum):
     PRIVATE = "private"
 
 
-class Outcome(enum.Enum):
+class Attempt(enum.Enum):
+    """What came of one attempt to deliver a row."""
+
     DONE = "done"  # sent
     SETTLED = "settled"  # not sent, but settled: held, failed, or back to pending (its short
     #                      form, or to go alone); what was to follow it waits behind it
@@ -462,11 +464,11 @@ class Sender:
                 async with self._sending:
                     outcome, _ = await self._deliver_claimed(rows, deliver, target=chat,
                                                              side=Side.PRIVATE)
-                if outcome is not Outcome.DONE:
+                if outcome is not Attempt.DONE:
                     if claimed:  # the rest waits with its chat's queue, behind that row
                         await self._settle([row.id for row in claimed], "pending")
                         claimed = []
-                    if outcome is not Outcome.SETTLED:
+                    if outcome is not Attempt.SETTLED:
                         return
             while not self.stopping:
                 self._look_again.discard(chat)
@@ -487,7 +489,7 @@ class Sender:
                 async with self._sending:
                     outcome, _ = await self._job(batch, deliver, target=chat, side=Side.PRIVATE,
                                                  prefix=True)
-                if outcome not in (Outcome.DONE, Outcome.SETTLED):
+                if outcome not in (Attempt.DONE, Attempt.SETTLED):
                     return
         except Exception:  # the rows stay in the database; the next look tries again
             log.exception("outbox: serving private chat %s failed", chat)
@@ -637,9 +639,9 @@ class Sender:
                                                    side=side, prefix=True)
             done.update(i.id for i in batch)
             blocked.update(i.lane for i in batch
-                           if i.id not in settled or outcome is Outcome.SETTLED)
+                           if i.id not in settled or outcome is Attempt.SETTLED)
             progressed = progressed or bool(settled)
-            if outcome is Outcome.BACKOFF:
+            if outcome is Attempt.BACKOFF:
                 return True  # after the back-off: read the queue again
         return progressed
 
@@ -787,19 +789,19 @@ class Sender:
     # --- one delivery and what can go wrong --------------------------------------------
 
     async def _job(self, items: Sequence[Item], deliver: Deliver, *, target: int, side: Side,
-                   prefix: bool) -> tuple[Outcome, set[int]]:
+                   prefix: bool) -> tuple[Attempt, set[int]]:
         """Claim the rows, deliver them as one, settle them. Returns the outcome and the ids
         settled (sent, held, failed, or pending again to go alone)."""
         ids = await self._claim([item.id for item in items], prefix=prefix)
         if not ids:
-            return Outcome.TAKEN, set()
+            return Attempt.TAKEN, set()
         async with self.ctx.sessions() as session:
             rows = list(await session.scalars(
                 select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
         return await self._deliver_claimed(rows, deliver, target=target, side=side)
 
     async def _deliver_claimed(self, rows: list[OutboxMessage], deliver: Deliver, *, target: int,
-                               side: Side) -> tuple[Outcome, set[int]]:
+                               side: Side) -> tuple[Attempt, set[int]]:
         """Deliver rows this sender holds ('sending' under its name) as one, and settle them."""
         ids = [row.id for row in rows]
         try:
@@ -811,7 +813,7 @@ class Sender:
             await self._settle(ids, "pending", f"retry after {delay}s",
                                wall_now() + timedelta(seconds=delay))
             log.warning("outbox rows %s: Telegram asks to wait %ss (chat %s)", ids, delay, target)
-            return Outcome.WAIT, set()
+            return Attempt.WAIT, set()
         except Blocked as exc:
             await self._recipient_blocked(rows, str(exc))
         except Forbidden as exc:
@@ -834,14 +836,14 @@ class Sender:
                 await self._fail(rows, str(exc))
         except (NetworkError, TelegramError) as exc:  # network trouble, timeouts, 5xx
             await self._retry_later(side, target, ids, (str(exc) or type(exc).__name__)[:200])
-            return Outcome.BACKOFF, set()
+            return Attempt.BACKOFF, set()
         except Exception as exc:
             log.exception("outbox rows %s: unexpected error", ids)
             if rows[0].attempts + 1 >= MAX_UNEXPECTED_ATTEMPTS:
                 await self._fail(rows, f"{type(exc).__name__}: {exc}")
-                return Outcome.SETTLED, set(ids)
+                return Attempt.SETTLED, set(ids)
             await self._retry_later(side, target, ids, f"{type(exc).__name__}: {exc}")
-            return Outcome.BACKOFF, set()
+            return Attempt.BACKOFF, set()
         else:
             if not marked:
                 await self._settle_sent(ids)
@@ -849,8 +851,8 @@ class Sender:
                 self._lane_backoff.pop(target, None)
             else:
                 self._backoff[side] = 0.0
-            return Outcome.DONE, set(ids)
-        return Outcome.SETTLED, set(ids)
+            return Attempt.DONE, set(ids)
+        return Attempt.SETTLED, set(ids)
 
     async def _retry_later(self, side: Side, target: int, ids: Sequence[int], error: str) -> None:
         """Keep the rows, try again later: the back-off doubles up to MAX_BACKOFF_SECONDS.
@@ -1118,7 +1120,7 @@ class Sender:
         await self._remember(target.chat_id, [sent], row.complaint_id)
         return False
 
-    async def _send_digest(self, group: int, items: list[Item]) -> tuple[Outcome, set[int]]:
+    async def _send_digest(self, group: int, items: list[Item]) -> tuple[Attempt, set[int]]:
         """Several notices for one group at once: one message per TEXT_BUDGET characters,
         in the group's main chat — or, when they all concern one complaint, in its thread;
         each message's rows marked sent together."""
@@ -1161,11 +1163,11 @@ class Sender:
             outcome, ids = await self._job(chunk, deliver, target=group, side=Side.GROUP,
                                            prefix=False)
             settled |= ids
-            if outcome not in (Outcome.DONE, Outcome.SETTLED):
+            if outcome not in (Attempt.DONE, Attempt.SETTLED):
                 return outcome, settled
         log.info("outbox: %d notices for group %s sent as %d digest message(s)",
                  len(settled), group, len(chunks))
-        return Outcome.DONE, settled
+        return Attempt.DONE, settled
 
     async def is_forum(self, chat_id: int) -> bool:
         if chat_id not in self._forum:

@@ -10,7 +10,7 @@ from bot.outbox import Keyboard
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
-from bot.services.reporting import summary_text
+from bot.services.scheduled_reports import summary_text
 from bot.store.models import Fine, PendingInput
 from handlers.common import (
     Context,

@@ -20,12 +20,12 @@ from bot.domain.periods import Period, PeriodError, parse_period, split_fines_ar
 from bot.domain.validation import clean_text
 from bot.domain.workflow import step_of
 from bot.outbox import queue_message, retire_buttons
-from bot.reports import FineRow, TotalRow, fines_totals, fines_workbook, render_headings, sum_totals
 from bot.services.audit import record
 from bot.services.complaints import message_link
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, set_pending
 from bot.services.people import Person, keeps_hr_books, person
+from bot.spreadsheets import FineRow, TotalRow, fines_totals, fines_workbook, render_headings, sum_totals
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
 WAIVE_REASON = "waive_reason"

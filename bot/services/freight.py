@@ -23,13 +23,13 @@ from bot.clock import to_db
 from bot.domain.chains import FREIGHT, parse_amount, to_cents
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.validation import Invalid, clean_text
-from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import CHAIN_INPUT, FREIGHT_FORM, Chains, ChainView
 from bot.services.complaints import next_number
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
 from bot.services.people import holds_role, person
+from bot.spreadsheets import table_columns, table_workbook
 from bot.store.models import (
     ChainItem,
     ChainStepRecord,

@@ -23,12 +23,12 @@ from bot.domain.chains import SHEET
 from bot.domain.periods import PeriodError, parse_period
 from bot.domain.workflow import ACTIVE, Status
 from bot.outbox import Button, Keyboard, queue_action, queue_document, queue_message
-from bot.reports import table_columns, table_workbook
 from bot.services.audit import record
 from bot.services.chains import WITHDRAWN, CaseFacts, Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.jobs import run_once
 from bot.services.people import department_name, holds_role, hr_chat, keeps_hr_books, language_of, person
+from bot.spreadsheets import table_columns, table_workbook
 from bot.store.models import (
     Answer,
     ChainItem,

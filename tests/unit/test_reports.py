@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.reports import (
+from bot.spreadsheets import (
     FINE_FIELDS,
     MOMENT_FORMAT,
     MONEY_FORMAT,

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox import queue_document, queue_message
-from bot.reports import fines_workbook, render_headings
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import hr_chat
 from bot.services.fines import Fines
 from bot.services.jobs import run_once
 from bot.services.people import keeps_hr_books, person
+from bot.spreadsheets import fines_workbook, render_headings
 from bot.store.models import JobRun
 
 
