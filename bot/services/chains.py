@@ -36,8 +36,9 @@ from bot.domain.chains import (
 from bot.domain.validation import Invalid, clean_text
 from bot.outbox import Button, Keyboard, queue_action, queue_message, retire_buttons
 from bot.services.audit import record
-from bot.services.context import AppContext, Refused, deadlines_changed
+from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, set_pending
+from bot.services.deadline_events import add_deadline_events, cancel_deadline_events
 from bot.services.people import (
     Person,
     department_name,
@@ -261,18 +262,10 @@ class Chains:
                               value={})
         session.add(row)
         await session.flush()
-        for before, moment in times.warnings:
-            session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
-                                      kind="warning", before_seconds=int(before.total_seconds()),
-                                      due_at=to_db(moment)))
-        session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
-                                  kind="breach", before_seconds=0, due_at=to_db(times.due_at)))
-        if started_at > now:
-            session.add(DeadlineEvent(chain_step_id=row.id, complaint_id=item.complaint_id,
-                                      kind="start", before_seconds=0, due_at=to_db(started_at)))
-        elif not step.per_sheet:
+        add_deadline_events(session, item.complaint_id, times, chain_step_id=row.id,
+                            starts_at=started_at if started_at > now else None)
+        if started_at <= now and not step.per_sheet:
             await self.announce(session, item, row, now)
-        deadlines_changed(session)
         queue_action(session, now, "refresh_card", item.complaint_id)
         return row
 
@@ -456,9 +449,7 @@ class Chains:
             await self._not_withdrawn(session, item)
             raise Gone("errors.chain_step_done")
         await session.refresh(row)
-        await session.execute(update(DeadlineEvent).where(
-            DeadlineEvent.chain_step_id == row.id, DeadlineEvent.fired_at.is_(None),
-            DeadlineEvent.cancelled_at.is_(None)).values(cancelled_at=to_db(now)))
+        await cancel_deadline_events(session, now, chain_step_ids=[row.id])
         await retire_buttons(session, now, step_subject(row.id))  # the co-signers' copies
         chain = chain_of(item.chain)
         step = chain.step(row.step_key)
@@ -588,10 +579,7 @@ class Chains:
         await session.refresh(item)
         waiting = list(await session.scalars(select(ChainStepRecord).where(
             ChainStepRecord.item_id == item.id, ChainStepRecord.done_at.is_(None))))
-        await session.execute(update(DeadlineEvent).where(
-            DeadlineEvent.chain_step_id.in_([row.id for row in waiting]),
-            DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
-            .values(cancelled_at=to_db(now)))
+        await cancel_deadline_events(session, now, chain_step_ids=[row.id for row in waiting])
         await session.execute(delete(PendingInput).where(  # a half-typed answer to it ends too
             PendingInput.purpose == CHAIN_INPUT, PendingInput.ref_id.in_([row.id for row in waiting])))
         for row in waiting:  # and its buttons

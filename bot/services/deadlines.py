@@ -22,7 +22,8 @@ from bot.domain.workflow import step_of
 from bot.outbox import Button, keyboard_payload, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
-from bot.services.context import AppContext, deadlines_changed
+from bot.services.context import AppContext
+from bot.services.deadline_events import add_deadline_events, cancel_deadline_events
 from bot.services.people import hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
@@ -38,20 +39,13 @@ async def open_step(ctx: AppContext, session: AsyncSession, complaint: Complaint
                      round=round, started_at=to_db(started_at), due_at=to_db(times.due_at))
     session.add(row)
     await session.flush()
-    for before, moment in times.warnings:
-        session.add(DeadlineEvent(step_id=row.id, complaint_id=complaint.id, kind="warning",
-                                  before_seconds=int(before.total_seconds()), due_at=to_db(moment)))
-    session.add(DeadlineEvent(step_id=row.id, complaint_id=complaint.id, kind="breach",
-                              before_seconds=0, due_at=to_db(times.due_at)))
-    deadlines_changed(session)
+    add_deadline_events(session, complaint.id, times, step_id=row.id)
     return row
 
 
 async def close_step(session: AsyncSession, step: StepRecord, now: datetime) -> None:
     """The step was met: its warnings and breach that have not fired never will."""
-    await session.execute(update(DeadlineEvent).where(
-        DeadlineEvent.step_id == step.id, DeadlineEvent.fired_at.is_(None),
-        DeadlineEvent.cancelled_at.is_(None)).values(cancelled_at=to_db(now)))
+    await cancel_deadline_events(session, now, step_ids=[step.id])
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 
 from tests.e2e.conftest import FORUM, Actor, config_data, text_of
@@ -232,6 +233,9 @@ def zone_at_noon() -> str:
     return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
+# About 25 restarts of a real process (each a few seconds of start-up): about two minutes
+# on two cores, over the suite's 120-s guard against hangs.
+@pytest.mark.timeout(360)
 async def test_chains_survive_a_sigkill_between_every_two_steps(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
     """Rules 一.4 and 三 with a real process killed between every two steps: the sheet is
