@@ -171,6 +171,10 @@ async def test_non_text_while_a_question_waits_asks_the_question_again(
 
     fake.add_user(75003, "Carol", language_code="en")
     carol = Actor(fake, 75003)
+    # A refusal (raised by the service, answered by the handlers' error handler) in her
+    # language too.
+    refusal = text_of(await carol.say("/product", expect="not in any department"))
+    assert "/join" in refusal and "部門" not in refusal, refusal
     choose = await carol.say("/join", expect="Which department")
     await carol.press(choose, carol.button(choose, "jd:hr"), expect="type your name")
     since = carol.mark()
