@@ -13,8 +13,10 @@ from bot.texts import TEMPLATES, missing_texts
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
 
-def test_the_texts_are_found_next_to_the_code() -> None:
-    assert TEMPLATES.parent == Path(cli.__file__).resolve().parent
+def test_the_link_next_to_the_code_is_the_repositorys_templates() -> None:
+    # In a checkout bot/templates must lead to templates/ (what the wheel packs): a broken
+    # or retargeted link fails here.
+    assert TEMPLATES.resolve() == Path(cli.__file__).resolve().parents[1] / "templates"
     assert missing_texts() is None
 
 
