@@ -40,7 +40,7 @@ from openpyxl import load_workbook  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot.clock import to_db  # noqa: E402
-from bot.sender import visible_length  # noqa: E402
+from bot.texts import visible_length  # noqa: E402
 from tests.e2e.conftest import FORUM, HR_HEAD, SALES, TOKEN, config_data  # noqa: E402
 
 # Thursday 2026-11-26, 17:30:05 in Shanghai: a working day, just after compile_at.

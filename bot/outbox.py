@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
@@ -35,6 +36,10 @@ class Button:
 
 Keyboard = list[list[Button]]
 
+# Why a row about a complaint waits: its card is not in the group yet (bot.sender holds it,
+# release_after_posting lets it go).
+NOT_POSTED = "complaint not posted yet"
+
 
 def queued(session: AsyncSession, row: OutboxMessage) -> None:
     """Add the row; once the transaction commits, the sender is told of it (bot.services.
@@ -43,7 +48,79 @@ def queued(session: AsyncSession, row: OutboxMessage) -> None:
     session.info.setdefault(QUEUED, []).append(row)
 
 
-def keyboard_payload(keyboard: Keyboard | None) -> list[list[dict[str, Any]]] | None:
+# Buttons as a row keeps them: [[{"text": …, "data": …} or {"text": …, "url": …}, …], …].
+KeyboardRows = list[list[dict[str, str]]]
+
+
+class _Payload(BaseModel):
+    """What a row carries, kept as JSON in `OutboxMessage.payload`: only what differs from
+    the defaults is stored (`store`), so rows written before a field existed still read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OnHeld(_Payload):
+    chat_id: int  # who waits on the recipient, told if Telegram will not let us write to them
+    text: str
+
+
+class DigestLine(_Payload):
+    """The row's line in a digest (several notices due together as one message)."""
+
+    line: str
+    buttons: KeyboardRows = []  # a private digest carries each notice's buttons
+
+
+class MessagePayload(_Payload):
+    """An HTML message (kind "message")."""
+
+    text: str
+    keyboard: KeyboardRows | None = None
+    to_thread: bool = False  # to the complaint's thread (its topic, or a reply to its card)
+    reply_to: int | None = None  # the message it quotes (sent anyway if that is gone)
+    on_held: OnHeld | None = None
+    on_held_sent: bool = False  # whoever waits was told already
+    digest: DigestLine | None = None  # digestible: may go as a line of a digest
+    alone: bool = False  # refused in company once: never joined with others again
+    fell_back: bool = False  # this is the short form of a message Telegram refused
+    refused: str | None = None  # …and why it refused the long one
+    report: bool = False  # a report to the admins (a refused report is not reported)
+    retired: bool = False  # its buttons were taken away (retire_buttons)
+
+
+class DocumentPayload(_Payload):
+    """A file kept in the row (kind "document")."""
+
+    filename: str
+    caption: str = ""
+    data: str  # base64
+    reply_to: int | None = None
+
+
+class KeyboardEditPayload(_Payload):
+    """New buttons on a sent message, or none (kind "edit_keyboard")."""
+
+    message_id: int
+    keyboard: KeyboardRows | None = None
+
+
+def store(row: OutboxMessage, payload: _Payload) -> None:
+    row.payload = payload.model_dump(mode="json", exclude_defaults=True)
+
+
+def message_of(row: OutboxMessage) -> MessagePayload:
+    return MessagePayload.model_validate(row.payload)
+
+
+def document_of(row: OutboxMessage) -> DocumentPayload:
+    return DocumentPayload.model_validate(row.payload)
+
+
+def keyboard_edit_of(row: OutboxMessage) -> KeyboardEditPayload:
+    return KeyboardEditPayload.model_validate(row.payload)
+
+
+def keyboard_payload(keyboard: Keyboard | None) -> KeyboardRows | None:
     if not keyboard:
         return None
     return [[{k: v for k, v in asdict(b).items() if v is not None} for b in row] for row in keyboard]
@@ -72,20 +149,19 @@ def queue_message(
     """
     if chat_id is None and not to_thread:
         raise ValueError("a message needs a chat or a complaint thread")
-    payload: dict[str, Any] = {"text": text}
-    if keyboard:
-        payload["keyboard"] = keyboard_payload(keyboard)
-    if to_thread:
-        payload["to_thread"] = True
-    if on_held:
-        payload["on_held"] = {"chat_id": on_held[0], "text": on_held[1]}
-    if reply_to is not None:
-        payload["reply_to"] = reply_to
     row = OutboxMessage(kind="message", chat_id=chat_id, complaint_id=complaint_id,
-                        thread_id=thread_id, payload=payload, subject=subject,
-                        created_at=to_db(now))
+                        thread_id=thread_id, subject=subject, created_at=to_db(now))
+    store(row, MessagePayload(
+        text=text, keyboard=keyboard_payload(keyboard), to_thread=to_thread, reply_to=reply_to,
+        on_held=OnHeld(chat_id=on_held[0], text=on_held[1]) if on_held else None))
     queued(session, row)
     return row
+
+
+def make_digestible(row: OutboxMessage, line: str, buttons: Keyboard | None = None) -> None:
+    """In a burst the sender may send the row as `line` of a digest (with its buttons)."""
+    store(row, message_of(row).model_copy(update={
+        "digest": DigestLine(line=line, buttons=keyboard_payload(buttons) or [])}))
 
 
 def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: int,
@@ -106,16 +182,24 @@ def queue_action(session: AsyncSession, now: datetime, kind: str, complaint_id: 
     return row
 
 
+async def release_after_posting(session: AsyncSession, complaint_id: int) -> None:
+    """The complaint's card is in the group now: what was said about it before can go."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.complaint_id == complaint_id, OutboxMessage.status == "held",
+               OutboxMessage.last_error == NOT_POSTED)
+        .values(status="pending", last_error=None)
+        .execution_options(synchronize_session=False))
+
+
 def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename: str,
                    data: bytes, caption: str, *, thread_id: int | None = None,
                    reply_to: int | None = None) -> OutboxMessage:
     """Queue a file (e.g. the monthly XLSX) with an HTML caption; kept in the row itself."""
-    payload: dict[str, Any] = {"filename": filename, "caption": caption,
-                               "data": base64.b64encode(data).decode("ascii")}
-    if reply_to is not None:
-        payload["reply_to"] = reply_to
     row = OutboxMessage(kind="document", chat_id=chat_id, thread_id=thread_id,
-                        created_at=to_db(now), payload=payload)
+                        created_at=to_db(now))
+    store(row, DocumentPayload(filename=filename, caption=caption, reply_to=reply_to,
+                               data=base64.b64encode(data).decode("ascii")))
     queued(session, row)
     return row
 
@@ -125,9 +209,8 @@ def queue_keyboard_edit(session: AsyncSession, now: datetime, chat_id: int, mess
     """Replace a sent message's buttons (None: take them away, e.g. once one was pressed).
     Harmless to repeat: an edit that changes nothing, or of a message that is gone, counts
     as done."""
-    row = OutboxMessage(kind="edit_keyboard", chat_id=chat_id, created_at=to_db(now),
-                        payload={"message_id": message_id,
-                                 "keyboard": keyboard_payload(keyboard)})
+    row = OutboxMessage(kind="edit_keyboard", chat_id=chat_id, created_at=to_db(now))
+    store(row, KeyboardEditPayload(message_id=message_id, keyboard=keyboard_payload(keyboard)))
     queued(session, row)
     return row
 
@@ -139,24 +222,24 @@ async def retire_buttons(session: AsyncSession, now: datetime, subject: str) -> 
     rows = list(await session.scalars(select(OutboxMessage).where(
         OutboxMessage.subject == subject, OutboxMessage.kind == "message")))
     for row in rows:
-        if row.payload.get("retired"):
+        payload = message_of(row)
+        if payload.retired:
             continue
-        payload = {**row.payload, "retired": True}
         if row.status in ("pending", "held"):
-            payload.pop("keyboard", None)
-            if isinstance(payload.get("digest"), dict):
-                payload["digest"] = {**payload["digest"], "buttons": []}
-            row.payload = payload
+            digest = payload.digest.model_copy(update={"buttons": []}) if payload.digest else None
+            store(row, payload.model_copy(update={"retired": True, "keyboard": None,
+                                                  "digest": digest}))
             continue
-        row.payload = payload
+        store(row, payload.model_copy(update={"retired": True}))
         if row.status != "sent" or row.sent_message_id is None or row.chat_id is None:
             continue  # being sent right now: a press on it is refused by the service
-        siblings = list(await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.chat_id == row.chat_id,
-            OutboxMessage.sent_message_id == row.sent_message_id, OutboxMessage.id != row.id)))
-        remaining = [button_row for sibling in siblings if not sibling.payload.get("retired")
-                     for button_row in (sibling.payload.get("digest") or {}).get("buttons") or []]
-        queued(session, OutboxMessage(kind="edit_keyboard", chat_id=row.chat_id,
-                                      created_at=to_db(now),
-                                      payload={"message_id": row.sent_message_id,
-                                               "keyboard": remaining or None}))
+        siblings = [message_of(sibling) for sibling in await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.chat_id == row.chat_id,
+                OutboxMessage.sent_message_id == row.sent_message_id,
+                OutboxMessage.id != row.id))]
+        remaining = [button_row for sibling in siblings if not sibling.retired and sibling.digest
+                     for button_row in sibling.digest.buttons]
+        edit = OutboxMessage(kind="edit_keyboard", chat_id=row.chat_id, created_at=to_db(now))
+        store(edit, KeyboardEditPayload(message_id=row.sent_message_id, keyboard=remaining or None))
+        queued(session, edit)

@@ -76,7 +76,7 @@ from telegram.error import (
 from bot import views
 from bot.clock import to_db
 from bot.domain.workflow import Status
-from bot.outbox import Keyboard, keyboard_payload, queue_message
+from bot.outbox import NOT_POSTED, Keyboard, keyboard_payload, queue_message
 from bot.pacing import PrivatePace
 from bot.processes import is_gone, this_process
 from bot.services.audit import record
@@ -106,7 +106,6 @@ PRIVATE_KINDS = ("message", "document", "edit_keyboard")  # what a private chat'
 RELEASE_EVERY_SECONDS = 5.0  # how often rows of a stopped process are looked for
 BUTTONS_MAX = 100  # inline buttons in one message
 DIGEST_HEADING_ROOM = 300  # a digest's heading and its hint about the commands
-NOT_POSTED = "complaint not posted yet"  # held until its card is posted (see _post_card)
 
 T = TypeVar("T")
 Lane = tuple[str, int]
@@ -1305,18 +1304,13 @@ class Sender:
         async with self.ctx.transaction() as session:
             fresh = await session.get(Complaint, row.complaint_id)
             assert fresh is not None
-            await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
-                                              message.message_id)
-            fresh.card_hash = card_digest(text, buttons)
+            if fresh.posted_at is None:
+                await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
+                                                  message.message_id)
+                fresh.card_hash = card_digest(text, buttons)
+            # else a button pressed on this card recorded it meanwhile (Complaints.adopt_card)
             await remember(session, chat_id, message.message_id, fresh.id)
             await self._mark(session, [row.id], "sent")
-            # What was said about it before its card existed can go now.
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.complaint_id == fresh.id, OutboxMessage.status == "held",
-                       OutboxMessage.last_error == NOT_POSTED)
-                .values(status="pending", last_error=None)
-                .execution_options(synchronize_session=False))
         return True
 
     async def _place(self, complaint_id: int, chat_id: int, thread_id: int | None) -> None:

@@ -8,6 +8,7 @@ from telegram import Message, Update
 from bot import views
 from bot.buttons import DEPARTMENT_PICKER, STEP
 from bot.outbox import queue_message
+from bot.services.complaints import PressedCard
 from bot.services.context import Refused
 from bot.services.handling import DONE, Handling, StepResult
 from bot.services.people import Person
@@ -55,8 +56,11 @@ async def step_button(update: Update, context: Context) -> None:
     person = await sender_of(update, context)
     parts = STEP.parts(query.data)
     complaint_id = id_at(parts, count=3)
+    card = query.message
+    pressed = PressedCard(card.chat.id, card.message_thread_id, card.message_id) \
+        if isinstance(card, Message) else None
     result = await Handling(app_ctx(context)).begin(
-        person.id, complaint_id, parts[1], parts[2], update.effective_chat.id)
+        person.id, complaint_id, parts[1], parts[2], update.effective_chat.id, pressed)
     await show_result(update, context, result, complaint_id)
 
 

@@ -26,7 +26,7 @@ from bot.domain.workflow import (
     steps_of,
     waiting_step,
 )
-from bot.outbox import Button, queue_action, queue_message
+from bot.outbox import Button, queue_action, queue_message, release_after_posting
 from bot.services.audit import history, record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
@@ -34,7 +34,17 @@ from bot.services.conversation import drop_pending, set_pending
 from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
 from bot.services.people import Person, person, require_member
+from bot.services.threads import remember
 from bot.store.models import Complaint, Department, Draft, NumberCounter, StepRecord
+
+
+@dataclass(frozen=True)
+class PressedCard:
+    """The message a card button was pressed on, as Telegram reports it."""
+
+    chat_id: int
+    thread_id: int | None
+    message_id: int
 
 
 def intake_department(ctx: AppContext, kind: ComplaintKind) -> str:
@@ -193,6 +203,7 @@ class Complaints:
             if dept is not None and step.clock_starts is ClockStart.POSTED:
                 await open_step(self.ctx, session, complaint, step.key, dept, now)
         record(session, now, complaint.id, None, "posted", chat_id=chat_id, thread_id=thread_id)
+        await release_after_posting(session, complaint.id)
         if complaint.photos:
             queue_action(session, now, "post_photos", complaint.id)
         complainant = await person(session, self.ctx, complaint.complainant_id)
@@ -200,6 +211,22 @@ class Complaints:
         queue_message(session, now, self.ctx.texts.html(
             complainant.language, "approval.posted", number=complaint.number,
             link=message_link(chat_id, thread_id, card_message_id)), chat_id=complainant.id)
+
+    async def adopt_card(self, session: AsyncSession, complaint: Complaint,
+                         pressed: PressedCard) -> None:
+        """A button was pressed on the complaint's card before its posting was recorded:
+        Telegram showed the card, but its sender never learnt it (the answer was lost, or
+        the process was killed before its commit). The card is there, so the complaint is
+        posted now, with that card: the press counts and no second card is posted. Only a
+        card in the chat (and topic) the sender was posting to qualifies."""
+        if (complaint.posted_at is not None or complaint.status != Status.APPROVED.value
+                or complaint.chat_id != pressed.chat_id
+                or complaint.thread_id != pressed.thread_id):
+            return
+        await self.mark_posted(session, complaint, pressed.chat_id, pressed.thread_id,
+                               pressed.message_id)
+        complaint.card_hash = None  # what it shows is not known: the next redraw edits it
+        await remember(session, pressed.chat_id, pressed.message_id, complaint.id)
 
     # --- looking at a complaint ------------------------------------------------------
 

@@ -19,7 +19,7 @@ from bot.buttons import FINE
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import step_of
-from bot.outbox import Button, keyboard_payload, queue_action, queue_message
+from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
 from bot.services.context import AppContext
@@ -169,9 +169,8 @@ class DeadlineEngine:
         texts = self.ctx.texts
         row = queue_message(session, self.ctx.now(), texts.html(lang, template, **params),
                             complaint_id=complaint.id, to_thread=True)
-        # Digestible: in a burst the sender merges such notices into one message per group.
-        row.payload = {**row.payload,
-                       "digest": {"line": texts.html(lang, template + "_line", **params)}}
+        # In a burst the sender merges such notices into one message per group.
+        make_digestible(row, texts.html(lang, template + "_line", **params))
 
     async def _to_head(self, session: AsyncSession, department_key: str, template: str,
                        **params: object) -> None:
@@ -201,9 +200,8 @@ class DeadlineEngine:
                             chat_id=chat_id, keyboard=keyboard,
                             subject=f"fine:{fine_id}" if fine_id else None)
         # In a burst HR gets one message listing the fines, each with its own buttons.
-        row.payload = {**row.payload, "digest": {
-            "line": texts.html(lang, template + "_line", fine_id=fine_id, **params),
-            "buttons": keyboard_payload(keyboard) or []}}
+        make_digestible(row, texts.html(lang, template + "_line", fine_id=fine_id, **params),
+                        keyboard)
 
 
 __all__ = ["DeadlineEngine", "Fired", "close_step", "hr_chat", "open_step"]

@@ -37,7 +37,7 @@ from bot.domain.workflow import (
 )
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
-from bot.services.complaints import Complaints, intake_department
+from bot.services.complaints import Complaints, PressedCard, intake_department
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, pending_row, set_pending
 from bot.services.deadlines import close_step, open_step
@@ -127,10 +127,14 @@ class Handling:
     # --- beginning a step ---------------------------------------------------------------
 
     async def begin(self, actor_id: int, complaint_id: int, step_key: str | None,
-                    department_key: str | None, chat_id: int) -> StepResult:
-        """A card button or /answer: do the step now, or ask for what it needs."""
+                    department_key: str | None, chat_id: int,
+                    pressed: PressedCard | None = None) -> StepResult:
+        """A card button (`pressed`: the card it was on) or /answer: do the step now, or
+        ask for what it needs."""
         async with self.ctx.transaction() as session:
             complaint = await self._load(session, complaint_id)
+            if pressed is not None:
+                await self.complaints.adopt_card(session, complaint, pressed)
             actor = await person(session, self.ctx, actor_id)
             row = await self._owed_by(session, complaint, actor, step_key, department_key)
             assert actor is not None

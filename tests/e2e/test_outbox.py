@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
-from bot.outbox import Button, queue_action, queue_message
+from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.sender import Sender, wall_now
 from bot.services.threads import complaint_of
-from bot.store.models import Complaint, OutboxMessage, ThreadMessage, User
+from bot.store.models import AuditEvent, Complaint, OutboxMessage, ThreadMessage, User
 from tests.e2e.conftest import (
     DESK_HEAD,
     FORUM,
@@ -34,7 +34,7 @@ from tests.e2e.conftest import (
     settings_for,
     text_of,
 )
-from tests.e2e.flows import YEAR, file_and_post
+from tests.e2e.flows import YEAR, card_offers, file_and_post, submit_for_approval
 from tests.fakebot import FakeTelegram
 
 KEYBOARD = [[Button("好", "noop:1")]]  # a row with a keyboard is never joined with others
@@ -51,7 +51,7 @@ async def queue(runtime: Runtime, *messages: dict[str, Any]) -> list[int]:
                 spec.pop("lease", None)
             row = queue_message(session, runtime.ctx.now(), **spec)
             if digest is not None:
-                row.payload = {**row.payload, "digest": {"line": digest}}
+                make_digestible(row, digest)
             if status is not None:
                 row.status, row.lease_until = status, lease
             rows.append(row)
@@ -417,3 +417,45 @@ async def test_rows_of_a_crashed_sender_go_out_when_their_lease_ends(
     rows = await wait_settled(fake, bot, ids)
     assert [r.status for r in rows] == ["sent", "sent"]
     assert texts_in(fake, SALES).count("另一個程序正在發的") == 1
+
+
+async def test_a_press_on_a_card_whose_posting_was_not_recorded_counts_and_no_second_card(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """The card reached the group but its sender never learnt it (Telegram's answer was lost;
+    likewise a process killed before the commit): the order desk presses 受理 on it at once.
+    The press counts (the card it was pressed on becomes the complaint's card), and the
+    sender, trying again, posts no second card."""
+    head, sales, desk = people["sales_head"], people["sales"], people["desk"]
+    request = await submit_for_approval(sales, head)
+    fake.fail_next("sendMessage", error_code="timeout", delay=3.0, perform=True, chat_id=FORUM)
+    since = sales.mark()
+    await head.press(request, head.button(request, ":y"), expect="已批准")
+    card = await fake.wait_bot_message(FORUM, contains=f"#P-{YEAR}-0001")
+    async with bot.ctx.sessions() as session:
+        complaint = await session.get(Complaint, 1)
+        assert complaint is not None and complaint.posted_at is None  # not known to be posted
+
+    query = fake.press(desk.id, card, "st:1:accept:order_desk")
+    answer = await fake.callback_answer(query)
+    assert "沒有需要" not in (answer.get("text") or "")  # not refused as "no step open"
+    await card_offers(fake, card, "st:1:publish_process:order_desk")
+    await sales.next_message(since, "已發佈到工作群")
+    await sales.next_message(since, "已由 打單部 受理")
+
+    await fake.wait_idle()
+    async with bot.ctx.sessions() as session:
+        complaint = await session.get(Complaint, 1)
+        assert complaint is not None
+        assert (complaint.chat_id, complaint.thread_id, complaint.card_message_id) == (
+            FORUM, card["message_thread_id"], card["message_id"])
+        posted = list(await session.scalars(select(AuditEvent).where(
+            AuditEvent.complaint_id == 1, AuditEvent.action == "posted")))
+        assert len(posted) == 1
+        card_rows = list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "post_card")))
+        assert [row.status for row in card_rows] == ["sent"]
+    cards = [m for m in fake.bot_messages(FORUM) if f"#P-{YEAR}-0001" in text_of(m)
+             and fake.buttons(m)]
+    assert [m["message_id"] for m in cards] == [card["message_id"]]
+    assert texts_in(fake, sales.id).count(next(
+        t for t in texts_in(fake, sales.id) if "已發佈到工作群" in t)) == 1

@@ -206,6 +206,11 @@ class Load:
         if double:
             self.doubles[re.sub(r"\d+", "#", data)] += 1
 
+    def answers_to(self, data: str) -> list[str | None]:
+        """The texts the bot answered the presses of `data` with (None: not answered)."""
+        answers = {a["callback_query_id"]: a.get("text") or "" for a in self.fake.callback_answers}
+        return [answers.get(p.query_id) for p in self.presses if p.data == data]
+
 
 class Chat:
     """A chat as it stands in the fake, read without copying everything at every look."""
@@ -425,8 +430,12 @@ async def clerk(person: Person, forum: Forum, queues: dict[str, asyncio.Queue[Wo
         number, thread = number_found.group(0), card["message_thread_id"]
         load.press(person.id, card, f"st:{complaint}:accept:order_desk", person.double())
         publish = f"st:{complaint}:publish_process:order_desk"
-        card = await until(partial(forum.offering, complaint, publish), WAIT,
-                           f"{me}: 受理 of {number} recorded on its card")
+        try:
+            card = await until(partial(forum.offering, complaint, publish), WAIT,
+                               f"{me}: 受理 of {number} recorded on its card")
+        except AssertionError as exc:  # what the bot answered to the press says why
+            raise AssertionError(f"{exc}; the bot answered the press with "
+                                 f"{load.answers_to(f'st:{complaint}:accept:order_desk')!r}") from exc
         since = forum.mark()
         load.press(person.id, card, publish)
         prompt = await until(partial(forum.find, since, f"{me}：請在這裡發送 #{number}", thread=thread),

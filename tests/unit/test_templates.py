@@ -29,7 +29,6 @@ from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Fie
 from bot.domain.periods import Period
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
-from bot.sender import TEXT_BUDGET, visible_length
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
@@ -39,7 +38,7 @@ from bot.services.lists import Line
 from bot.services.people import Person
 from bot.services.sheets import SheetView
 from bot.spreadsheets import FineRow, TotalRow, fines_totals, sum_totals, table_columns, table_workbook
-from bot.texts import TEMPLATES, Texts, template_environment
+from bot.texts import TEMPLATES, TEXT_BUDGET, Texts, template_environment, visible_length
 
 LOCALES = ("zh-Hant", "en")
 
