@@ -394,10 +394,12 @@ class AuditEvent(Base):
 class OutboxMessage(Base):
     """Something to send or do in Telegram, written in the transaction that caused it.
 
-    The sender (bot/sender.py) works through them; `kind` says what to do: "message"
-    (text with an optional keyboard), "document" (a file), "post_card" (create the
-    complaint's topic if needed and post its card), "post_photos", "refresh_card" and
-    "refresh_topic" (redraw the card or the topic title from the complaint as it is).
+    The sender (bot/sender/) works through them; `kind` says what to do: "message"
+    (text with an optional keyboard), "document" (a file), "edit_keyboard", "post_card"
+    (create the complaint's topic if needed and post its card), "post_photos",
+    "refresh_card" and "refresh_topic" (redraw the card or the topic title from the
+    complaint as it is). `payload` is the kind's model in bot.outbox (MessagePayload,
+    DocumentPayload, KeyboardEditPayload), kept as JSON; complaint actions have none.
     """
 
     __tablename__ = "outbox"

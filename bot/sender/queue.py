@@ -1,39 +1,13 @@
-"""The outbox sender: the one place that delivers queued rows to Telegram.
+"""The queue: claims, leases, lanes, retries — and the `Sender` that works through it.
 
-Services write `OutboxMessage` rows in their own transaction; this module sends them.
-The standard is "nothing lost, nothing twice", within Telegram's limits:
-
-- **Claims.** A row is claimed before it is sent, by a conditional UPDATE (pending →
-  sending, with a lease of `LEASE`). Two bot processes may share one SQLite file: the
-  one whose UPDATE matches sends the row, the other skips it. A row still 'sending' when
-  its lease has run out belongs to a process that died; it goes back to pending (at
-  start-up and in each drain) and is sent again. That is at-least-once, not exactly-once:
-  Telegram has no idempotency key, so a message whose answer never reached our commit goes
-  out twice: a crash in the few milliseconds between Telegram's answer and the commit, or
-  a timeout after Telegram had already acted. Claims and per-lane order prevent every
-  other duplicate.
-- **Order.** Rows go out in id order per *lane*: one chat, or one complaint's thread. A
-  lane waits while its first row is claimed elsewhere or is waiting to be retried.
-- **Retries.** Network errors, timeouts and 5xx keep the row and back off (exponential,
-  capped). A 429 that AIORateLimiter's own retries did not absorb makes that chat wait
-  `retry_after`. A request Telegram refuses for good is marked failed, logged and
-  reported to the admins. Nothing is dropped silently.
-- **Recipients.** Someone who never opened a chat with the bot: their rows are *held*
-  until they do (`people.touch` releases them) and whoever waits on them is told
-  (`on_held`). Someone who blocked the bot: held too, `User.blocked_at` set, the admins
-  told once; nothing more is tried until they write to the bot again.
-- **Deleted topics.** A complaint whose topic is gone gets a new topic and its card again;
-  the complaint (and every later row about it) follows the new topic.
-- **Bursts.** Three or more *digestible* notices due together for one group (kind
-  "message", `to_thread`, `payload["digest"]["line"]`) go out as one digest in the group's
-  main chat, as many lines per message as fit. Plain private messages queued together
-  (within `MERGE_WINDOW` of each other) are joined into one message.
-
-Rows bound for groups are worked by one loop; each private chat by a task of its own, paced
-at the chat's rate (bot.pacing), so a group's flood limit (about 20 messages a minute) never
-holds up private messages, nor one busy person another. A reply to an update is claimed in
-the update's own transaction when its chat's turn has come (`claim_at_commit`), and sent as
-soon as that commits.
+Services write `OutboxMessage` rows in their own transaction (`bot.outbox`); the sender
+delivers them (see `bot.sender` for the whole picture). This module keeps the promise
+"nothing lost, nothing twice": rows are claimed before they are sent (a conditional UPDATE,
+pending → sending, with a lease), go out in id order per lane, are retried with back-off
+through network trouble, wait out 429s, are held for recipients Telegram will not let us
+reach yet, and are failed, logged and reported when Telegram refuses them for good. What
+goes out together is `bot.sender.batching`'s choice; what goes into a complaint's thread,
+`bot.sender.threads`'s job.
 """
 
 from __future__ import annotations
@@ -41,29 +15,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import dataclasses
 import enum
-import hashlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Result, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    InputMediaPhoto,
-    Message,
-    ReplyParameters,
-)
-from telegram.constants import ParseMode
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -73,24 +34,29 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot import views
 from bot.clock import to_db
-from bot.domain.workflow import Status
-from bot.outbox import NOT_POSTED, Keyboard, keyboard_payload, queue_message
+from bot.outbox import document_of, keyboard_edit_of, message_of, queue_message, store
 from bot.pacing import PrivatePace
 from bot.processes import is_gone, this_process
-from bot.services.audit import record
-from bot.services.complaints import CardView, Complaints
+from bot.sender import batching
+from bot.sender.calls import (
+    HTML,
+    Blocked,
+    Held,
+    markup,
+    not_modified,
+    quoting,
+    retry_seconds,
+    says,
+)
+from bot.sender.items import PRIVATE_KINDS, Item, Lane, Side, item_of, wall_now
+from bot.sender.threads import ThreadDelivery
 from bot.services.context import QUEUED, AppContext
 from bot.services.people import language_of, person
-from bot.services.threads import remember
-from bot.services.workgroup import workgroup_chat_id
 from bot.store.models import Complaint, OutboxMessage, User
-from bot.texts import TEXT_BUDGET, visible_length
+from bot.texts import visible_length
 
 log = logging.getLogger(__name__)
-
-HTML = ParseMode.HTML  # sent explicitly, and only to methods that take it
 
 IDLE_POLL_SECONDS = 1.0  # a safety net: a commit normally wakes the sender at once
 LEASE = timedelta(seconds=60)  # renewed every LEASE / 3 while a delivery is under way
@@ -99,30 +65,10 @@ MAX_BACKOFF_SECONDS = 10.0  # Telegram back after an outage: everything is sent 
 PASS_SECONDS = 2.0  # a pass re-reads the queue at least this often, so new rows get in line
 MAX_UNEXPECTED_ATTEMPTS = 10  # a row that keeps raising our own errors fails after this
 REPORT_QUIET_SECONDS = 600.0  # the same refusal for the same chat is reported once in this
-DIGEST_MIN = 3  # notices of fewer complaints than this go to their threads one by one
-MERGE_WINDOW = timedelta(seconds=2)
 PRIVATE_SENDS = 16  # private chats served at the same time, each at its own pace
-PRIVATE_KINDS = ("message", "document", "edit_keyboard")  # what a private chat's rows do
 RELEASE_EVERY_SECONDS = 5.0  # how often rows of a stopped process are looked for
-BUTTONS_MAX = 100  # inline buttons in one message
-DIGEST_HEADING_ROOM = 300  # a digest's heading and its hint about the commands
 
 T = TypeVar("T")
-Lane = tuple[str, int]
-REDRAWS = ("refresh_card", "refresh_topic")
-
-
-class Held(Exception):
-    """The row cannot go out until something changes (e.g. no workgroup is bound yet)."""
-
-
-class Blocked(Exception):
-    """The recipient blocked the bot and has not written to it since: not even tried."""
-
-
-class Side(enum.Enum):
-    GROUP = "group"
-    PRIVATE = "private"
 
 
 class Attempt(enum.Enum):
@@ -136,176 +82,25 @@ class Attempt(enum.Enum):
     BACKOFF = "backoff"  # network trouble: this pass ends after the back-off
 
 
-# --- small helpers -----------------------------------------------------------------------
-
-
-def markup(rows: list[list[dict[str, Any]]] | None) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b.get("data"),
-                                                       url=b.get("url")) for b in row]
-                                 for row in rows])
-
-
-def to_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    return markup(keyboard_payload(keyboard))
-
-
-def card_digest(text: str, keyboard: Keyboard | None) -> str:
-    """What a card shows, in 64 characters: a redraw with the same digest changes nothing."""
-    drawn = json.dumps([text, keyboard_payload(keyboard)], ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(drawn.encode()).hexdigest()
-
-
-def quoting(message_id: int | None) -> ReplyParameters | None:
-    """Quote a message, and send anyway if it has been deleted meanwhile."""
-    if message_id is None:
-        return None
-    return ReplyParameters(int(message_id), allow_sending_without_reply=True)
-
-
-def wall_now() -> datetime:
-    """Leases and retry times are about real processes, so they use the real clock (naive
-    UTC, as stored), never the service clock that tests may move."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def rowcount(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    # PTB >= 22.2 keeps a timedelta in _retry_after (its AIORateLimiter reads it there); the
-    # public attribute warns until it becomes a timedelta too.
-    private = getattr(exc, "_retry_after", None)
-    if isinstance(private, timedelta):
-        return private.total_seconds()
-    delay = exc.retry_after
-    return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
-
-
-def _says(exc: BaseException, *needles: str) -> bool:
-    text = str(exc).lower()
-    return any(needle.lower() in text for needle in needles)
-
-
-def topic_lost(exc: BaseException) -> bool:
-    """The complaint's topic was deleted (or never existed)."""
-    return _says(exc, "message thread not found", "TOPIC_ID_INVALID", "TOPIC_DELETED")
-
-
-def not_modified(exc: BaseException) -> bool:
-    return _says(exc, "message is not modified", "TOPIC_NOT_MODIFIED")
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a complaint's thread is: its topic, or (in a group without topics) its card."""
-
-    chat_id: int
-    thread_id: int | None
-    reply_to: int | None
-
-    @property
-    def reply(self) -> ReplyParameters | None:
-        if self.reply_to is None:
-            return None
-        return ReplyParameters(self.reply_to, allow_sending_without_reply=True)
-
-
-@dataclass
-class Item:
-    """A queued row as a pass sees it: a snapshot; claiming re-checks it in the database."""
-
-    id: int
-    kind: str
-    chat_id: int | None
-    complaint_id: int | None
-    payload: dict[str, Any]
-    status: str
-    lease_until: datetime | None  # 'sending': the lease; 'pending': not before (a retry)
-    created_at: datetime
-    group: int | None  # the complaint's chat, for rows in a complaint's thread
-
-    @property
-    def in_thread(self) -> bool:
-        return self.complaint_id is not None and (
-            self.kind != "message" or bool(self.payload.get("to_thread")))
-
-    @property
-    def redraw(self) -> bool:
-        """Redrawing the card or the topic title: it renders the complaint as it is when
-        sent, so it may wait behind notices and a later one makes an earlier one moot."""
-        return self.kind in REDRAWS
-
-    @property
-    def lane(self) -> Lane:
-        if self.redraw:
-            assert self.complaint_id is not None
-            return (self.kind, self.complaint_id)
-        if self.in_thread:
-            assert self.complaint_id is not None
-            return ("complaint", self.complaint_id)
-        return ("chat", self.chat_id or 0)
-
-    @property
-    def target(self) -> int:
-        """The Telegram chat it goes to (0: not known yet)."""
-        return (self.group if self.in_thread else self.chat_id) or 0
-
-    @property
-    def side(self) -> Side:
-        return Side.GROUP if self.in_thread or (self.chat_id or 0) < 0 else Side.PRIVATE
-
-    def due(self, now: datetime) -> bool:
-        return self.status == "pending" and (self.lease_until is None or self.lease_until <= now)
-
-    @property
-    def digest_line(self) -> str | None:
-        """Its line in a digest: a notice to a group's thread, or to one person (then with
-        its buttons, `digest["buttons"]`)."""
-        digest = self.payload.get("digest")
-        if (self.kind == "message" and not self.payload.get("alone")
-                and (self.group is not None if self.payload.get("to_thread") else self.side is Side.PRIVATE)
-                and isinstance(digest, dict) and isinstance(digest.get("line"), str)):
-            return str(digest["line"])
-        return None
-
-    @property
-    def digest_button_count(self) -> int:
-        digest = self.payload.get("digest") or {}
-        return sum(len(row) for row in digest.get("buttons") or [])
-
-    @property
-    def new_message(self) -> bool:
-        """It sends a new message (an edit does not count against the chat's pace)."""
-        return self.kind != "edit_keyboard"
-
-    @property
-    def mergeable(self) -> bool:
-        """A plain private message, which may be joined with its neighbours."""
-        return (self.kind == "message" and (self.chat_id or 0) > 0
-                and not self.payload.get("to_thread") and not self.payload.get("keyboard")
-                and not self.payload.get("reply_to") and not self.payload.get("alone")
-                and isinstance(self.payload.get("text"), str))
-
-
-def item_of(row: OutboxMessage, group: int | None, status: str | None = None) -> Item:
-    return Item(row.id, row.kind, row.chat_id, row.complaint_id, dict(row.payload or {}),
-                status or row.status, None if status else row.lease_until, row.created_at, group)
-
-
 Deliver = Callable[[list[OutboxMessage]], Awaitable[bool]]  # True: it marked the rows sent
+
+
+def to_thread(row: OutboxMessage) -> bool:
+    """A message for a complaint's thread (rather than for a chat)."""
+    return row.kind == "message" and message_of(row).to_thread
 
 
 class Sender:
     def __init__(self, ctx: AppContext, bot: Bot) -> None:
         self.ctx = ctx
         self.bot = bot
-        self.complaints = Complaints(ctx)
+        self.threads = ThreadDelivery(ctx, bot, self._mark_sent_with)
         self._wakes = {side: asyncio.Event() for side in Side}
         self._stopped = asyncio.Event()
-        self._forum: dict[int, bool] = {}
         self._backoff = dict.fromkeys(Side, 0.0)
         self._cooling: dict[int, float] = {}  # chat → monotonic time its 429 wait ends
         self._reported: dict[tuple[int, str], float] = {}
@@ -325,8 +120,6 @@ class Sender:
         self._to_mark: list[tuple[list[int], asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
 
-    # --- running ---------------------------------------------------------------------
-
     def wake(self, rows: Sequence[OutboxMessage] | None = None) -> None:
         """Something was queued: `rows`, just committed (then only their chats are looked
         at), or anything (a full look at the queue)."""
@@ -339,7 +132,7 @@ class Sender:
             chat = row.chat_id or 0
             if row.status == "sending" and row.owner == self.owner:
                 claimed.setdefault(chat, []).append(row)
-            elif chat > 0 and not row.payload.get("to_thread"):
+            elif chat > 0 and not to_thread(row):
                 self._serve(chat)
             else:
                 self._wakes[Side.GROUP].set()
@@ -370,7 +163,7 @@ class Sender:
         chats: dict[int, list[OutboxMessage]] = {}
         for row in rows:
             chat = row.chat_id or 0
-            if (chat > 0 and not row.payload.get("to_thread") and row.kind in PRIVATE_KINDS
+            if (chat > 0 and not to_thread(row) and row.kind in PRIVATE_KINDS
                     and row.status in (None, "pending") and row.lease_until is None):
                 chats.setdefault(chat, []).append(row)
         if not chats or self.stopping:
@@ -426,9 +219,6 @@ class Sender:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self._idle_timeout())
-
-
-    # --- private chats: each served by a task of its own, at Telegram's pace -------------
 
     async def _dispatch_private(self) -> None:
         """A look at the whole queue (on a full wake and every IDLE_POLL_SECONDS): every
@@ -515,21 +305,10 @@ class Sender:
     def _private_batch(self, items: Sequence[Item], now: datetime) -> tuple[list[Item], Deliver]:
         """What goes out in the chat's next message: several notices with buttons as one
         digest, else the head with the plain messages queued along with it."""
-        digest: list[Item] = []
-        used, buttons = 0, 0
-        for item in items:
-            line = item.digest_line
-            if line is None or not item.due(now):
-                break
-            size, count = visible_length(line) + 1, item.digest_button_count
-            if digest and (used + size > TEXT_BUDGET - DIGEST_HEADING_ROOM
-                           or buttons + count > BUTTONS_MAX):
-                break
-            digest.append(item)
-            used, buttons = used + size, buttons + count
-        if len(digest) >= 2:
+        digest = batching.private_digest(items, now)
+        if digest:
             return digest, self._send_private_digest
-        return self._merge_run(items, items[0], set(), now), self._deliver
+        return batching.merge_run(items, items[0], set(), now), self._deliver
 
     async def _drain(self, side: Side) -> None:
         await self._release_now_and_then()
@@ -582,8 +361,6 @@ class Sender:
                         "(one may reach Telegram twice)", released)
         return released
 
-    # --- one pass over the queue -------------------------------------------------------
-
     async def _snapshot(self, side: Side, chat_id: int | None = None) -> list[Item]:
         """What is waiting (or being sent) on one side, in id order; only one private chat's
         rows with `chat_id`."""
@@ -628,12 +405,12 @@ class Sender:
                 done.add(item.id)
                 progressed = True
                 continue
-            batch = self._digest_batch(items, item, blocked, done, now)
+            batch = batching.group_digest(items, item, blocked, done, now)
             if batch:
                 assert item.group is not None
                 outcome, settled = await self._send_digest(item.group, batch)
             else:
-                batch = self._merge_run(items, item, done, now)
+                batch = batching.merge_run(items, item, done, now)
                 outcome, settled = await self._job(batch, self._deliver, target=item.target,
                                                    side=side, prefix=True)
             done.update(i.id for i in batch)
@@ -643,48 +420,6 @@ class Sender:
             if outcome is Attempt.BACKOFF:
                 return True  # after the back-off: read the queue again
         return progressed
-
-    def _digest_batch(self, items: Sequence[Item], head: Item, blocked: set[Lane],
-                      done: set[int], now: datetime) -> list[Item] | None:
-        """The digestible rows for head's group that may go now (each the next of its lane),
-        if they concern at least DIGEST_MIN complaints."""
-        if head.digest_line is None:
-            return None
-        broken = set(blocked)
-        batch: list[Item] = []
-        for item in items:
-            if item.id in done or item.lane in broken:
-                continue
-            line = item.digest_line
-            if (item.group == head.group and line is not None and item.due(now)
-                    and visible_length(line) < TEXT_BUDGET // 2):
-                batch.append(item)
-            else:
-                broken.add(item.lane)  # later rows of that lane wait for this one
-        return batch if len(batch) >= DIGEST_MIN else None
-
-    @staticmethod
-    def _merge_run(items: Sequence[Item], head: Item, done: set[int],
-                   now: datetime) -> list[Item]:
-        """head, and the plain private rows after it in its chat queued along with it."""
-        run = [head]
-        if not head.mergeable:
-            return run
-        total = visible_length(head.payload["text"])
-        for item in items:
-            if item.id <= head.id or item.lane != head.lane or item.id in done:
-                continue
-            if (not item.mergeable or not item.due(now)
-                    or abs(item.created_at - run[-1].created_at) > MERGE_WINDOW):
-                break
-            size = visible_length(item.payload["text"]) + 2  # the blank line between
-            if total + size > TEXT_BUDGET:
-                break
-            run.append(item)
-            total += size
-        return run
-
-    # --- claiming, settling ------------------------------------------------------------
 
     async def _claim(self, ids: Sequence[int], *, prefix: bool) -> list[int]:
         """Claim rows still pending and due (conditional UPDATE: only one sender wins).
@@ -754,6 +489,10 @@ class Sender:
                         "sender may send them again", list(ids), status)
         return count
 
+    async def _mark_sent_with(self, session: AsyncSession, ids: Sequence[int]) -> int:
+        """Mark rows sent in the caller's transaction (a card posted and recorded at once)."""
+        return await self._mark(session, ids, "sent")
+
     async def _settle(self, ids: Sequence[int], status: str, error: str | None = None,
                       not_before: datetime | None = None) -> None:
         async with self._tx() as session:
@@ -784,8 +523,6 @@ class Sender:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
-
-    # --- one delivery and what can go wrong --------------------------------------------
 
     async def _job(self, items: Sequence[Item], deliver: Deliver, *, target: int, side: Side,
                    prefix: bool) -> tuple[Attempt, set[int]]:
@@ -826,10 +563,10 @@ class Sender:
                 await self._settle(ids, "sent")
             elif len(rows) > 1:  # one of them is at fault: let each go alone
                 await self._go_alone(ids, str(exc))
-            elif _says(exc, "chat not found") and self._private(rows[0]):
+            elif says(exc, "chat not found") and self._private(rows[0]):
                 # Telegram's answer for a user who never wrote to the bot at all.
                 await self._hold_for_recipient(rows, str(exc))
-            elif rows[0].kind == "message" and not rows[0].payload.get("fell_back"):
+            elif rows[0].kind == "message" and not message_of(rows[0]).fell_back:
                 await self._fall_back(rows[0], str(exc))
             else:
                 await self._fail(rows, str(exc))
@@ -875,7 +612,7 @@ class Sender:
             for row_id in ids:
                 row = await session.get(OutboxMessage, row_id)
                 if row is not None and row.status == "sending":
-                    row.payload = {**row.payload, "alone": True}
+                    store(row, message_of(row).model_copy(update={"alone": True}))
                     row.status, row.lease_until, row.last_error = "pending", None, error
                     row.attempts += 1
         log.warning("outbox rows %s were refused together (%s); sending them one by one",
@@ -883,12 +620,12 @@ class Sender:
 
     @staticmethod
     def _private(row: OutboxMessage) -> bool:
-        return not row.payload.get("to_thread") and (row.chat_id or 0) > 0
+        return not to_thread(row) and (row.chat_id or 0) > 0
 
     async def _forbidden(self, rows: list[OutboxMessage], exc: Forbidden) -> None:
-        if self._private(rows[0]) and _says(exc, "blocked by the user"):
+        if self._private(rows[0]) and says(exc, "blocked by the user"):
             await self._recipient_blocked(rows, str(exc))
-        elif self._private(rows[0]) and _says(exc, "initiate conversation"):
+        elif self._private(rows[0]) and says(exc, "initiate conversation"):
             await self._hold_for_recipient(rows, str(exc))
         else:  # e.g. the bot was removed from the group, or the account was deleted
             await self._fail(rows, str(exc))
@@ -902,10 +639,10 @@ class Sender:
                 continue
             fresh.status, fresh.last_error, fresh.lease_until = "held", error, None
             fresh.attempts += 1
-            on_held = fresh.payload.get("on_held")
-            if on_held and not fresh.payload.get("on_held_sent"):
-                fresh.payload = {**fresh.payload, "on_held_sent": True}
-                key = (int(on_held["chat_id"]), str(on_held["text"]))
+            message = message_of(fresh) if fresh.kind == "message" else None
+            if message and message.on_held and not message.on_held_sent:
+                store(fresh, message.model_copy(update={"on_held_sent": True}))
+                key = (message.on_held.chat_id, message.on_held.text)
                 if key not in told:
                     told.add(key)
                     queue_message(session, self.ctx.now(), key[1], chat_id=key[0])
@@ -942,9 +679,9 @@ class Sender:
         async with self.ctx.transaction() as session:
             if not await self._mark(session, ids, "failed", error):
                 return
-            if all(row.payload.get("report") for row in rows):
+            if all(row.kind == "message" and message_of(row).report for row in rows):
                 return  # a report about a report would never end
-            target = -1 if first.payload.get("to_thread") else (first.chat_id or 0)
+            target = -1 if to_thread(first) else (first.chat_id or 0)
             if not self._first_report(target, error):
                 return
             complaint = await session.get(Complaint, first.complaint_id) \
@@ -972,12 +709,12 @@ class Sender:
             lang = await language_of(session, self.ctx, fresh.chat_id) \
                 if self._private(fresh) and fresh.chat_id is not None \
                 else self.ctx.settings.general.default_language
-            payload = {k: v for k, v in fresh.payload.items() if k != "digest"}
-            fresh.payload = {**payload, "alone": True, "fell_back": True, "refused": error[:300],
-                             "text": self.ctx.texts.html(lang, "sender.fallback", number=number)}
+            store(fresh, message_of(fresh).model_copy(update={
+                "digest": None, "alone": True, "fell_back": True, "refused": error[:300],
+                "text": self.ctx.texts.html(lang, "sender.fallback", number=number)}))
             fresh.status, fresh.lease_until, fresh.owner = "pending", None, None
             fresh.last_error, fresh.attempts = error[:300], fresh.attempts + 1
-            target = -1 if fresh.payload.get("to_thread") else (fresh.chat_id or 0)
+            target = -1 if to_thread(fresh) else (fresh.chat_id or 0)
             if self._first_report(target, f"short form: {error}"):
                 who = await person(session, self.ctx, fresh.chat_id) \
                     if self._private(fresh) and fresh.chat_id is not None else None
@@ -1005,21 +742,19 @@ class Sender:
             lang = admin.language if admin else self.ctx.settings.general.default_language
             row = queue_message(session, self.ctx.now(), self.ctx.texts.html(lang, template, **params),
                                 chat_id=admin_id)
-            row.payload = {**row.payload, "report": True}
-
-    # --- what each kind of row does ----------------------------------------------------
+            store(row, message_of(row).model_copy(update={"report": True}))
 
     async def _deliver(self, rows: list[OutboxMessage]) -> bool:
         if len(rows) > 1:  # plain private messages queued together: one message
             sent = await self._send_plain(rows[0].chat_id,
-                                          "\n\n".join(r.payload["text"] for r in rows))
+                                          batching.joined([message_of(r).text for r in rows]))
             self._became(rows, sent)
             return False
         row = rows[0]
         handlers: dict[str, Callable[[OutboxMessage], Awaitable[bool]]] = {
-            "message": self._send_message, "post_card": self._post_card,
-            "refresh_card": self._refresh_card, "refresh_topic": self._refresh_topic,
-            "post_photos": self._post_photos, "document": self._send_document,
+            "message": self._send_message, "post_card": self.threads.post_card,
+            "refresh_card": self.threads.refresh_card, "refresh_topic": self.threads.refresh_topic,
+            "post_photos": self.threads.post_photos, "document": self._send_document,
             "edit_keyboard": self._edit_keyboard}
         handler = handlers.get(row.kind)
         if handler is None:
@@ -1033,12 +768,12 @@ class Sender:
         assert chat_id is not None
         async with self.ctx.sessions() as session:
             lang = await language_of(session, self.ctx, chat_id)
-        digests = [row.payload["digest"] for row in rows]
-        text = "\n".join([self.ctx.texts.html(lang, "sender.private_digest_heading",
-                                               count=len(rows),
-                                               buttons=any(d.get("buttons") for d in digests)),
-                          *(d["line"] for d in digests)])
-        keyboard = [button_row for d in digests for button_row in d.get("buttons") or []]
+        digests = [digest for row in rows if (digest := message_of(row).digest)]
+        text = batching.digest_text(
+            self.ctx.texts.html(lang, "sender.private_digest_heading", count=len(rows),
+                                buttons=any(d.buttons for d in digests)),
+            [d.line for d in digests])
+        keyboard = [button_row for d in digests for button_row in d.buttons]
         self._became(rows, await self._send_plain(chat_id, text, markup(keyboard)))
         return False
 
@@ -1077,46 +812,36 @@ class Sender:
 
     async def _send_document(self, row: OutboxMessage) -> bool:
         """A file kept in the row (bot.outbox.queue_document), with an HTML caption."""
-        payload = row.payload
-        document = InputFile(base64.b64decode(payload["data"]), filename=payload["filename"])
-        caption = payload.get("caption") or None
+        payload = document_of(row)
+        document = InputFile(base64.b64decode(payload.data), filename=payload.filename)
+        caption = payload.caption or None
         await self._to_chat(row.chat_id, lambda chat: self.bot.send_document(
             chat, document, caption=caption, parse_mode=HTML if caption else None,
-            message_thread_id=row.thread_id, reply_parameters=quoting(payload.get("reply_to"))))
+            message_thread_id=row.thread_id, reply_parameters=quoting(payload.reply_to)))
         return False
 
     async def _edit_keyboard(self, row: OutboxMessage) -> bool:
         """New buttons on a sent message, or none. Nothing to change, or the message gone
         (deleted, too old to edit): there is nothing left to do either."""
         assert row.chat_id is not None
+        edit = keyboard_edit_of(row)
         try:
             await self.bot.edit_message_reply_markup(
-                row.chat_id, int(row.payload["message_id"]),
-                reply_markup=markup(row.payload.get("keyboard")))
+                row.chat_id, edit.message_id, reply_markup=markup(edit.keyboard))
         except BadRequest as exc:
-            if not (not_modified(exc) or _says(exc, "message to edit not found",
+            if not (not_modified(exc) or says(exc, "message to edit not found",
                                                "message can't be edited")):
                 raise
         return False
 
     async def _send_message(self, row: OutboxMessage) -> bool:
-        payload = row.payload
-        keyboard = markup(payload.get("keyboard"))
-        if not payload.get("to_thread"):
-            self._became([row], await self._send_plain(row.chat_id, payload["text"], keyboard,
-                                                       row.thread_id, payload.get("reply_to")))
+        message = message_of(row)
+        if message.to_thread:
+            await self.threads.send_message(row, message)
             return False
-        assert row.complaint_id is not None
-
-        async def send(target: Target) -> Message:
-            return await self.bot.send_message(
-                target.chat_id, payload["text"], parse_mode=HTML,
-                message_thread_id=target.thread_id,
-                reply_parameters=quoting(payload.get("reply_to")) or target.reply,
-                reply_markup=keyboard)
-
-        target, sent = await self._in_thread(row.complaint_id, send)
-        await self._remember(target.chat_id, [sent], row.complaint_id)
+        self._became([row], await self._send_plain(row.chat_id, message.text,
+                                                   markup(message.keyboard), row.thread_id,
+                                                   message.reply_to))
         return False
 
     async def _send_digest(self, group: int, items: list[Item]) -> tuple[Attempt, set[int]]:
@@ -1128,33 +853,17 @@ class Sender:
         def heading(count: int) -> str:
             return self.ctx.texts.html(lang, "sender.digest_heading", count=count)
 
-        room = TEXT_BUDGET - visible_length(heading(len(items))) - 1
-        chunks: list[list[Item]] = [[]]
-        used = 0
-        for item in items:
-            size = visible_length(item.digest_line or "") + 1
-            if chunks[-1] and used + size > room:
-                chunks.append([])
-                used = 0
-            chunks[-1].append(item)
-            used += size
-
+        chunks = batching.digest_chunks(items, visible_length(heading(len(items))))
         complaints = {item.complaint_id for item in items}
         one = next(iter(complaints)) if len(complaints) == 1 else None
 
         async def deliver(rows: list[OutboxMessage]) -> bool:
-            text = "\n".join([heading(len(rows)), *(row.payload["digest"]["line"] for row in rows)])
+            lines = [digest.line for row in rows if (digest := message_of(row).digest)]
+            text = batching.digest_text(heading(len(rows)), lines)
             if one is None:
                 await self.bot.send_message(group, text, parse_mode=HTML)
-                return False
-
-            async def send(target: Target) -> Message:
-                return await self.bot.send_message(target.chat_id, text, parse_mode=HTML,
-                                                   message_thread_id=target.thread_id,
-                                                   reply_parameters=target.reply)
-
-            target, message = await self._in_thread(one, send)
-            await self._remember(target.chat_id, [message], one)
+            else:
+                await self.threads.send_digest(one, text)
             return False
 
         settled: set[int] = set()
@@ -1168,240 +877,3 @@ class Sender:
                  len(settled), group, len(chunks))
         return Attempt.DONE, settled
 
-    async def is_forum(self, chat_id: int) -> bool:
-        if chat_id not in self._forum:
-            chat = await self.bot.get_chat(chat_id)
-            self._forum[chat_id] = bool(chat.is_forum)
-        return self._forum[chat_id]
-
-    async def _complaint(self, complaint_id: int) -> tuple[Complaint, CardView]:
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, complaint_id)
-            if complaint is None:
-                raise Held(f"no complaint {complaint_id}")
-            return complaint, await self.complaints.card(session, complaint)
-
-    async def _remember(self, chat_id: int, messages: Sequence[Message], complaint_id: int) -> None:
-        async with self._tx() as session:
-            for message in messages:
-                await remember(session, chat_id, message.message_id, complaint_id)
-
-    # --- a complaint's thread (its topic, or replies to its card) ------------------------
-
-    async def _in_thread(self, complaint_id: int,
-                         send: Callable[[Target], Awaitable[T]]) -> tuple[Target, T]:
-        """Send into the complaint's thread; if its topic was deleted, make a new one (with
-        the card) and send there."""
-        for attempt in range(2):
-            target = await self._ensure_card(complaint_id)
-            try:
-                return target, await send(target)
-            except BadRequest as exc:
-                if attempt or target.thread_id is None or not topic_lost(exc):
-                    raise
-                await self._recreate_topic(complaint_id, target.thread_id)
-        raise AssertionError("unreachable")
-
-    async def _ensure_card(self, complaint_id: int) -> Target:
-        """The complaint's thread, with its card in it: posted again if it was lost."""
-        for attempt in range(2):
-            complaint, view = await self._complaint(complaint_id)
-            if complaint.chat_id is None or (complaint.card_message_id is None
-                                             and complaint.posted_at is None):
-                raise Held(NOT_POSTED)
-            card_id = complaint.card_message_id
-            if card_id is None:
-                try:
-                    card_id = await self._post_card_message(complaint, view)
-                except BadRequest as exc:
-                    if attempt or complaint.thread_id is None or not topic_lost(exc):
-                        raise
-                    await self._recreate_topic(complaint_id, complaint.thread_id)
-                    continue
-            if complaint.thread_id is not None:
-                return Target(complaint.chat_id, complaint.thread_id, None)
-            return Target(complaint.chat_id, None, card_id)
-        raise AssertionError("unreachable")
-
-    async def _post_card_message(self, complaint: Complaint, view: CardView) -> int:
-        """Post the card again (its message or its topic was deleted) and remember it."""
-        assert complaint.chat_id is not None
-        lang = self.ctx.settings.general.default_language
-        text = views.card(self.ctx.texts, lang, view)
-        buttons = views.card_keyboard(self.ctx.texts, lang, view, complaint.id)
-        message = await self.bot.send_message(
-            complaint.chat_id, text, parse_mode=HTML, message_thread_id=complaint.thread_id,
-            reply_markup=to_markup(buttons))
-        async with self._tx() as session:
-            fresh = await session.get(Complaint, complaint.id)
-            assert fresh is not None
-            fresh.card_message_id = message.message_id
-            fresh.card_hash = card_digest(text, buttons)
-            await remember(session, complaint.chat_id, message.message_id, complaint.id)
-        log.info("complaint %s: card posted again as message %s", complaint.id, message.message_id)
-        return message.message_id
-
-    async def _new_topic(self, chat_id: int, view: CardView) -> int:
-        lang = self.ctx.settings.general.default_language
-        topic = await self.bot.create_forum_topic(
-            chat_id, views.topic_name(self.ctx.texts, lang, view))
-        return topic.message_thread_id
-
-    async def _recreate_topic(self, complaint_id: int, lost_thread_id: int) -> None:
-        """The complaint's topic is gone: create it again (same name scheme) and link the
-        complaint to it; its card is posted there next (its card_message_id is cleared)."""
-        complaint, view = await self._complaint(complaint_id)
-        chat_id = complaint.chat_id
-        if chat_id is None or complaint.thread_id != lost_thread_id:
-            return  # already moved on
-        self._forum.pop(chat_id, None)  # topics may have been switched off
-        thread_id = await self._new_topic(chat_id, view) if await self.is_forum(chat_id) else None
-        async with self._tx() as session:
-            fresh = await session.get(Complaint, complaint_id)
-            assert fresh is not None
-            if fresh.thread_id != lost_thread_id:
-                return
-            fresh.thread_id, fresh.card_message_id = thread_id, None
-            record(session, self.ctx.now(), complaint_id, None, "topic_recreated",
-                   chat_id=chat_id, lost_thread_id=lost_thread_id, thread_id=thread_id)
-        log.warning("complaint %s: topic %s of chat %s is gone; new topic %s", complaint_id,
-                    lost_thread_id, chat_id, thread_id)
-
-    async def _post_card(self, row: OutboxMessage) -> bool:
-        assert row.complaint_id is not None
-        lang = self.ctx.settings.general.default_language
-        async with self.ctx.sessions() as session:
-            complaint = await session.get(Complaint, row.complaint_id)
-            assert complaint is not None
-            group = await workgroup_chat_id(session, self.ctx)
-            view = await self.complaints.card(session, complaint)
-        if complaint.posted_at is not None:
-            return False  # posted already
-        chat_id, thread_id = complaint.chat_id, complaint.thread_id
-        if chat_id is None:
-            if group is None:
-                raise Held("no workgroup bound: an admin sends /bind in the group")
-            chat_id = group
-            if await self.is_forum(group):
-                thread_id = await self._new_topic(group, view)
-            # Remember the topic at once, so a retry posts into it instead of making another.
-            await self._place(row.complaint_id, chat_id, thread_id)
-        # The card is rendered as it will look once posted.
-        view = dataclasses.replace(view, status=Status.OPEN)
-        text = views.card(self.ctx.texts, lang, view)
-        buttons = views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id)
-        keyboard = to_markup(buttons)
-        try:
-            message = await self.bot.send_message(chat_id, text, parse_mode=HTML,
-                                                  message_thread_id=thread_id, reply_markup=keyboard)
-        except BadRequest as exc:
-            if thread_id is None or not topic_lost(exc):
-                raise
-            thread_id = await self._new_topic(chat_id, view)  # deleted before the card came
-            await self._place(row.complaint_id, chat_id, thread_id)
-            message = await self.bot.send_message(chat_id, text, parse_mode=HTML,
-                                                  message_thread_id=thread_id, reply_markup=keyboard)
-        async with self.ctx.transaction() as session:
-            fresh = await session.get(Complaint, row.complaint_id)
-            assert fresh is not None
-            if fresh.posted_at is None:
-                await self.complaints.mark_posted(session, fresh, chat_id, thread_id,
-                                                  message.message_id)
-                fresh.card_hash = card_digest(text, buttons)
-            # else a button pressed on this card recorded it meanwhile (Complaints.adopt_card)
-            await remember(session, chat_id, message.message_id, fresh.id)
-            await self._mark(session, [row.id], "sent")
-        return True
-
-    async def _place(self, complaint_id: int, chat_id: int, thread_id: int | None) -> None:
-        async with self._tx() as session:
-            fresh = await session.get(Complaint, complaint_id)
-            assert fresh is not None
-            fresh.chat_id, fresh.thread_id = chat_id, thread_id
-
-    async def _refresh_card(self, row: OutboxMessage) -> bool:
-        assert row.complaint_id is not None
-        lang = self.ctx.settings.general.default_language
-        complaint, view = await self._complaint(row.complaint_id)
-        if complaint.chat_id is None or complaint.posted_at is None:
-            raise Held(NOT_POSTED)
-        if complaint.card_message_id is not None:
-            text = views.card(self.ctx.texts, lang, view)
-            keyboard = views.card_keyboard(self.ctx.texts, lang, view, row.complaint_id)
-            drawn = card_digest(text, keyboard)
-            if drawn == complaint.card_hash:
-                return False  # the card already shows exactly this: an edit would be refused
-            try:
-                await self._unless_unchanged(self.bot.edit_message_text(
-                    text, parse_mode=HTML, chat_id=complaint.chat_id,
-                    message_id=complaint.card_message_id, reply_markup=to_markup(keyboard)))
-                await self._card_drawn(row.complaint_id, complaint.card_message_id, drawn)
-                return False
-            except BadRequest as exc:
-                if not _says(exc, "message to edit not found"):
-                    raise
-            log.warning("complaint %s: its card was deleted; posting it again", row.complaint_id)
-            async with self._tx() as session:
-                fresh = await session.get(Complaint, row.complaint_id)
-                assert fresh is not None
-                if fresh.card_message_id == complaint.card_message_id:
-                    fresh.card_message_id = None
-        await self._ensure_card(row.complaint_id)  # a new card is rendered as it is now
-        return False
-
-    async def _card_drawn(self, complaint_id: int, card_message_id: int, drawn: str) -> None:
-        async with self._tx() as session:
-            fresh = await session.get(Complaint, complaint_id)
-            if fresh is not None and fresh.card_message_id == card_message_id:
-                fresh.card_hash = drawn
-
-    async def _refresh_topic(self, row: OutboxMessage) -> bool:
-        """The topic's title carries the status; a closed complaint's topic is closed."""
-        assert row.complaint_id is not None
-        lang = self.ctx.settings.general.default_language
-        for attempt in range(2):
-            complaint, view = await self._complaint(row.complaint_id)
-            if complaint.chat_id is None or complaint.thread_id is None:
-                return False  # a plain group has no topic
-            try:
-                await self._unless_unchanged(self.bot.edit_forum_topic(
-                    complaint.chat_id, complaint.thread_id,
-                    name=views.topic_name(self.ctx.texts, lang, view)))
-                if view.status is Status.CLOSED:
-                    await self._unless_unchanged(self.bot.close_forum_topic(
-                        complaint.chat_id, complaint.thread_id))
-                return False
-            except BadRequest as exc:
-                if attempt or not topic_lost(exc):
-                    raise
-                await self._recreate_topic(row.complaint_id, complaint.thread_id)
-                await self._ensure_card(row.complaint_id)
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    async def _unless_unchanged(call: Awaitable[Any]) -> None:
-        try:
-            await call
-        except BadRequest as exc:
-            if not not_modified(exc):
-                raise
-
-    async def _post_photos(self, row: OutboxMessage) -> bool:
-        assert row.complaint_id is not None
-        complaint, _view = await self._complaint(row.complaint_id)
-        photos = list(complaint.photos)[:10]
-        if not photos:
-            return False
-
-        async def send(target: Target) -> list[Message]:
-            if len(photos) == 1:
-                return [await self.bot.send_photo(
-                    target.chat_id, photos[0], message_thread_id=target.thread_id,
-                    reply_parameters=target.reply)]
-            return list(await self.bot.send_media_group(
-                target.chat_id, [InputMediaPhoto(p) for p in photos],
-                message_thread_id=target.thread_id, reply_parameters=target.reply))
-
-        target, sent = await self._in_thread(row.complaint_id, send)
-        await self._remember(target.chat_id, sent, row.complaint_id)
-        return False
