@@ -35,38 +35,21 @@ day: 2026-02-30, month 13; params ``year`` (``None`` when not typed), ``month``,
 ``earliest``, the first day accepted, both :class:`datetime.date`). A date form naming
 no real day is ``"invalid"`` however old or new; the other checks apply to real days.
 The caller passes ``today``; this module never reads the clock.
+
+The written forms and the relative words are read by :mod:`bot.domain.datetext`, the
+grammar shared with the ``/fines`` period (:mod:`bot.domain.periods`), with the options
+for what only a shipping date takes: two-digit years, YYYYMMDD, no year, 前天 and one
+trailing stop. This module decides what a date read that way means on ``today``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, timedelta
+
+from .datetext import normalise, read_date, read_relative_day
 
 # How far back a shipping date may lie, in calendar years before today.
 MAX_YEARS_BACK = 5
-
-# Every regex runs on the NFKC-normalised, lower-cased, stripped text, so full-width
-# digits and ／．－ are already ASCII here. [0-9] rather than \d: \d would also
-# accept Arabic-Indic and other Unicode digits.
-_YMD_SEP = re.compile(r"([0-9]{4}|[0-9]{2})\s*([-/.])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,2})")
-_YMD_COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
-_YMD_CJK = re.compile(
-    r"(?:([0-9]{4}|[0-9]{2})\s*年\s*)?([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日號号]?"
-)
-_MD_SEP = re.compile(r"([0-9]{1,2})\s*[-/.]\s*([0-9]{1,2})")
-_TRAILING_PUNCT = re.compile(r"[.。!]$")
-
-# Words meaning "n days before today".
-_RELATIVE_DAYS = {
-    "今天": 0,
-    "今日": 0,
-    "today": 0,
-    "昨天": 1,
-    "昨日": 1,
-    "yesterday": 1,
-    "前天": 2,
-}
 
 
 class DateError(ValueError):
@@ -85,10 +68,17 @@ class DateError(ValueError):
 def parse_ship_date(text: str, today: date) -> date:
     """The calendar date ``text`` names, neither after ``today`` nor before
     :func:`earliest_ship_date` of ``today``."""
-    normalised = _normalise(text)
-    if normalised in _RELATIVE_DAYS:
-        return _days_before(today, _RELATIVE_DAYS[normalised])
-    parsed = _parse_absolute(normalised, today)
+    normalised = normalise(text, drop_final_stop=True)
+    days = read_relative_day(normalised, day_before_yesterday=True)
+    if days is not None:
+        return _days_before(today, days)
+    written = read_date(normalised, short_years=True, compact=True, yearless=True)
+    if written is None:
+        raise DateError("unparseable")
+    if written.year is None:
+        parsed = _most_recent(written.month, written.day, today)
+    else:
+        parsed = _make_date(written.year, written.month, written.day)
     if parsed > today:
         raise DateError("future", date=parsed)
     earliest = earliest_ship_date(today)
@@ -110,39 +100,11 @@ def earliest_ship_date(today: date) -> date:
         return date(year, 2, 28)
 
 
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).strip().lower()
-    return _TRAILING_PUNCT.sub("", text).strip()
-
-
 def _days_before(today: date, days: int) -> date:
     try:
         return today - timedelta(days=days)
     except OverflowError:  # only for today == date.min; keeps the "DateError only" contract
         raise DateError("invalid", year=None, month=None, day=None) from None
-
-
-def _parse_absolute(text: str, today: date) -> date:
-    for pattern in (_YMD_SEP, _YMD_COMPACT):
-        m = pattern.fullmatch(text)
-        if m:
-            year, month, day = m.group(1), m.groups()[-2], m.groups()[-1]
-            return _make_date(_full_year(year), int(month), int(day))
-    m = _YMD_CJK.fullmatch(text)
-    if m:
-        year_text, month, day = m.groups()
-        if year_text is not None:
-            return _make_date(_full_year(year_text), int(month), int(day))
-        return _most_recent(int(month), int(day), today)
-    m = _MD_SEP.fullmatch(text)
-    if m:
-        return _most_recent(int(m.group(1)), int(m.group(2)), today)
-    raise DateError("unparseable")
-
-
-def _full_year(text: str) -> int:
-    year = int(text)
-    return 2000 + year if len(text) == 2 else year
 
 
 def _make_date(year: int | None, month: int, day: int) -> date:

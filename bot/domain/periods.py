@@ -34,42 +34,37 @@ Refusals raise :class:`PeriodError` with a reason code: ``"unknown"`` (not a per
 all), ``"order"`` (a range whose end is before its start), ``"invalid_date"`` (a date or
 month that does not exist: 2026-02-30, 2026-13, or outside the years datetime can hold).
 The caller passes ``now``; this module never reads the clock.
+
+The dates, months and the words for today and yesterday are read by
+:mod:`bot.domain.datetext`, the grammar shared with the shipping date
+(:mod:`bot.domain.dates`), without its options (so: four-digit years, no YYYYMMDD, no
+dates without a year, no 前天, no trailing stop dropped). This module adds the week and
+month words, the ranges, and the calendar.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from .datetext import WrittenDate, normalise, read_date, read_month, read_relative_day
+
 __all__ = ["Period", "PeriodError", "is_period", "parse_period", "split_fines_args"]
 
-_YEAR = r"([0-9]{4})"
-_NUM = r"([0-9]{1,2})"
-# One date, in the forms above. Run on NFKC-normalised lower-case text: full-width
-# digits and ／．－～ are ASCII already. [0-9] rather than \d: \d takes other scripts' digits.
-_DATE = (rf"(?:{_YEAR}\s*([-/.])\s*{_NUM}\s*\2\s*{_NUM}"
-         rf"|{_YEAR}\s*年\s*{_NUM}\s*月\s*{_NUM}\s*[日號号]?)")
-_DATE_RE = re.compile(_DATE)
 # Between the two dates of a range. "." also separates a date's parts, so every place a
 # separator occurs is tried (2026.11.01..2026.11.15 splits at the "..").
 _SEPARATOR_RE = re.compile(r"\.\.|~|〜|–|—|至|到")
-_MONTH_RE = re.compile(rf"{_YEAR}\s*[-/.]\s*{_NUM}|{_YEAR}\s*年\s*{_NUM}\s*月")
 _SPACES = re.compile(r"\s+")
 # The most words /fines takes: "2026 年 11 月 1 日 至 2026 年 11 月 15 日" and a department.
 MAX_ARGS = 16
 
+# Today and yesterday are datetext's relative words; these are the period's own.
+_DAYS_BACK = {0: "today", 1: "yesterday"}
 _WORDS: dict[str, str] = {
     "": "today",
-    "today": "today",
-    "今天": "today",
-    "今日": "today",
-    "yesterday": "yesterday",
-    "昨天": "yesterday",
-    "昨日": "yesterday",
     "week": "week",
     "thisweek": "week",
     "本週": "week",
@@ -115,7 +110,7 @@ class Period:
 
 @dataclass(frozen=True)
 class _Word:
-    word: str  # a value of _WORDS
+    word: str  # a value of _WORDS or _DAYS_BACK
 
 
 @dataclass(frozen=True)
@@ -126,48 +121,40 @@ class _Month:
 
 @dataclass(frozen=True)
 class _Days:
-    first: tuple[int, int, int]  # year, month, day as typed: not yet checked
-    last: tuple[int, int, int]
+    first: WrittenDate  # as typed: not yet checked, and always with a year
+    last: WrittenDate
 
 
 _Form = _Word | _Month | _Days
 
 
-def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lower()
-
-
-def _date_parts(text: str) -> tuple[int, int, int]:
-    m = _DATE_RE.fullmatch(text)
-    if m is None:  # pragma: no cover - only called on text _DATE_RE matched
-        raise PeriodError("unknown", text)
-    groups = m.groups()
-    if groups[0] is not None:
-        return int(groups[0]), int(groups[2]), int(groups[3])
-    return int(groups[4]), int(groups[5]), int(groups[6])
-
-
 def _read(text: str) -> _Form | None:
     """What form ``text`` is written in, or None when it is no period at all."""
-    normalised = _normalise(text)
-    word = _WORDS.get(_SPACES.sub("", normalised))
+    normalised = normalise(text)
+    unspaced = _SPACES.sub("", normalised)  # "last month", "今 天": words may be spaced
+    days = read_relative_day(unspaced)
+    word = _DAYS_BACK[days] if days is not None else _WORDS.get(unspaced)
     if word is not None:
         return _Word(word)
-    m = _MONTH_RE.fullmatch(normalised)
-    if m is not None:
-        year, month = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
-        return _Month(int(year), int(month))
+    month = read_month(normalised)
+    if month is not None:
+        return _Month(*month)
     for m in _SEPARATOR_RE.finditer(normalised):
-        first, last = normalised[:m.start()].strip(), normalised[m.end():].strip()
-        if _DATE_RE.fullmatch(first) and _DATE_RE.fullmatch(last):
-            return _Days(_date_parts(first), _date_parts(last))
-    if _DATE_RE.fullmatch(normalised):
-        day = _date_parts(normalised)
-        return _Days(day, day)
-    return None
+        first = read_date(normalised[:m.start()].strip())
+        last = read_date(normalised[m.end():].strip())
+        if first is not None and last is not None:
+            return _Days(first, last)
+    day = read_date(normalised)
+    return _Days(day, day) if day is not None else None
 
 
 # --- placing it on the calendar ------------------------------------------------------
+
+def _real_day(written: WrittenDate) -> date:
+    """The day ``written`` names; ValueError when there is none."""
+    assert written.year is not None  # read_date without yearless=True always has one
+    return date(written.year, written.month, written.day)
+
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     """The moment ``day`` begins on the wall clock of ``zone``, as aware UTC."""
@@ -209,7 +196,7 @@ def _place(form: _Form, today: date, zone: ZoneInfo, text: str) -> Period:
             raise PeriodError("invalid_date", text) from None
         return _month(form.year, form.month, zone, f"{form.year:04d}-{form.month:02d}")
     try:
-        first, last = date(*form.first), date(*form.last)
+        first, last = _real_day(form.first), _real_day(form.last)
     except ValueError:
         raise PeriodError("invalid_date", text) from None
     if last < first:
@@ -238,7 +225,7 @@ def parse_period(text: str, now: datetime, zone: ZoneInfo) -> Period:
 
 def is_period(text: str) -> bool:
     """Whether ``text`` is written as a period (which may still name no real date)."""
-    return _read(text) is not None and _normalise(text) != ""
+    return _read(text) is not None and normalise(text) != ""
 
 
 def split_fines_args(args: list[str]) -> tuple[str, str | None]:
