@@ -54,13 +54,13 @@ class FixedClock:
 
 async def seed(runtime: object, background: int, cases: int) -> None:
     from bot.app import Runtime
-    from bot.services.people import seed_from_config
+    from bot.services.people import People
     from bot.store.db import migrate
     from bot.store.models import Answer, Complaint
 
     assert isinstance(runtime, Runtime)
     await migrate(runtime.settings.database.url)
-    await seed_from_config(runtime.ctx)
+    await People(runtime.ctx).seed_from_config()
     filed = to_db(AT)
     answers = {"complainant": "王小明", "customer": "永輝超市", "ship_date": "2026-11-20",
                "brand": "輝煌", "spec_qty": "500ml×20箱", "problem": "瓶蓋漏液，整箱受潮",

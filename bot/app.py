@@ -28,8 +28,8 @@ from bot.inbox import Inbox, Poller
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
-from bot.services.people import seed_from_config
-from bot.services.updates import forget_old_updates
+from bot.services.people import People
+from bot.services.updates import Updates
 from bot.services.workgroup import workgroup_chat_id
 from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
 from bot.texts import Texts
@@ -104,8 +104,8 @@ class Runtime:
         for gap in self.settings.chain_gaps():
             log.warning("%s", gap)
         await migrate(self.settings.database.url)
-        await seed_from_config(self.ctx)
-        await forget_old_updates(self.ctx)
+        await People(self.ctx).seed_from_config()
+        await Updates(self.ctx).forget_old()
         await self.app.initialize()
         await self.set_commands()
         await self.app.start()

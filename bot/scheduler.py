@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes, Job, JobQueue
 from bot.clock import from_db, to_db
 from bot.services.context import AppContext
 from bot.services.deadlines import DeadlineEngine
-from bot.services.scheduled_reports import run_due_reports
+from bot.services.scheduled_reports import ScheduledReports
 from bot.services.sheets import Sheets
 from bot.store.models import DeadlineEvent
 
@@ -78,7 +78,7 @@ class DeadlineScheduler:
             await self._fire(event_id)
         await self.arm_window()
         try:
-            await run_due_reports(self.ctx)  # HR's daily summary and monthly XLSX, once each
+            await ScheduledReports(self.ctx).run_due()  # HR's daily summary and monthly XLSX, once each
         except Exception:
             log.exception("scheduled reports failed; the next sweep tries again")
         try:

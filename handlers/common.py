@@ -21,8 +21,8 @@ from bot.domain.ids import parse_id
 from bot.inbox import current_edge
 from bot.outbox import Keyboard, queue_document, queue_keyboard_edit, queue_message
 from bot.services.context import AppContext, Refused
-from bot.services.conversation import is_split_tail, looks_split, note_split_text
-from bot.services.people import Person, TelegramUser, touch
+from bot.services.conversation import Conversation, looks_split
+from bot.services.people import People, Person, TelegramUser
 from bot.texts import language_from_telegram
 
 
@@ -55,7 +55,7 @@ async def sender_of(update: Update, context: Context) -> Person:
     """The person behind this update, recorded (and marked reachable in private chats)."""
     user = update.effective_user
     assert user is not None
-    found = await touch(app_ctx(context),
+    found = await People(app_ctx(context)).touch(
                         TelegramUser(user.id, user.full_name, user.language_code),
                         private=is_private(update))
     edge = current_edge()
@@ -136,14 +136,14 @@ async def note_if_split(update: Update, context: Context) -> None:
     coming next, must not be taken as an answer (check_split_tail)."""
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None and message.text and looks_split(message.text):
-        await note_split_text(app_ctx(context), user.id, message.chat.id, message.date)
+        await Conversation(app_ctx(context)).note_split_text(user.id, message.chat.id, message.date)
 
 
 async def check_split_tail(update: Update, context: Context) -> None:
     """Refuse the rest of a split text whose first part was refused."""
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None and message.text is not None \
-            and await is_split_tail(app_ctx(context), user.id, message.chat.id, message.date):
+            and await Conversation(app_ctx(context)).is_split_tail(user.id, message.chat.id, message.date):
         raise Refused("errors.split_tail")
 
 

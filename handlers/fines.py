@@ -10,7 +10,7 @@ from bot.outbox import Keyboard
 from bot.services.context import AppContext, Refused
 from bot.services.fines import Fines
 from bot.services.people import Person
-from bot.services.scheduled_reports import summary_text
+from bot.services.scheduled_reports import ScheduledReports
 from bot.store.models import Fine, PendingInput
 from handlers.common import (
     Context,
@@ -57,7 +57,7 @@ async def summary(update: Update, context: Context) -> None:
     """Today's summary now, on demand (HR and admins)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    text = await summary_text(ctx, person.id)
+    text = await ScheduledReports(ctx).summary_text(person.id)
     await reply(update, context, text)
 
 

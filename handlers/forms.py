@@ -14,7 +14,7 @@ from bot.outbox import Keyboard
 from bot.services.chains import CHAIN_INPUT
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
-from bot.services.conversation import clear_pending, get_pending
+from bot.services.conversation import Conversation
 from bot.services.fines import WAIVE_REASON
 from bot.services.forms import Forms, FormScreen
 from bot.services.freight import FREIGHT_FORM
@@ -65,7 +65,7 @@ async def service(update: Update, context: Context) -> None:
 async def cancel(update: Update, context: Context) -> None:
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    had_question = await clear_pending(ctx, person.id)
+    had_question = await Conversation(ctx).clear_pending(person.id)
     had_form = await Forms(ctx).cancel(person.id)
     template = "form.cancelled" if had_form or had_question else "form.nothing_to_cancel"
     await reply(update, context, ctx.texts.html(person.language, template))
@@ -115,7 +115,7 @@ async def private_text(update: Update, context: Context) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     text = message.text
-    pending = await get_pending(ctx, person.id)
+    pending = await Conversation(ctx).pending(person.id)
     await check_split_tail(update, context)
     if pending is not None and pending.purpose in ANSWERS_TO:
         await ANSWERS_TO[pending.purpose](update, context, person, pending, text)
@@ -142,7 +142,7 @@ async def private_photo(update: Update, context: Context) -> None:
     current = await forms.current(person.id)
     takes_photos = current is not None and current.field is not None \
         and current.field.type is FieldType.TEXT_PHOTOS
-    pending = await get_pending(ctx, person.id)
+    pending = await Conversation(ctx).pending(person.id)
     if not takes_photos and pending is not None and pending.purpose in ASKED_AGAIN:
         await ask_again(update, context, person, pending)
         return
@@ -158,7 +158,7 @@ async def private_other(update: Update, context: Context) -> None:
     for a typed answer first, as typed text goes to it first)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    pending = await get_pending(ctx, person.id)
+    pending = await Conversation(ctx).pending(person.id)
     if pending is not None and pending.purpose in ASKED_AGAIN:
         await ask_again(update, context, person, pending)
         return

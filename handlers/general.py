@@ -14,7 +14,7 @@ from bot.outbox import Button
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
-from bot.services.workgroup import bind_workgroup, is_workgroup
+from bot.services.workgroup import Workgroup
 from handlers.common import (
     Context,
     app_ctx,
@@ -38,7 +38,7 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     if chat.type == ChatType.PRIVATE:
         return
-    if await is_workgroup(app_ctx(context), chat.id):
+    if await Workgroup(app_ctx(context)).is_workgroup(chat.id):
         return
     if chat.id == app_ctx(context).settings.fines.hr_chat_id and update.callback_query:
         return  # HR's own group (fines.hr_chat_id): the buttons on HR's notices work there
@@ -103,7 +103,7 @@ async def bind(update: Update, context: Context) -> None:
     if is_private(update):
         await refuse(update, context, person.language, Refused("errors.group_only"))
         return
-    await bind_workgroup(ctx, person.id, chat.id)
+    await Workgroup(ctx).bind(person.id, chat.id)
     await reply(update, context, ctx.texts.html(person.language, "general.bound", title=chat.title or ""))
 
 

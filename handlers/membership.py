@@ -7,8 +7,8 @@ from telegram import Update
 from bot.buttons import JOIN_DECISION, JOIN_DEPARTMENT
 from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
-from bot.services.joining import ask_join_name, decide_join, submit_join
-from bot.services.people import Person, departments
+from bot.services.joining import Joining
+from bot.services.people import People, Person
 from bot.store.models import PendingInput
 from handlers.common import Context, app_ctx, id_at, is_private, pressed, refuse, reply, sender_of, settle
 
@@ -38,7 +38,7 @@ async def join(update: Update, context: Context) -> None:
             ),
         )
         return
-    depts = await departments(ctx)
+    depts = await People(ctx).departments()
     buttons = [Button(d.name, JOIN_DEPARTMENT.data(d.key)) for d in depts]
     keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     await reply(update, context, ctx.texts.html(person.language, "membership.choose_department"), keyboard)
@@ -49,7 +49,7 @@ async def department_button(update: Update, context: Context) -> None:
     ctx, person, parts = await pressed(update, context, JOIN_DEPARTMENT)
     if person.is_member:
         raise Refused("errors.already_decided")
-    dept = await ask_join_name(ctx, person.id, parts[0] if parts else "")
+    dept = await Joining(ctx).ask_name(person.id, parts[0] if parts else "")
     await settle(update, context, ctx.texts.html(person.language, "membership.ask_name",
                                                department=dept.name))
 
@@ -71,7 +71,7 @@ async def take_join_name(
 ) -> None:
     ctx = app_ctx(context)
     department_key = str(pending.data.get("department", ""))
-    await submit_join(ctx, person.id, department_key, text)
+    await Joining(ctx).submit(person.id, department_key, text)
     name = ctx.settings.department_name(department_key)
     await reply(update, context, ctx.texts.html(person.language, "membership.join_sent", department=name))
 
@@ -79,7 +79,7 @@ async def take_join_name(
 async def decision_button(update: Update, context: Context) -> None:
     """jr:<request>:y|n — the department's head (or an admin) decides."""
     ctx, person, parts = await pressed(update, context, JOIN_DECISION)
-    decision = await decide_join(ctx, person.id, id_at(parts, 0, count=2),
+    decision = await Joining(ctx).decide(person.id, id_at(parts, 0, count=2),
                                  approve=parts[1] == "y")
     await settle(update, context, ctx.texts.html(person.language, "membership.decided",
                                                approved=decision.approved, name=decision.name,

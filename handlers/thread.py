@@ -12,7 +12,7 @@ from bot.services.complaints import PressedCard
 from bot.services.context import Refused
 from bot.services.handling import DONE, Handling, StepResult
 from bot.services.people import Person
-from bot.services.threads import add_comment, complaint_of, remember_message
+from bot.services.threads import Threads
 from bot.store.models import PendingInput
 from handlers.common import (
     Context,
@@ -71,7 +71,7 @@ async def answer_command(update: Update, context: Context) -> None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    complaint_id = await complaint_of(ctx, chat.id, message.message_thread_id, reply_to)
+    complaint_id = await Threads(ctx).complaint_of(chat.id, message.message_thread_id, reply_to)
     if complaint_id is None:
         raise Refused("errors.answer_where")
     result = await Handling(ctx).begin(person.id, complaint_id, None, None, chat.id)
@@ -109,16 +109,16 @@ async def group_message(update: Update, context: Context) -> None:
         return
     person = await sender_of(update, context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    complaint_id = await complaint_of(ctx, chat.id, message.message_thread_id, reply_to)
+    complaint_id = await Threads(ctx).complaint_of(chat.id, message.message_thread_id, reply_to)
     pending = await Handling(ctx).question_in(person.id, chat.id, complaint_id)
     text = message.text or message.caption or ""
     files = attachments_of(message)
     if pending is not None:
-        await remember_message(ctx, chat.id, message.message_id, int(pending.ref_id or 0))
+        await Threads(ctx).remember_message(chat.id, message.message_id, int(pending.ref_id or 0))
         await take_step_input(update, context, person, pending, text, files)
         return
     if complaint_id is not None:
-        await add_comment(ctx, complaint_id, person.id, chat.id, message.message_id, text, files)
+        await Threads(ctx).add_comment(complaint_id, person.id, chat.id, message.message_id, text, files)
 
 
 async def take_step_input(update: Update, context: Context, person: Person,

@@ -23,7 +23,7 @@ The standard is "nothing lost, nothing twice", within Telegram's limits:
   `retry_after`. A request Telegram refuses for good is marked failed, logged and
   reported to the admins. Nothing is dropped silently.
 - **Recipients.** Someone who never opened a chat with the bot: their rows are *held*
-  until they do (`people.touch` releases them) and whoever waits on them is told
+  until they do (`People.touch` releases them) and whoever waits on them is told
   (`on_held`). Someone who blocked the bot: held too, `User.blocked_at` set, the admins
   told once; nothing more is tried until they write to the bot again.
 - **Deleted topics.** A complaint whose topic is gone gets a new topic and its card again;

@@ -648,7 +648,7 @@ class Sender:
                     queue_message(session, self.ctx.now(), key[1], chat_id=key[0])
         user = await session.get(User, rows[0].chat_id) if rows[0].chat_id else None
         if user is not None:
-            user.reachable = False  # people.touch releases the rows when they write
+            user.reachable = False  # People.touch releases the rows when they write
 
     async def _hold_for_recipient(self, rows: list[OutboxMessage], error: str) -> None:
         """Telegram won't let us write to them yet: keep the messages for when they /start."""

@@ -21,6 +21,8 @@ from bot.store.models import (
 # apart, the first ones full. When such a full part is refused as too long, a part that
 # follows within SPLIT_TAIL is its tail, not an answer to the question (it would be taken
 # silently otherwise).
+
+
 SPLIT_PART = range(4000, 4097)  # a full part's length, in UTF-16 code units
 SPLIT_TAIL = timedelta(seconds=2)
 
@@ -28,26 +30,6 @@ SPLIT_TAIL = timedelta(seconds=2)
 def looks_split(text: str) -> bool:
     """Whether a message is as long as the full part of a text Telegram split."""
     return len(text.encode("utf-16-le")) // 2 in SPLIT_PART
-
-
-async def note_split_text(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> None:
-    """A message so long that it is the first part of a split text was refused."""
-    async with ctx.joined() as session:
-        user = await session.get(User, user_id)
-        if user is not None:
-            user.split_text_at, user.split_text_chat = to_db(sent_at), chat_id
-
-
-async def is_split_tail(ctx: AppContext, user_id: int, chat_id: int, sent_at: datetime) -> bool:
-    """Whether this message is the rest of a split text whose first part was refused."""
-    async with ctx.joined() as session:  # usually no SQL at all: the user is loaded already
-        user = await session.get(User, user_id)
-        if user is None or user.split_text_at is None or user.split_text_chat != chat_id:
-            return False
-        tail = timedelta(0) <= to_db(sent_at) - user.split_text_at <= SPLIT_TAIL
-        if not tail:
-            user.split_text_at = user.split_text_chat = None
-        return tail
 
 
 # --- questions waiting for a typed answer ---------------------------------------------
@@ -72,15 +54,6 @@ async def set_pending(session: AsyncSession, ctx: AppContext, user_id: int, purp
     return replaced
 
 
-async def get_pending(ctx: AppContext, user_id: int,
-                      thread: int = PRIVATE_CHAT) -> PendingInput | None:
-    """The question the user is answering now in the private chat (or in a complaint's
-    thread), if any; the service that takes the answer deletes it, and a refused answer
-    leaves the question open."""
-    async with ctx.sessions() as session:
-        return await session.get(PendingInput, (user_id, thread))
-
-
 async def pending_row(session: AsyncSession, pending: PendingInput) -> PendingInput | None:
     """The question as it is now in the database (a handler read it earlier)."""
     return await session.get(PendingInput, (pending.user_id, pending.complaint_thread))
@@ -93,11 +66,44 @@ async def drop_pending(session: AsyncSession, user_id: int, purpose: str,
         await session.delete(pending)
 
 
-async def clear_pending(ctx: AppContext, user_id: int) -> bool:
-    """/cancel: the question waiting in the private chat goes."""
-    async with ctx.transaction() as session:
-        pending = await session.get(PendingInput, (user_id, PRIVATE_CHAT))
-        if pending is None:
-            return False
-        await session.delete(pending)
-        return True
+class Conversation:
+    """Where a person's conversation with the bot stands: the question waiting for their
+    answer, and long texts Telegram split in two."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def note_split_text(self, user_id: int, chat_id: int, sent_at: datetime) -> None:
+        """A message so long that it is the first part of a split text was refused."""
+        async with self.ctx.joined() as session:
+            user = await session.get(User, user_id)
+            if user is not None:
+                user.split_text_at, user.split_text_chat = to_db(sent_at), chat_id
+
+    async def is_split_tail(self, user_id: int, chat_id: int, sent_at: datetime) -> bool:
+        """Whether this message is the rest of a split text whose first part was refused."""
+        async with self.ctx.joined() as session:  # usually no SQL at all: the user is loaded already
+            user = await session.get(User, user_id)
+            if user is None or user.split_text_at is None or user.split_text_chat != chat_id:
+                return False
+            tail = timedelta(0) <= to_db(sent_at) - user.split_text_at <= SPLIT_TAIL
+            if not tail:
+                user.split_text_at = user.split_text_chat = None
+            return tail
+
+    async def pending(self, user_id: int,
+                          thread: int = PRIVATE_CHAT) -> PendingInput | None:
+        """The question the user is answering now in the private chat (or in a complaint's
+        thread), if any; the service that takes the answer deletes it, and a refused answer
+        leaves the question open."""
+        async with self.ctx.sessions() as session:
+            return await session.get(PendingInput, (user_id, thread))
+
+    async def clear_pending(self, user_id: int) -> bool:
+        """/cancel: the question waiting in the private chat goes."""
+        async with self.ctx.transaction() as session:
+            pending = await session.get(PendingInput, (user_id, PRIVATE_CHAT))
+            if pending is None:
+                return False
+            await session.delete(pending)
+            return True

@@ -25,6 +25,8 @@ from bot.texts import language_from_telegram
 
 
 @dataclass(frozen=True)
+
+
 class TelegramUser:
     """What a handler knows of the sender from Telegram."""
 
@@ -34,6 +36,8 @@ class TelegramUser:
 
 
 @dataclass(frozen=True)
+
+
 class Person:
     id: int
     name: str | None
@@ -48,43 +52,6 @@ class Person:
     @property
     def is_member(self) -> bool:
         return self.department_key is not None
-
-
-async def seed_from_config(ctx: AppContext) -> None:
-    """Departments, heads, members and admins from config.toml.
-
-    The file is authoritative for whom it lists; people approved in chat are kept.
-    """
-    settings = ctx.settings
-    now = to_db(ctx.now())
-    async with ctx.transaction() as session:
-        for dept in settings.departments:
-            row = await session.get(Department, dept.key)
-            if row is None:
-                session.add(Department(key=dept.key, name=dept.name, head_user_id=dept.head,
-                                       vice_president_id=dept.vice_president))
-            else:
-                row.name = dept.name
-                row.vice_president_id = dept.vice_president
-                if dept.head is not None:
-                    row.head_user_id = dept.head
-        await session.flush()
-        department_of = {uid: d.key for d in settings.departments for uid in [*d.members, d.head]
-                         if uid is not None}
-        for member in settings.members:
-            user = await get_or_add_user(session, member.id, now)
-            user.name = member.name
-            if member.language:
-                user.language = member.language
-            if member.id in department_of:
-                user.department_key = department_of[member.id]
-        for admin_id in settings.admins:
-            user = await get_or_add_user(session, admin_id, now)
-            user.is_admin = True
-        # Roles of rules 一.4 and 三 come from the file alone: it is their only source.
-        await session.execute(delete(UserRole))
-        for _setting, role, uid in settings.roles.holders():
-            session.add(UserRole(user_id=uid, role=role))
 
 
 async def get_or_add_user(session: AsyncSession, user_id: int, now: object) -> User:
@@ -146,31 +113,6 @@ async def language_of(session: AsyncSession, ctx: AppContext, chat_id: int) -> s
     return found.language if found else ctx.settings.general.default_language
 
 
-async def touch(ctx: AppContext, tg: TelegramUser, *, private: bool) -> Person:
-    """Record who wrote to the bot. A private message means the bot may now write to them,
-    so messages held for them are released."""
-    async with ctx.joined() as session:
-        # The user and their department in one statement; `person` below finds both in the
-        # session (one statement fewer on every update).
-        row = (await session.execute(
-            select(User, Department)
-            .outerjoin(Department, Department.key == User.department_key)
-            .where(User.id == tg.id))).first()
-        user = row[0] if row is not None else await get_or_add_user(session, tg.id, to_db(ctx.now()))
-        user.telegram_name = tg.full_name[:200]
-        user.telegram_language = tg.language_code
-        if private and (not user.reachable or user.blocked_at is not None):
-            user.reachable, user.blocked_at = True, None
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.chat_id == tg.id, OutboxMessage.status == "held")
-                .values(status="pending", last_error=None)
-            )
-        found = await person(session, ctx, tg.id)
-    assert found is not None
-    return found
-
-
 async def admin_names(session: AsyncSession) -> list[str]:
     rows = await session.scalars(select(User).where(User.is_admin.is_(True)).order_by(User.id))
     return [u.name or u.telegram_name or str(u.id) for u in rows]
@@ -183,14 +125,80 @@ async def require_member(session: AsyncSession, ctx: AppContext, user_id: int) -
     return found
 
 
-async def departments(ctx: AppContext) -> list[Department]:
-    async with ctx.sessions() as session:
-        return list(await session.scalars(select(Department).order_by(Department.key)))
-
-
 async def hr_chat(session: AsyncSession, ctx: AppContext) -> int | None:
     """Where HR's notices go: the configured chat, else the HR department's head."""
     if ctx.settings.fines.hr_chat_id is not None:
         return ctx.settings.fines.hr_chat_id
     dept = await session.get(Department, ctx.settings.routing.service_intake)
     return dept.head_user_id if dept else None
+
+
+class People:
+    """The company's people as the database knows them: seeded from the config, touched by every update."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def seed_from_config(self) -> None:
+        """Departments, heads, members and admins from config.toml.
+
+        The file is authoritative for whom it lists; people approved in chat are kept.
+        """
+        settings = self.ctx.settings
+        now = to_db(self.ctx.now())
+        async with self.ctx.transaction() as session:
+            for dept in settings.departments:
+                row = await session.get(Department, dept.key)
+                if row is None:
+                    session.add(Department(key=dept.key, name=dept.name, head_user_id=dept.head,
+                                           vice_president_id=dept.vice_president))
+                else:
+                    row.name = dept.name
+                    row.vice_president_id = dept.vice_president
+                    if dept.head is not None:
+                        row.head_user_id = dept.head
+            await session.flush()
+            department_of = {uid: d.key for d in settings.departments for uid in [*d.members, d.head]
+                             if uid is not None}
+            for member in settings.members:
+                user = await get_or_add_user(session, member.id, now)
+                user.name = member.name
+                if member.language:
+                    user.language = member.language
+                if member.id in department_of:
+                    user.department_key = department_of[member.id]
+            for admin_id in settings.admins:
+                user = await get_or_add_user(session, admin_id, now)
+                user.is_admin = True
+            # Roles of rules 一.4 and 三 come from the file alone: it is their only source.
+            await session.execute(delete(UserRole))
+            for _setting, role, uid in settings.roles.holders():
+                session.add(UserRole(user_id=uid, role=role))
+
+    async def touch(self, tg: TelegramUser, *, private: bool) -> Person:
+        """Record who wrote to the bot. A private message means the bot may now write to them,
+        so messages held for them are released."""
+        async with self.ctx.joined() as session:
+            # The user and their department in one statement; `person` below finds both in the
+            # session (one statement fewer on every update).
+            row = (await session.execute(
+                select(User, Department)
+                .outerjoin(Department, Department.key == User.department_key)
+                .where(User.id == tg.id))).first()
+            user = row[0] if row is not None else await get_or_add_user(session, tg.id, to_db(self.ctx.now()))
+            user.telegram_name = tg.full_name[:200]
+            user.telegram_language = tg.language_code
+            if private and (not user.reachable or user.blocked_at is not None):
+                user.reachable, user.blocked_at = True, None
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.chat_id == tg.id, OutboxMessage.status == "held")
+                    .values(status="pending", last_error=None)
+                )
+            found = await person(session, self.ctx, tg.id)
+        assert found is not None
+        return found
+
+    async def departments(self) -> list[Department]:
+        async with self.ctx.sessions() as session:
+            return list(await session.scalars(select(Department).order_by(Department.key)))

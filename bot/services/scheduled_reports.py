@@ -33,58 +33,6 @@ async def _summary_html(ctx: AppContext, lang: str, day: date, now: datetime) ->
     return ctx.texts.html(lang, "fines.daily_summary", summary=data)
 
 
-async def summary_text(ctx: AppContext, actor_id: int) -> str:
-    """/summary: today's summary now, for HR and admins."""
-    async with ctx.sessions() as session:
-        actor = await person(session, ctx, actor_id)
-    if actor is None or not keeps_hr_books(ctx, actor):
-        raise Refused("errors.fines_hr_only")
-    now = ctx.now()
-    return await _summary_html(ctx, actor.language, now.astimezone(ctx.settings.zone).date(), now)
-
-
-async def run_due_reports(ctx: AppContext) -> list[str]:
-    """Send whichever reports are due and not yet sent; returns their keys. Called by the
-    scheduler at the summary time, each morning, and at start-up (to catch up)."""
-    now = ctx.now()
-    local = now.astimezone(ctx.settings.zone)
-    today = local.date()
-    sent: list[str] = []
-    lang = ctx.settings.general.default_language
-    async with ctx.sessions() as session:
-        chat_id = await hr_chat(session, ctx)
-    if chat_id is None:
-        return sent
-    fines = ctx.settings.fines
-    async with ctx.sessions() as session:
-        done = set(await session.scalars(select(JobRun.key).where(JobRun.key.in_(
-            [f"daily:{today.isoformat()}", f"monthly:{_last_month(today)}"]))))
-    if _is_report_day(ctx, today) and local.time() >= fines.daily_summary_at \
-            and f"daily:{today.isoformat()}" not in done:
-        text = await _summary_html(ctx, lang, today, now)
-
-        async def daily(session: AsyncSession) -> None:
-            queue_message(session, now, text, chat_id=chat_id)
-
-        if await run_once(ctx, f"daily:{today.isoformat()}", daily):
-            sent.append(f"daily:{today.isoformat()}")
-    last_month = _last_month(today)
-    if fines.monthly_report and _first_report_day_of_month(ctx, today) \
-            and local.time() >= ctx.settings.calendar.day_start \
-            and f"monthly:{last_month}" not in done:
-        listing = await Fines(ctx).listing_for_hr([last_month])
-        headings = render_headings(ctx.texts, lang, listing.period.key, None)
-        data = fines_workbook(listing.rows, headings)
-        caption = ctx.texts.html(lang, "fines.workbook_caption", listing=listing)
-
-        async def monthly(session: AsyncSession) -> None:
-            queue_document(session, now, chat_id, f"fines-{last_month}.xlsx", data, caption)
-
-        if await run_once(ctx, f"monthly:{last_month}", monthly):
-            sent.append(f"monthly:{last_month}")
-    return sent
-
-
 def _last_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
@@ -94,3 +42,61 @@ def _first_report_day_of_month(ctx: AppContext, today: date) -> bool:
     while not _is_report_day(ctx, day):
         day += timedelta(days=1)
     return day == today
+
+
+class ScheduledReports:
+    """HR's daily summary and the monthly workbook, when due and on demand."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def summary_text(self, actor_id: int) -> str:
+        """/summary: today's summary now, for HR and admins."""
+        async with self.ctx.sessions() as session:
+            actor = await person(session, self.ctx, actor_id)
+        if actor is None or not keeps_hr_books(self.ctx, actor):
+            raise Refused("errors.fines_hr_only")
+        now = self.ctx.now()
+        today = now.astimezone(self.ctx.settings.zone).date()
+        return await _summary_html(self.ctx, actor.language, today, now)
+
+    async def run_due(self) -> list[str]:
+        """Send whichever reports are due and not yet sent; returns their keys. Called by the
+        scheduler at the summary time, each morning, and at start-up (to catch up)."""
+        now = self.ctx.now()
+        local = now.astimezone(self.ctx.settings.zone)
+        today = local.date()
+        sent: list[str] = []
+        lang = self.ctx.settings.general.default_language
+        async with self.ctx.sessions() as session:
+            chat_id = await hr_chat(session, self.ctx)
+        if chat_id is None:
+            return sent
+        fines = self.ctx.settings.fines
+        async with self.ctx.sessions() as session:
+            done = set(await session.scalars(select(JobRun.key).where(JobRun.key.in_(
+                [f"daily:{today.isoformat()}", f"monthly:{_last_month(today)}"]))))
+        if _is_report_day(self.ctx, today) and local.time() >= fines.daily_summary_at \
+                and f"daily:{today.isoformat()}" not in done:
+            text = await _summary_html(self.ctx, lang, today, now)
+
+            async def daily(session: AsyncSession) -> None:
+                queue_message(session, now, text, chat_id=chat_id)
+
+            if await run_once(self.ctx, f"daily:{today.isoformat()}", daily):
+                sent.append(f"daily:{today.isoformat()}")
+        last_month = _last_month(today)
+        if fines.monthly_report and _first_report_day_of_month(self.ctx, today) \
+                and local.time() >= self.ctx.settings.calendar.day_start \
+                and f"monthly:{last_month}" not in done:
+            listing = await Fines(self.ctx).listing_for_hr([last_month])
+            headings = render_headings(self.ctx.texts, lang, listing.period.key, None)
+            data = fines_workbook(listing.rows, headings)
+            caption = self.ctx.texts.html(lang, "fines.workbook_caption", listing=listing)
+
+            async def monthly(session: AsyncSession) -> None:
+                queue_document(session, now, chat_id, f"fines-{last_month}.xlsx", data, caption)
+
+            if await run_once(self.ctx, f"monthly:{last_month}", monthly):
+                sent.append(f"monthly:{last_month}")
+        return sent

@@ -27,7 +27,13 @@ def record_handled(session: AsyncSession, ctx: AppContext, update_id: int) -> No
     session.add(ProcessedUpdate(update_id=update_id, at=to_db(ctx.now())))
 
 
-async def forget_old_updates(ctx: AppContext) -> None:
-    async with ctx.transaction() as session:
-        await session.execute(delete(ProcessedUpdate).where(
-            ProcessedUpdate.at < to_db(ctx.now() - KEEP_FOR)))
+class Updates:
+    """The record of updates handled (each acts once)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def forget_old(self) -> None:
+        async with self.ctx.transaction() as session:
+            await session.execute(delete(ProcessedUpdate).where(
+                ProcessedUpdate.at < to_db(self.ctx.now() - KEEP_FOR)))

@@ -25,25 +25,30 @@ async def workgroup_chat_id(session: AsyncSession, ctx: AppContext) -> int | Non
     return ctx.settings.workgroup.chat_id
 
 
-async def is_workgroup(ctx: AppContext, chat_id: int) -> bool:
-    async with ctx.sessions() as session:
-        return await workgroup_chat_id(session, ctx) == chat_id
+class Workgroup:
+    """The company workgroup chat: which chat it is, and binding it."""
 
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
 
-async def bind_workgroup(ctx: AppContext, actor_id: int, chat_id: int) -> None:
-    """An admin makes this group the workgroup; complaints waiting for a group are posted."""
-    async with ctx.transaction() as session:
-        actor = await person(session, ctx, actor_id)
-        if actor is None or not actor.is_admin:
-            raise Refused("errors.admins_only")
-        row = await session.get(Setting, WORKGROUP_SETTING)
-        if row is None:
-            session.add(Setting(key=WORKGROUP_SETTING, value=str(chat_id)))
-        else:
-            row.value = str(chat_id)
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "held", OutboxMessage.kind == "post_card")
-            .values(status="pending", last_error=None)
-        )
-        record(session, ctx.now(), None, actor_id, "workgroup_bound", chat_id=chat_id)
+    async def is_workgroup(self, chat_id: int) -> bool:
+        async with self.ctx.sessions() as session:
+            return await workgroup_chat_id(session, self.ctx) == chat_id
+
+    async def bind(self, actor_id: int, chat_id: int) -> None:
+        """An admin makes this group the workgroup; complaints waiting for a group are posted."""
+        async with self.ctx.transaction() as session:
+            actor = await person(session, self.ctx, actor_id)
+            if actor is None or not actor.is_admin:
+                raise Refused("errors.admins_only")
+            row = await session.get(Setting, WORKGROUP_SETTING)
+            if row is None:
+                session.add(Setting(key=WORKGROUP_SETTING, value=str(chat_id)))
+            else:
+                row.value = str(chat_id)
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "held", OutboxMessage.kind == "post_card")
+                .values(status="pending", last_error=None)
+            )
+            record(session, self.ctx.now(), None, actor_id, "workgroup_bound", chat_id=chat_id)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.app import Runtime
 from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.sender import Sender, wall_now
-from bot.services.threads import complaint_of
+from bot.services.threads import Threads
 from bot.store.models import AuditEvent, Complaint, OutboxMessage, ThreadMessage, User
 from tests.e2e.conftest import (
     DESK_HEAD,
@@ -225,7 +225,7 @@ async def test_forgotten_topic_is_recreated_with_its_card(
         assert complaint is not None
         assert (complaint.thread_id, complaint.card_message_id) == (new, cards[0]["message_id"])
         assert await session.get(ThreadMessage, (FORUM, cards[0]["message_id"])) is not None
-    assert await complaint_of(bot.ctx, FORUM, new, None) == 1
+    assert await Threads(bot.ctx).complaint_of(FORUM, new, None) == 1
 
     # The next notice goes straight to the new topic; no third topic.
     topics = len(fake.topics(FORUM))
