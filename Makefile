@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck check migrate check-config check-wheel lock clean bench
+.PHONY: run test test-quick lint typecheck check migrate check-config check-wheel lock clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ check-config: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --durations=15
+
+# The inner loop: everything but the tests marked slow (real processes killed at random,
+# API outages, bursts of hundreds of messages); CI and `make test` run those too.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" --durations=10
 
 # Deadline-engine and daily-sheet benchmarks (figures in docs/PERFORMANCE.md);
 # BENCH_ARGS="--complaints 10000" makes the first quick.

@@ -73,6 +73,7 @@ async def test_form_resumes_after_sigkill(fake: FakeTelegram, tmp_path: Path,
         await kill(process)
 
 
+@pytest.mark.slow
 async def test_service_path_survives_a_restart_between_every_two_steps(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
     config = write_config(fake, tmp_path)
@@ -160,6 +161,7 @@ async def assign_production(fake: FakeTelegram, people: dict[str, Actor]) -> dic
     return card
 
 
+@pytest.mark.slow
 async def test_deadlines_that_pass_while_the_bot_is_down_fire_once_late(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
     config = write_config(fake, tmp_path, **DEADLINES)
@@ -185,6 +187,7 @@ async def test_deadlines_that_pass_while_the_bot_is_down_fire_once_late(
     assert sum("已記罰款" in text_of(m) for m in people["hr_head"].inbox()) == 1
 
 
+@pytest.mark.slow
 async def test_sigkill_while_deadlines_fire_and_the_sender_works(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:
     """Kill the process again and again around the moments the deadlines fire."""
@@ -235,6 +238,7 @@ def zone_at_noon() -> str:
 
 # About 25 restarts of a real process (each a few seconds of start-up): about two minutes
 # on two cores, over the suite's 120-s guard against hangs.
+@pytest.mark.slow
 @pytest.mark.timeout(360)
 async def test_chains_survive_a_sigkill_between_every_two_steps(
         fake: FakeTelegram, tmp_path: Path, people: dict[str, Actor]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
@@ -36,6 +37,7 @@ def bot_texts(fake: FakeTelegram, chat: int) -> list[str]:
     return [text_of(m) for m in fake.bot_messages(chat)]
 
 
+@pytest.mark.slow
 async def test_an_api_outage_loses_no_reply_and_repeats_none(
         bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     sales, head, hr_head, desk = (people["sales"], people["sales_head"], people["hr_head"],
@@ -104,6 +106,7 @@ async def seed_fines(runtime: Runtime, count: int) -> list[int]:
     return ids
 
 
+@pytest.mark.slow
 async def test_a_burst_of_300_fines_reaches_hr_paced_as_a_few_digests(
         start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
     fake.private_rate, fake.private_burst = 1.0, 5  # Telegram's pace in one private chat

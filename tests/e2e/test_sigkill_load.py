@@ -795,6 +795,7 @@ def check_database(session: Session, load: Load) -> list[str]:
 # --- the test ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_sigkill_under_load(fake: FakeTelegram, tmp_path: Path) -> None:
     rng = random.Random(SEED)
