@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-quick lint typecheck check migrate check-config check-wheel lock clean bench
+.PHONY: run test test-quick catalogs lint typecheck check migrate check-config check-wheel lock clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: $(STAMP)
 # API outages, bursts of hundreds of messages); CI and `make test` run those too.
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" --durations=10
+
+# After changing a text in templates/: the catalogs in locales/ in step (bot/catalogs.py).
+catalogs: $(STAMP)
+	$(BIN)/python -m bot.catalogs
 
 # Deadline-engine and daily-sheet benchmarks (figures in docs/PERFORMANCE.md);
 # BENCH_ARGS="--complaints 10000" makes the first quick.

@@ -8,7 +8,6 @@ import logging
 import signal
 
 from telegram import (
-    BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -20,8 +19,15 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 import handlers
 from bot.clock import Clock, SystemClock
-from bot.commands import GROUP_ADMIN, GROUP_MEMBER, PRIVATE_MEMBER, personal_menus
-from bot.config import LANGUAGES, Settings
+from bot.commands import (
+    GROUP_ADMIN,
+    GROUP_MEMBER,
+    PRIVATE_MEMBER,
+    menu,
+    menu_languages,
+    personal_menus,
+)
+from bot.config import Settings
 from bot.domain.calendar import CalendarMode, WorkingCalendar
 from bot.domain.sla import SlaPolicy
 from bot.inbox import Inbox, Poller
@@ -152,21 +158,16 @@ class Runtime:
 
     async def set_commands(self) -> None:
         """Command menus per scope and language (the same lists /help uses)."""
-        bot, texts = self.app.bot, self.ctx.texts
-        default = self.settings.general.default_language
         scopes = [(BotCommandScopeAllPrivateChats(), PRIVATE_MEMBER),
                   (BotCommandScopeAllGroupChats(), GROUP_MEMBER),
                   (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN)]
         for scope, names in scopes:
-            for lang in LANGUAGES:
-                commands = [BotCommand(name, texts.plain(lang, f"commands.{name}"))
-                            for name in names]
-                code = None if lang == default else lang.split("-")[0]
-                await bot.set_my_commands(commands, scope=scope, language_code=code)
+            for lang, code in menu_languages(self.settings.general.default_language):
+                await self.app.bot.set_my_commands(menu(self.ctx.texts, lang, names), scope=scope,
+                                                   language_code=code)
         for someone, names in await personal_menus(self.ctx):
-            commands = [BotCommand(name, texts.plain(someone.language, f"commands.{name}"))
-                        for name in names]
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(someone.id))
+            await self.app.bot.set_my_commands(menu(self.ctx.texts, someone.language, names),
+                                               scope=BotCommandScopeChat(someone.id))
 
     async def check_workgroup(self) -> None:
         """Say plainly, at start-up, what the bot may lack in the workgroup."""

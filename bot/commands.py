@@ -6,18 +6,21 @@ One list feeds both /help and the command menus Telegram shows (set per scope).
 from __future__ import annotations
 
 from sqlalchemy import or_, select
+from telegram import BotCommand
 
+from bot.config import LANGUAGES
 from bot.services.context import AppContext
 from bot.services.freight import Freight
 from bot.services.people import Person, person
 from bot.services.sheets import Sheets
 from bot.store.models import Department, User, UserRole
+from bot.texts import Texts
 
 # Everyone, in the private chat.
-PRIVATE_ANYONE = ("start", "whoami", "join", "help")
+PRIVATE_ANYONE = ("start", "whoami", "join", "language", "help")
 # Members of a department, in the private chat.
 PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "freight", "whoami",
-                  "help")
+                  "language", "help")
 # In the workgroup.
 GROUP_MEMBER = ("complain", "answer", "open", "show", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
@@ -62,7 +65,8 @@ async def commands_of(ctx: AppContext, person: Person | None, *, private: bool) 
 async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]]:
     """Who gets a menu of their own in the private chat, and its commands: HR, admins and
     heads have the fruit-fund commands; the order desk, finance, vice-presidents, the GM and
-    assistants /sheet or /freight_xlsx. People the bot cannot write to yet are left out."""
+    assistants /sheet or /freight_xlsx; people who chose their language get it in theirs.
+    People the bot cannot write to yet are left out."""
     routing, finance = ctx.settings.routing, ctx.settings.roles.finance
     async with ctx.sessions() as session:
         users = list(await session.scalars(select(User.id).where(
@@ -71,6 +75,28 @@ async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]
         for dept in await session.scalars(select(Department)):
             users += [uid for uid in (dept.head_user_id, dept.vice_president_id) if uid]
         users += list(await session.scalars(select(UserRole.user_id)))
+        # Whoever chose a language: Telegram's menus per language know only "zh", not which.
+        users += list(await session.scalars(select(User.id).where(User.chosen_language.is_not(None))))
         people = [await person(session, ctx, uid) for uid in dict.fromkeys(users)]
     return [(someone, await commands_of(ctx, someone, private=True))
             for someone in people if someone is not None and someone.reachable]
+
+
+def menu_languages(default: str) -> list[tuple[str, str | None]]:
+    """Each language's menu and the language_code Telegram shows it for (None: everyone
+    else). Telegram tells languages apart by two letters only: "zh" gets the default's
+    Chinese, or Traditional (the rule book's) when the default is English; the other Chinese
+    reaches its readers through their own menu (personal_menus)."""
+    found: list[tuple[str, str | None]] = [(default, None)]
+    codes = {default.split("-")[0]}
+    for language in LANGUAGES:
+        code = language.split("-")[0]
+        if code not in codes:
+            codes.add(code)
+            found.append((language, code))
+    return found
+
+
+def menu(texts: Texts, language: str, names: tuple[str, ...]) -> list[BotCommand]:
+    """A command menu in one language."""
+    return [BotCommand(name, texts.plain(language, f"commands.{name}")) for name in names]

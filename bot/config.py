@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 TOKEN_ENV = "COMPLAINT_BOT_TOKEN"
-LANGUAGES = ("zh-Hant", "en")
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
 
 class ConfigError(Exception):

@@ -1,9 +1,16 @@
-"""Every user-visible text comes from templates/<language>/ (Jinja2).
+"""Every user-visible text: one set of Jinja2 layouts in templates/, in three languages.
 
 Each file is a set of macros, one per message: `texts.html(lang, "form.ask", ...)`
-calls macro `ask` in templates/<lang>/form.html.j2 with HTML autoescaping (for
-messages sent with parse mode HTML); `texts.plain(lang, "buttons.approve")` uses
-*.txt.j2 without escaping (button labels, alerts and topic names are not HTML).
+calls macro `ask` in templates/form.html.j2 with HTML autoescaping (for messages sent
+with parse mode HTML); `texts.plain(lang, "buttons.approve")` uses *.txt.j2 without
+escaping (button labels, alerts and topic names are not HTML).
+
+The layouts are written in Traditional Chinese, the rule book's language, with every phrase
+marked for translation (`{% trans %}…{% endtrans %}`, `_()`: jinja2.ext.i18n, new-style
+gettext, so values are escaped in HTML). English and Simplified Chinese come from the gettext
+catalogs in locales/ (see bot/catalogs.py and `make catalogs`). Dates, times and amounts go
+through Babel's formatters (the `short_time`, `full_time`, `day`, `short_day`, `clock` and
+`money` filters), in the language's locale.
 
 Telegram's limit, whatever people typed: a message is at most 4,096 characters. Templates
 mark the texts people typed with the `clip` filter (`{{ answer | clip }}`). `html()`
@@ -15,12 +22,16 @@ true in the template, which says so and where to read the whole (e.g. `/show`).
 from __future__ import annotations
 
 import functools
+import gettext
 import html
+import io
 import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -30,11 +41,14 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from bot import formats
 from bot.config import LANGUAGES
 
 # The repository's templates/, through the link bot/templates (so that a built wheel carries
 # them as the package's data).
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The gettext catalogs, through the link bot/locales to the repository's locales/.
+CATALOGS = Path(__file__).resolve().parent / "locales"
 
 TEXT_BUDGET = 4000  # Telegram takes 4,096 characters after HTML parsing; keep a margin
 # The longest a clipped text may be in each try, from "as typed" down; the last one fits any
@@ -65,19 +79,29 @@ def shortened() -> bool:
 
 
 def language_from_telegram(code: str | None, default: str) -> str:
-    """Telegram's language_code (e.g. 'zh-hant', 'zh-hans', 'en-GB') → one of ours."""
+    """Telegram's language_code (an IETF tag: 'zh-hant', 'zh-CN', 'en-GB') → one of ours.
+
+    Simplified where the tag says so (zh-hans, or a mainland / Singapore region), Traditional
+    for any other Chinese (zh-hant, zh-tw, zh-hk, zh-mo, and plain zh: the rule book's)."""
     if not code:
         return default
-    code = code.lower()
-    if code.startswith("zh"):
-        return "zh-Hant"
-    if code.startswith("en"):
+    parts = code.lower().replace("_", "-").split("-")
+    if parts[0] == "zh":
+        return "zh-Hans" if {"hans", "cn", "sg", "my"} & set(parts[1:]) else "zh-Hant"
+    if parts[0] == "en":
         return "en"
     return default
 
 
-def template_environment(root: Path = TEMPLATES) -> Environment:
-    """Jinja as the templates expect it (also for tests that read their structure)."""
+# Babel's name for each of our languages (locales/<this>/LC_MESSAGES/*.po).
+BABEL_LOCALES = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans", "en": "en"}
+SOURCE_LANGUAGE = "zh-Hant"  # the layouts' own text: no catalog
+
+
+def template_environment(root: Path = TEMPLATES, language: str = SOURCE_LANGUAGE,
+                         catalogs: Path = CATALOGS) -> Environment:
+    """Jinja as the templates expect it, speaking `language` (also for tests that read their
+    structure)."""
     env = Environment(
         loader=FileSystemLoader(str(root)),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -86,40 +110,63 @@ def template_environment(root: Path = TEMPLATES) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         auto_reload=False,  # the templates do not change while the bot runs: no stat per text
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language, catalogs), newstyle=True)  # type: ignore[attr-defined]
     env.filters["clip"] = clip
     env.globals["shortened"] = shortened
+    env.filters.update(formats.filters(BABEL_LOCALES[language]))
     return env
 
 
-def missing_texts(root: Path = TEMPLATES) -> str | None:
+def catalog_file(language: str, catalogs: Path = CATALOGS) -> Path:
+    return catalogs / BABEL_LOCALES[language] / "LC_MESSAGES" / "messages.po"
+
+
+def translations(language: str, catalogs: Path = CATALOGS) -> gettext.NullTranslations:
+    """The language's catalog, read from its .po as is (no compiled .mo to keep in step);
+    the source language needs none. A missing catalog leaves the source text (check-config
+    says so: missing_texts)."""
+    if language == SOURCE_LANGUAGE or not catalog_file(language, catalogs).is_file():
+        return gettext.NullTranslations()
+    with catalog_file(language, catalogs).open("rb") as file:
+        catalog = read_po(file, locale=BABEL_LOCALES[language])
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def missing_texts(root: Path = TEMPLATES, catalogs: Path = CATALOGS) -> str | None:
     """What of the installed texts is missing (e.g. a wheel built without them), or None:
-    every language's command menu renders."""
-    texts = Texts(LANGUAGES[0], root)
-    for lang in LANGUAGES:
-        try:
-            texts.plain(lang, "commands.help")
-        except TemplateNotFound as exc:
-            return str(root / (exc.name or ""))
+    the layouts (the command menu renders) and each translated language's catalog."""
+    for language in LANGUAGES:
+        if language != SOURCE_LANGUAGE and not catalog_file(language, catalogs).is_file():
+            return str(catalog_file(language, catalogs))
+    try:
+        Texts(SOURCE_LANGUAGE, root).plain(SOURCE_LANGUAGE, "commands.help")
+    except TemplateNotFound as exc:
+        return str(root / (exc.name or ""))
     return None
 
 
 @functools.cache
-def shared_environment(root: Path) -> Environment:
-    """One environment per folder of templates, shared by every `Texts`: each template is
-    compiled once per process, however many `Texts` are made (the tests make thousands)."""
-    return template_environment(root)
+def shared_environment(root: Path, language: str) -> Environment:
+    """One environment per folder of templates and language, shared by every `Texts`: each
+    template is compiled once per language and process, however many `Texts` are made (the
+    tests make thousands)."""
+    return template_environment(root, language)
 
 
 class Texts:
     def __init__(self, default_language: str, root: Path = TEMPLATES) -> None:
         self.default_language = default_language
-        self._env = shared_environment(root)
+        self._root = root
 
     def _macro(self, lang: str, name: str, extension: str) -> Any:
         lang = lang if lang in LANGUAGES else self.default_language
         file, _, macro = name.rpartition(".")
-        module = self._env.get_template(f"{lang}/{file}.{extension}").module
+        module = shared_environment(self._root, lang).get_template(f"{file}.{extension}").module
         return getattr(module, macro)
 
     def html(self, lang: str, name: str, /, **params: Any) -> str:

@@ -26,6 +26,7 @@ from bot.buttons import (
     FREIGHT_BEARER,
     JOIN_DECISION,
     JOIN_DEPARTMENT,
+    LANGUAGE,
     RESUBMIT,
     STEP,
     VERDICT,
@@ -58,6 +59,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("start", general.start))
     app.add_handler(CommandHandler("help", general.help_command))
     app.add_handler(CommandHandler("whoami", membership.whoami))
+    app.add_handler(CommandHandler("language", general.language_command))
     app.add_handler(CommandHandler("join", membership.join))
     app.add_handler(CommandHandler("show", general.show))
     app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
@@ -97,6 +99,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(chains.bearer_button, pattern=FREIGHT_BEARER.pattern))
     app.add_handler(CallbackQueryHandler(membership.department_button, pattern=JOIN_DEPARTMENT.pattern))
     app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=JOIN_DECISION.pattern))
+    app.add_handler(CallbackQueryHandler(general.language_button, pattern=LANGUAGE.pattern))
 
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, forms.private_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, forms.private_photo))

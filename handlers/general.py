@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import contextlib
+from dataclasses import replace
+
+from telegram import BotCommandScopeChat, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
-from bot.buttons import FORM_CHOICE
-from bot.commands import commands_of
+from bot.buttons import FORM_CHOICE, LANGUAGE
+from bot.commands import commands_of, menu
+from bot.config import LANGUAGES
 from bot.domain.fields import ComplaintKind
 from bot.outbox import Button
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
+from bot.services.people import People
 from bot.services.workgroup import Workgroup
 from handlers.common import (
     Context,
     app_ctx,
     is_private,
+    pressed,
     refuse,
     reply,
     reply_document,
     sender_of,
+    settle,
 )
 from handlers.forms import start_form
 
@@ -126,3 +134,31 @@ async def show(update: Update, context: Context) -> None:
                              views.record_file(pages),
                              ctx.texts.html(lang, "card.record_file_caption", number=view.number,
                                             pages=len(pages)))
+
+
+async def language_command(update: Update, context: Context) -> None:
+    """/language: a button per language, unless config.toml sets the person's."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    if not is_private(update):
+        raise Refused("errors.private_only")
+    if await People(ctx).language_fixed(person.id):
+        await reply(update, context, ctx.texts.html(person.language, "general.language_fixed"))
+        return
+    keyboard = [[Button(ctx.texts.plain(lang, "buttons.language_name", language=lang),
+                        LANGUAGE.data(lang))] for lang in LANGUAGES]
+    await reply(update, context, ctx.texts.html(person.language, "general.choose_language"), keyboard)
+
+
+async def language_button(update: Update, context: Context) -> None:
+    """lg:<language>: from now on the bot writes to them in it, their menu included."""
+    ctx, person, parts = await pressed(update, context, LANGUAGE)
+    chosen = await People(ctx).choose_language(person.id, parts[0] if parts else "")
+    name = ctx.texts.plain(chosen, "buttons.language_name", language=chosen)
+    await settle(update, context, ctx.texts.html(chosen, "general.language_chosen", language=name))
+    # The menu is Telegram's, not a message: set at once (setting it again is harmless, and
+    # every start sets the menus of whoever chose a language, should this call not land).
+    names = await commands_of(ctx, replace(person, language=chosen), private=True)
+    with contextlib.suppress(TelegramError):
+        await context.bot.set_my_commands(menu(ctx.texts, chosen, names),
+                                          scope=BotCommandScopeChat(person.id))

@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.validation import Invalid
+from bot.domain.words import N_
 
 
 class Role(StrEnum):
@@ -118,34 +119,34 @@ def _m(*minutes: float) -> tuple[timedelta, ...]:
 # Rule 一.4: 人力資源部在每日下班前整理成《質量投訴處理流程表》，責任部門負責人簽名，第二天早上
 # 報投訴人所在部門的分管副總，與客戶協商出綜合處理意見寫在表上；再報總經理助理簽署總經理意見
 # (總經理或助理均可簽署)；打單部按總經理批示執行。
-SHEET = Chain("sheet", "質量投訴處理流程表", "一.4", (
-    ChainStep("hr_confirm", "人力資源部確認", Role.HR, Gives.SIGNATURE,
+SHEET = Chain("sheet", N_("質量投訴處理流程表"), "一.4", (
+    ChainStep("hr_confirm", N_("人力資源部確認"), Role.HR, Gives.SIGNATURE,
               timedelta(minutes=20), _m(10), per_sheet=True),
-    ChainStep("head_sign", "責任部門負責人簽名", Role.RESPONSIBLE_HEAD, Gives.SIGNATURE,
+    ChainStep("head_sign", N_("責任部門負責人簽名"), Role.RESPONSIBLE_HEAD, Gives.SIGNATURE,
               timedelta(minutes=30), _m(10), per_department=True, per_sheet=True),
-    ChainStep("vp_opinion", "分管副總綜合處理意見", Role.VICE_PRESIDENT, Gives.TEXT,
+    ChainStep("vp_opinion", N_("分管副總綜合處理意見"), Role.VICE_PRESIDENT, Gives.TEXT,
               timedelta(hours=3), _m(60, 15), starts=Starts.NEXT_MORNING),
-    ChainStep("gm_decision", "總經理意見", Role.GENERAL_MANAGER, Gives.DECISION,
+    ChainStep("gm_decision", N_("總經理意見"), Role.GENERAL_MANAGER, Gives.DECISION,
               timedelta(hours=4), _m(60, 15), on_reject="vp_opinion"),
-    ChainStep("execution", "打單部執行", Role.ORDER_DESK, Gives.TEXT,
+    ChainStep("execution", N_("打單部執行"), Role.ORDER_DESK, Gives.TEXT,
               timedelta(hours=8), _m(120, 30)),
 ), tells_complainant=True, withdrawn_by=(Role.HR,), withdrawable_until="gm_decision")
 
 # Rule 三: 退貨運費 — 客服跟單員填寫費用單並寫明承擔部門 → 承擔部門負責人簽字 → 打單部經理或
 # 助理簽字 → 跟單員到財務領款 → 財務付款、入賬並通知人力資源部 → 人力資源部跟進責任部門承擔
 # 運費後通知財務銷賬。 (The follower's writing the slip opens the chain.)
-FREIGHT = Chain("freight", "退貨運費報銷", "三", (
-    ChainStep("bearer_sign", "承擔部門負責人簽字", Role.BEARER_HEAD, Gives.SIGNATURE,
+FREIGHT = Chain("freight", N_("退貨運費報銷"), "三", (
+    ChainStep("bearer_sign", N_("承擔部門負責人簽字"), Role.BEARER_HEAD, Gives.SIGNATURE,
               timedelta(hours=2), _m(30)),
-    ChainStep("desk_sign", "打單部經理或助理簽字", Role.ORDER_DESK_MANAGER, Gives.SIGNATURE,
+    ChainStep("desk_sign", N_("打單部經理或助理簽字"), Role.ORDER_DESK_MANAGER, Gives.SIGNATURE,
               timedelta(hours=2), _m(30)),
-    ChainStep("cash_collected", "跟單員向財務領款", Role.ORDER_FOLLOWER, Gives.AMOUNT,
+    ChainStep("cash_collected", N_("跟單員向財務領款"), Role.ORDER_FOLLOWER, Gives.AMOUNT,
               timedelta(hours=4), _m(60)),
-    ChainStep("paid_booked", "財務付款並入賬", Role.FINANCE, Gives.TEXT,
+    ChainStep("paid_booked", N_("財務付款並入賬"), Role.FINANCE, Gives.TEXT,
               timedelta(hours=4), _m(60), tells=(Role.HR,)),
-    ChainStep("honoured", "人力資源部跟進責任部門承擔運費", Role.HR, Gives.TEXT,
+    ChainStep("honoured", N_("人力資源部跟進責任部門承擔運費"), Role.HR, Gives.TEXT,
               timedelta(hours=16), _m(120)),
-    ChainStep("closed", "財務銷賬", Role.FINANCE, Gives.SIGNATURE,
+    ChainStep("closed", N_("財務銷賬"), Role.FINANCE, Gives.SIGNATURE,
               timedelta(hours=4), _m(60)),
 ), withdrawn_by=(Role.ORDER_FOLLOWER, Role.HR), withdrawable_until="cash_collected")
 

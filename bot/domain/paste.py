@@ -65,7 +65,8 @@ from .fields import FORMS, ComplaintKind
 _EVENT = "event"
 # The 投訴事件 heading's names and the names of its four parts (each also a marker
 # inside the event text); the field labels themselves are in fields.py. English names
-# are lower case; the first of each is what templates/en's event_gloss shows.
+# are lower case; the first of each is what the English card shows (event_gloss in
+# templates/card.html.j2).
 _EVENT_NAMES = ("投訴事件",)
 _EVENT_NAMES_EN = ("event", "the event", "complaint event")
 _EVENT_PART_NAMES: dict[str, tuple[str, ...]] = {

@@ -2,7 +2,7 @@
 
 :func:`validate_answer` returns either the value to store or an :class:`Invalid` that
 names the problem with a code and parameters; the bot renders the sentence from
-templates (zh-Hant and English), so no user-visible text lives here.
+templates (one layout per message, in three languages), so no user-visible text lives here.
 
 Reason codes: ``"not_text"`` (the answer is not a string, e.g. a sticker),
 ``"empty"`` (nothing visible), ``"too_long"`` (params ``max``, ``length``: more

@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from bot.domain.fields import ComplaintKind
+from bot.domain.words import N_
 
 
 class Status(StrEnum):
@@ -114,32 +115,32 @@ class Step:
 
 PRODUCT_STEPS: tuple[Step, ...] = (
     # 打單部在5分鐘內受理
-    Step("accept", "受理", "一.2", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
+    Step("accept", N_("受理"), "一.2", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
     # 在30分鐘內公布問題產品的工藝流程信息 (and names who investigates)
-    Step("publish_process", "公布工藝流程信息", "一.2", Owner.INTAKE,
+    Step("publish_process", N_("公布工藝流程信息"), "一.2", Owner.INTAKE,
          timedelta(minutes=30), ClockStart.POSTED, provides=Provides.TEXT, assigns=Assigns.MANY),
     # 生產部、采購部、物流部…在二個小時內做出質量鑒定結果和處理意見並回復到輝煌同仁群
-    Step("answer", "質量鑒定結果和處理意見", "一.2", Owner.INVESTIGATORS,
+    Step("answer", N_("質量鑒定結果和處理意見"), "一.2", Owner.INVESTIGATORS,
          timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
          provides=Provides.ASSESSMENT, tells_complainant=True),
 )
 
 SERVICE_STEPS: tuple[Step, ...] = (
     # 人力資源部在5分鐘內受理
-    Step("accept", "受理", "一.3", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
+    Step("accept", N_("受理"), "一.3", Owner.INTAKE, timedelta(minutes=5), ClockStart.POSTED),
     # 在30分鐘內分流到相關管理部門
-    Step("route", "分流到相關管理部門", "一.3", Owner.INTAKE, timedelta(minutes=30),
+    Step("route", N_("分流到相關管理部門"), "一.3", Owner.INTAKE, timedelta(minutes=30),
          ClockStart.POSTED, provides=Provides.CHOICE, assigns=Assigns.ONE),
     # 相關管理部門…在二個小時內做出處理方案上交到人力資源部
-    Step("plan", "處理方案", "一.3", Owner.INVESTIGATORS, timedelta(hours=2),
+    Step("plan", N_("處理方案"), "一.3", Owner.INVESTIGATORS, timedelta(hours=2),
          ClockStart.ASSIGNED, per_department=True, provides=Provides.TEXT),
     # 人力資源部在接到處理方案後10分鐘內通知投訴人
-    Step("notify", "通知投訴人", "一.3", Owner.INTAKE, timedelta(minutes=10),
+    Step("notify", N_("通知投訴人"), "一.3", Owner.INTAKE, timedelta(minutes=10),
          ClockStart.PREVIOUS_STEP, provides=Provides.TEXT, tells_complainant=True),
 )
 
 # Rule 一.6: an appeal is answered by the body it was made to, like a department's answer.
-ESCALATION_STEP = Step("escalation", "申訴處理意見", "一.6", Owner.INVESTIGATORS,
+ESCALATION_STEP = Step("escalation", N_("申訴處理意見"), "一.6", Owner.INVESTIGATORS,
                        timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
                        provides=Provides.TEXT, tells_complainant=True)
 

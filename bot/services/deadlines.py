@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from bot.buttons import FINE
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.workflow import step_of
+from bot.formats import Money
 from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
@@ -158,8 +158,8 @@ class DeadlineEngine:
                             fine_id=fine.id, **facts)
         return fine
 
-    def _money(self, cents: int) -> str:
-        return f"{Decimal(cents) / 100:,.2f} {self.ctx.settings.fines.currency}"
+    def _money(self, cents: int) -> Money:
+        return Money(cents, self.ctx.settings.fines.currency)
 
     # --- who hears of it ------------------------------------------------------------------
 

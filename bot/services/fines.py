@@ -19,6 +19,7 @@ from bot.domain.fields import ComplaintKind
 from bot.domain.periods import Period, PeriodError, parse_period, split_fines_args
 from bot.domain.validation import clean_text
 from bot.domain.workflow import step_of
+from bot.formats import Money
 from bot.outbox import queue_message, retire_buttons
 from bot.services.audit import record
 from bot.services.complaints import message_link
@@ -108,8 +109,8 @@ class Fines:
                     chat_id=head.id)
         return fine
 
-    def money(self, cents: int) -> str:
-        return f"{Decimal(cents) / 100:,.2f} {self.ctx.settings.fines.currency}"
+    def money(self, cents: int) -> Money:
+        return Money(cents, self.ctx.settings.fines.currency)
 
     # --- looking at the ledger ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import to_db
+from bot.config import LANGUAGES
 from bot.services.context import AppContext, Refused
 from bot.store.models import (
     Department,
@@ -71,7 +72,7 @@ async def person(session: AsyncSession, ctx: AppContext, user_id: int) -> Person
     # The session's identity map holds rows only while something refers to them: kept here,
     # the people of this transaction are read once, not at every later question about them.
     session.info.setdefault("people", []).extend((user, dept))
-    language = user.language or language_from_telegram(
+    language = user.language or user.chosen_language or language_from_telegram(
         user.telegram_language, ctx.settings.general.default_language)
     return Person(
         id=user.id,
@@ -163,8 +164,7 @@ class People:
             for member in settings.members:
                 user = await get_or_add_user(session, member.id, now)
                 user.name = member.name
-                if member.language:
-                    user.language = member.language
+                user.language = member.language  # the file decides for whom it lists
                 if member.id in department_of:
                     user.department_key = department_of[member.id]
             for admin_id in settings.admins:
@@ -174,6 +174,24 @@ class People:
             await session.execute(delete(UserRole))
             for _setting, role, uid in settings.roles.holders():
                 session.add(UserRole(user_id=uid, role=role))
+
+    async def choose_language(self, user_id: int, language: str) -> str:
+        """/language: write to this person in `language` from now on, unless config.toml fixes
+        their language (the admin's word wins: Refused)."""
+        if language not in LANGUAGES:
+            raise Refused("errors.stale_button")
+        async with self.ctx.joined() as session:
+            user = await get_or_add_user(session, user_id, to_db(self.ctx.now()))
+            if user.language:
+                raise Refused("errors.language_fixed")
+            user.chosen_language = language
+        return language
+
+    async def language_fixed(self, user_id: int) -> bool:
+        """Whether config.toml sets this person's language (then /language only says so)."""
+        async with self.ctx.joined() as session:
+            user = await session.get(User, user_id)
+            return user is not None and bool(user.language)
 
     async def touch(self, tg: TelegramUser, *, private: bool) -> Person:
         """Record who wrote to the bot. A private message means the bot may now write to them,

@@ -37,7 +37,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Telegram user id
     name: Mapped[str | None] = mapped_column(String(50))  # as it appears on complaints
     department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"))
-    language: Mapped[str | None] = mapped_column(String(10))  # chosen; else from Telegram
+    # The language to write in: config's, else the one chosen with /language, else Telegram's.
+    language: Mapped[str | None] = mapped_column(String(10))  # config's [[members]] language
+    chosen_language: Mapped[str | None] = mapped_column(String(10))  # /language
     telegram_language: Mapped[str | None] = mapped_column(String(16))
     telegram_name: Mapped[str | None] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)

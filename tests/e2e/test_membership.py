@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import Runtime
 from bot.services.workgroup import workgroup_chat_id
-from tests.e2e.conftest import ADMIN, FORUM, OUTSIDER, Actor, StartBot, text_of
+from tests.e2e.conftest import ADMIN, FORUM, NAMES, OUTSIDER, SALES, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
 from tests.fakebot import FakeTelegram
 
@@ -101,3 +101,38 @@ async def test_language_follows_the_telegram_app(bot: Runtime, fake: FakeTelegra
     reply = await alice.say("/whoami", expect="Your Telegram ID")
     assert "75001" in text_of(reply)
     await alice.say("/product", expect="/join")
+
+
+async def test_simplified_chinese_from_the_app_then_english_chosen_with_language(
+        bot: Runtime, fake: FakeTelegram) -> None:
+    fake.add_user(75002, "Wang", language_code="zh-hans")
+    wang = Actor(fake, 75002)
+    # Telegram's zh-hans: Simplified, converted from the Traditional source.
+    reply = await wang.say("/whoami", expect="你还没有加入任何部门")
+    assert "部門" not in text_of(reply)
+    choose = await wang.say("/language", expect="🌐")
+    assert "语言" in text_of(choose)
+    labels = [label for label, _ in fake.buttons(choose)]
+    assert labels == ["繁體中文", "简体中文", "English"]
+    await wang.press(choose, wang.button(choose, "lg:en"), expect="in English from now on")
+    await wang.say("/whoami", expect="Your Telegram ID")
+    # Their own menu, in their language (Telegram's menus per language know only "zh").
+    menu = fake.commands("chat", chat_id=75002)
+    english = bot.ctx.texts.plain("en", "commands.language")
+    assert {"command": "language", "description": english} in menu
+    assert not any("語言" in c["description"] or "语言" in c["description"] for c in menu)
+    # A new start keeps the choice, and the menu.
+    await bot.set_commands()
+    assert fake.commands("chat", chat_id=75002) == menu
+
+
+async def test_a_language_set_in_config_is_not_changed_in_chat(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    members = [{"id": uid, "name": name, **({"language": "en"} if uid == SALES else {})}
+               for uid, name in NAMES.items()]
+    await start_bot(members=members)
+    sales = people["sales"]
+    await sales.say("/whoami", expect="Your Telegram ID")
+    await sales.say("/language", expect="set by the admin")
+    assert not [m for m in fake.bot_messages(SALES) if fake.buttons(m)
+                and any("lg:" in (data or "") for _, data in fake.buttons(m))]

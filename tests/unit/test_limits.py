@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot import views
+from bot.config import LANGUAGES
 from bot.domain.chains import SHEET
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.workflow import Status, steps_of
@@ -32,7 +33,7 @@ from bot.services.people import Person
 from bot.texts import TEXT_BUDGET, Texts, visible_length
 from tests.fakebot.formatting import parse_text
 
-LOCALES = ("zh-Hant", "en")
+LOCALES = LANGUAGES  # every message in every language
 HKT = timezone(timedelta(hours=8))
 AT = datetime(2026, 11, 20, 9, 5, tzinfo=HKT)
 NAME = 50  # a registered name (/join, config)

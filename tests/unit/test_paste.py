@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -11,7 +12,10 @@ from hypothesis import strategies as st
 
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.paste import PastedForm, looks_like_template, parse_template
-from bot.texts import template_environment
+from bot.texts import template_environment, translations
+
+# Characters whose Simplified form differs, as the labels use them (投訴 → 投诉 and so on).
+HAN_TRADITIONAL = re.compile("[訴戶稱發貨規數產質問題時間對過經結號務寫處進]")
 
 P = ComplaintKind.PRODUCT
 S = ComplaintKind.SERVICE
@@ -398,7 +402,7 @@ def test_service_round_trip(values: dict[str, str], event: dict[str, str], colon
 
 # --- English labels ---------------------------------------------------------------
 # What an English-speaking member of staff pastes: the form filled in with the English
-# labels the bot shows them (templates/en: field_gloss, event_gloss, kind_name).
+# labels the bot shows them (Field.english[0]; card.html.j2's event_gloss and kind_name).
 ENGLISH_PRODUCT = """Product quality complaint
 Complainant: John Smith
 Customer: Yonghui Supermarket (Fuzhou)
@@ -588,24 +592,35 @@ def test_english_looks_like_template() -> None:
 
 
 @cache
-def _english_card_glosses() -> tuple[dict[str, str], dict[str, str], Any]:
-    env = template_environment()
-    module = env.get_template("en/card.html.j2").module
-    return module.field_gloss, module.event_gloss, module.kind_name  # type: ignore[attr-defined]
+def _english_card() -> tuple[dict[str, str], Any]:
+    module = template_environment(language="en").get_template("card.html.j2").module
+    return module.event_gloss, module.kind_name  # type: ignore[attr-defined]
 
 
 def test_every_english_label_the_bot_shows_is_read() -> None:
-    # templates/en/card.html.j2 repeats Field.english[0] for its glosses: this catches drift.
-    field_gloss, event_gloss, kind_name = _english_card_glosses()
+    # The English card shows each label with Field.english[0] and the event's parts with
+    # event_gloss (templates/card.html.j2): what it shows, a paste must read.
+    event_gloss, kind_name = _english_card()
     for kind in ComplaintKind:
         for f in fields_of(kind):
-            assert field_gloss[f.key] == f.english[0], f.key
-            assert parse_template(f"{field_gloss[f.key]}: x").values == {f.key: "x"}, f.key
-            assert parse_template(f"{field_gloss[f.key].upper()}：x").values == {f.key: "x"}
+            assert parse_template(f"{f.english[0]}: x").values == {f.key: "x"}, f.key
+            assert parse_template(f"{f.english[0].upper()}：x").values == {f.key: "x"}
         title = str(kind_name(kind)).split("(")[1].rstrip(")")
         assert parse_template(f"{title}\nComplainant: Li").kind is kind
     for key, gloss in event_gloss.items():
         assert parse_template(f"The event:\n{gloss}: x").values == {key: "x"}, key
+
+
+def test_the_simplified_labels_the_bot_shows_are_read() -> None:
+    # What a zh-Hans reader sees (the catalog's Simplified label) is what they paste back.
+    simplified = translations("zh-Hans").gettext
+    for kind in ComplaintKind:
+        lines = {f.key: f"{simplified(f.label)}：值 {f.key}" for f in fields_of(kind)
+                 if f.asked}
+        assert all(not HAN_TRADITIONAL.search(line) for line in lines.values()), lines
+        parsed = parse_template("\n".join(lines.values()))
+        assert parsed.kind is kind
+        assert parsed.values == {key: f"值 {key}" for key in lines}, parsed.values
 
 
 _CASES = st.sampled_from([str.lower, str.upper, str.title, str.capitalize])
@@ -640,7 +655,7 @@ def test_service_round_trip_english(values: dict[str, str], event: dict[str, str
     if as_labels:  # "Event: time: …" lines
         event_block = [line for b in _render(labels, event, ":") for line in b]
     else:  # "The event:" and "time: …" under it
-        _, event_gloss, _ = _english_card_glosses()
+        event_gloss, _ = _english_card()
         parts = data.draw(st.permutations(_render(
             {k: case(v) for k, v in event_gloss.items()}, event, ":")))
         event_block = [case("The event") + ":"] + [b[0] for b in parts]

@@ -1,0 +1,26 @@
+"""language chosen in the chat: users.chosen_language (/language), apart from config's
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06 01:20:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0004'
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('chosen_language', sa.String(length=10), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('chosen_language')
