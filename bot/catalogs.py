@@ -7,8 +7,11 @@ writes locales/messages.pot (every message of templates/ and the labels marked `
 code), then brings each catalog in step with it: messages that are new get an empty English
 translation (to fill in: the completeness test fails until then) and a Simplified one made by
 OpenCC's Taiwan-to-mainland conversion with phrases (tw2sp: 訊息 → 消息, not only the
-characters). A translation already in a catalog is kept, so a person's correction of the
-converted text stays; messages no longer used are dropped.
+characters), marked with the comment `# opencc: not reviewed` until a person who has read it
+deletes that line. A translation already in a catalog is kept, with its comments and flags, so
+a person's correction of the converted text stays; messages no longer used are dropped (a
+changed message is a new one: translated again). Comments in a layout that start with
+`Translators:` reach the catalogs, next to their message.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ TEMPLATE_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true", "newstyle_ge
                     "extensions": ""}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
             "npgettext": ((1, "c"), 2, 3), "N_": None}
+COMMENT_TAGS = ("Translators:",)
 TRANSLATED = ("en", "zh_Hans")
+UNREVIEWED = "opencc: not reviewed"
 SIMPLIFY = "tw2sp"  # OpenCC: Traditional (Taiwan) to Simplified with mainland phrases
 
 
@@ -45,7 +50,8 @@ def extract(files: Iterable[Path]) -> Catalog:
         method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
         options: dict[str, Any] = {} if path.suffix == ".py" else TEMPLATE_OPTIONS
         for line, message, comments, context in extract_from_file(
-                method, str(path), keywords=KEYWORDS, options=options, strip_comment_tags=True):
+                method, str(path), keywords=KEYWORDS, comment_tags=COMMENT_TAGS, options=options,
+                strip_comment_tags=True):
             flags = {"python-format"} if "%(" in "".join(_strings(message)) else set()
             catalog.add(message, locations=[(str(path.relative_to(ROOT)), line)],
                         auto_comments=comments, context=context, flags=flags)
@@ -81,22 +87,26 @@ def _undated(po: bytes) -> list[bytes]:
 
 def brought_in_step(template: Catalog, old: Catalog, locale: str,
                     fill: Any = None) -> Catalog:
-    """`template`'s messages with `old`'s translations; `fill(msgid)` for the missing ones."""
+    """`template`'s messages with `old`'s translations, comments and flags; `fill(msgid)`
+    for the missing ones (marked UNREVIEWED)."""
     new = Catalog(locale=locale, project="complaint-bot", charset="utf-8")
     for message in template:
         if not message.id:
             continue
         kept = old.get(message.id, message.context)
         string: Any = kept.string if kept is not None else None
+        comments = list(kept.user_comments) if kept is not None else []
+        flags = set(message.flags) | ({"fuzzy"} if kept is not None and kept.fuzzy else set())
         if not _translated(string) and fill is not None:
             string = tuple(fill(s) for s in _strings(message.id)) if message.pluralizable \
                 else fill(message.id)
             if message.pluralizable:
                 string = string[: new.num_plurals] + (string[-1],) * (new.num_plurals - len(string))
+            comments = [*comments, UNREVIEWED] if UNREVIEWED not in comments else comments
         if string is None:
             string = ("",) * new.num_plurals if message.pluralizable else ""
-        new[message.id] = Message(message.id, string, locations=message.locations,
-                                  flags=message.flags, auto_comments=message.auto_comments,
+        new[message.id] = Message(message.id, string, locations=message.locations, flags=flags,
+                                  auto_comments=message.auto_comments, user_comments=comments,
                                   context=message.context)
     return new
 
@@ -112,36 +122,24 @@ def simplifier() -> Any:
     return converter.convert
 
 
-def catalog_path(locale: str, domain: str = "messages") -> Path:
-    return LOCALES / locale / "LC_MESSAGES" / f"{domain}.po"
+def catalog_path(locale: str) -> Path:
+    return LOCALES / locale / "LC_MESSAGES" / "messages.po"
 
 
-def update(files: list[Path], domain: str = "messages", simplify: bool = True) -> Catalog:
-    template = extract(files)
-    if domain == "messages":
-        write(LOCALES / "messages.pot", template)
+def update() -> Catalog:
+    template = extract(layout_files() + sorted((ROOT / "bot").rglob("*.py")))
+    write(LOCALES / "messages.pot", template)
     for locale in TRANSLATED:
-        if locale == "zh_Hans" and not simplify:
-            continue
-        path = catalog_path(locale, domain)
+        path = catalog_path(locale)
         fill = simplifier() if locale == "zh_Hans" else None
         write(path, brought_in_step(template, read(path, locale), locale, fill))
     return template
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.catalogs", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", metavar="TEMPLATE",
-                        help="only this layout, into locales/en/LC_MESSAGES/<its name without .j2>.po "
-                             "(while layouts are converted one by one)")
-    args = parser.parse_args(argv)
-    if args.part:
-        path = Path(args.part).resolve()
-        template = update([path], domain=path.name.removesuffix(".j2"), simplify=False)
-    else:
-        template = update(layout_files() + sorted((ROOT / "bot").rglob("*.py")))
-    print(f"{len(template)} messages")
+    argparse.ArgumentParser(prog="python -m bot.catalogs", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    print(f"{len(update())} messages")
     return 0
 
 

@@ -5,8 +5,11 @@ One list feeds both /help and the command menus Telegram shows (set per scope).
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import or_, select
-from telegram import BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 
 from bot.config import LANGUAGES
 from bot.services.context import AppContext
@@ -65,8 +68,8 @@ async def commands_of(ctx: AppContext, person: Person | None, *, private: bool) 
 async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]]:
     """Who gets a menu of their own in the private chat, and its commands: HR, admins and
     heads have the fruit-fund commands; the order desk, finance, vice-presidents, the GM and
-    assistants /sheet or /freight_xlsx; people who chose their language get it in theirs.
-    People the bot cannot write to yet are left out."""
+    assistants /sheet or /freight_xlsx; anyone else whose language Telegram's menus would not
+    show them. People the bot cannot write to yet are left out."""
     routing, finance = ctx.settings.routing, ctx.settings.roles.finance
     async with ctx.sessions() as session:
         users = list(await session.scalars(select(User.id).where(
@@ -75,8 +78,16 @@ async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]
         for dept in await session.scalars(select(Department)):
             users += [uid for uid in (dept.head_user_id, dept.vice_president_id) if uid]
         users += list(await session.scalars(select(UserRole.user_id)))
-        # Whoever chose a language: Telegram's menus per language know only "zh", not which.
-        users += list(await session.scalars(select(User.id).where(User.chosen_language.is_not(None))))
+        # Whoever reads another language than Telegram's menu for their app would show them
+        # (its menus know "zh", not which Chinese; config or /language may choose another).
+        default = ctx.settings.general.default_language
+        for user in await session.scalars(select(User).where(or_(
+                User.language.is_not(None), User.chosen_language.is_not(None),
+                User.telegram_language.is_not(None)))):
+            found = await person(session, ctx, user.id)
+            if found is not None and found.language != scope_menu_language(
+                    user.telegram_language, default):
+                users.append(user.id)
         people = [await person(session, ctx, uid) for uid in dict.fromkeys(users)]
     return [(someone, await commands_of(ctx, someone, private=True))
             for someone in people if someone is not None and someone.reachable]
@@ -100,3 +111,19 @@ def menu_languages(default: str) -> list[tuple[str, str | None]]:
 def menu(texts: Texts, language: str, names: tuple[str, ...]) -> list[BotCommand]:
     """A command menu in one language."""
     return [BotCommand(name, texts.plain(language, f"commands.{name}")) for name in names]
+
+
+def scope_menu_language(telegram_code: str | None, default: str) -> str:
+    """The language of the menu Telegram shows someone without one of their own."""
+    code = (telegram_code or "").lower().replace("_", "-").split("-")[0]
+    return next((lang for lang, menu_code in menu_languages(default) if menu_code == code), default)
+
+
+async def set_personal_menu(bot: Bot, ctx: AppContext, someone: Person) -> None:
+    """Their own menu, now (after /language or joining a department). The menu is Telegram's,
+    not a message: set at once, and setting it again is harmless; every start sets the menus
+    of whoever needs one (personal_menus), should this call not land."""
+    names = await commands_of(ctx, someone, private=True)
+    with contextlib.suppress(TelegramError):
+        await bot.set_my_commands(menu(ctx.texts, someone.language, names),
+                                  scope=BotCommandScopeChat(someone.id))

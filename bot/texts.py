@@ -123,6 +123,7 @@ def catalog_file(language: str, catalogs: Path = CATALOGS) -> Path:
     return catalogs / BABEL_LOCALES[language] / "LC_MESSAGES" / "messages.po"
 
 
+@functools.cache
 def translations(language: str, catalogs: Path = CATALOGS) -> gettext.NullTranslations:
     """The language's catalog, read from its .po as is (no compiled .mo to keep in step);
     the source language needs none. A missing catalog leaves the source text (check-config
@@ -189,3 +190,8 @@ class Texts:
 
     def plain(self, lang: str, name: str, /, **params: Any) -> str:
         return str(self._macro(lang, name, "txt.j2")(**params)).strip()
+
+    def gettext(self, lang: str, words: str) -> str:
+        """Rule-book words from the code (marked N_) in `lang`; anything else as it is."""
+        lang = lang if lang in LANGUAGES else self.default_language
+        return translations(lang).gettext(words)

@@ -24,7 +24,7 @@ def form_screen(texts: Texts, lang: str, screen: FormScreen) -> tuple[str, Keybo
     if screen.field is None:
         text = texts.html(lang, "form.summary", screen=screen, fields=fields_of(screen.kind))
         rows: Keyboard = []
-        edit_buttons = [Button(texts.plain(lang, "buttons.edit_field", label=f.label),
+        edit_buttons = [Button(texts.plain(lang, "buttons.edit_field", label=texts.gettext(lang, f.label)),
                                data("e", f.key)) for f in asked_fields(screen.kind)]
         rows.extend(edit_buttons[i:i + 2] for i in range(0, len(edit_buttons), 2))
         rows.append([Button(texts.plain(lang, "buttons.submit"), data("submit")),
@@ -33,7 +33,9 @@ def form_screen(texts: Texts, lang: str, screen: FormScreen) -> tuple[str, Keybo
     field = screen.field
     text = texts.html(lang, "form.ask", screen=screen, field=field)
     rows = []
-    choice_buttons = [Button(choice[:60], data("c", i)) for i, choice in enumerate(screen.choices)]
+    # The rule book's choices in the reader's script (a brand or a department: as it is).
+    choice_buttons = [Button(texts.gettext(lang, choice)[:60], data("c", i))
+                      for i, choice in enumerate(screen.choices)]
     rows.extend(choice_buttons[i:i + 3] for i in range(0, len(choice_buttons), 3))
     current = screen.answers.get(field.key)
     if field.type is FieldType.NAME and current:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 
-from telegram import BotCommandScopeChat, Update
+from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import views
 from bot.buttons import FORM_CHOICE, LANGUAGE
-from bot.commands import commands_of, menu
+from bot.commands import commands_of, set_personal_menu
 from bot.config import LANGUAGES
 from bot.domain.fields import ComplaintKind
 from bot.outbox import Button
@@ -156,9 +154,4 @@ async def language_button(update: Update, context: Context) -> None:
     chosen = await People(ctx).choose_language(person.id, parts[0] if parts else "")
     name = ctx.texts.plain(chosen, "buttons.language_name", language=chosen)
     await settle(update, context, ctx.texts.html(chosen, "general.language_chosen", language=name))
-    # The menu is Telegram's, not a message: set at once (setting it again is harmless, and
-    # every start sets the menus of whoever chose a language, should this call not land).
-    names = await commands_of(ctx, replace(person, language=chosen), private=True)
-    with contextlib.suppress(TelegramError):
-        await context.bot.set_my_commands(menu(ctx.texts, chosen, names),
-                                          scope=BotCommandScopeChat(person.id))
+    await set_personal_menu(context.bot, ctx, replace(person, language=chosen))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.buttons import JOIN_DECISION, JOIN_DEPARTMENT
+from bot.commands import set_personal_menu
 from bot.outbox import Button, Keyboard
 from bot.services.context import Refused
 from bot.services.joining import Joining
@@ -84,3 +85,5 @@ async def decision_button(update: Update, context: Context) -> None:
     await settle(update, context, ctx.texts.html(person.language, "membership.decided",
                                                approved=decision.approved, name=decision.name,
                                                department=decision.department_name))
+    if decision.approved:  # a member's commands, in the menu too
+        await set_personal_menu(context.bot, ctx, decision.requester)

@@ -24,21 +24,23 @@ from datetime import date
 
 from .dates import DateError, parse_ship_date
 from .fields import Field, FieldType
+from .words import N_
 
 # Runs of blank lines longer than this are shortened to this many.
 MAX_BLANK_LINES = 2
 
+# The rule book's choices, stored as written here; buttons show them translated (N_).
 REQUEST_LABELS: dict[str, str] = {
-    "compensation": "賠款",
-    "return": "退貨",
-    "exchange": "換貨",
-    "other": "其他",
+    "compensation": N_("賠款"),
+    "return": N_("退貨"),
+    "exchange": N_("換貨"),
+    "other": N_("其他"),
 }
 
 PURPOSE_LABELS: dict[str, str] = {
-    "claim": "索賠",
-    "discipline": "處理",
-    "improve": "改進服務質量",
+    "claim": N_("索賠"),
+    "discipline": N_("處理"),
+    "improve": N_("改進服務質量"),
 }
 
 _CHOICE_LABELS: dict[str, str] = {**REQUEST_LABELS, **PURPOSE_LABELS}

@@ -16,7 +16,7 @@ from bot.services.conversation import (
     drop_pending,
     set_pending,
 )
-from bot.services.people import get_or_add_user, person
+from bot.services.people import Person, get_or_add_user, person
 from bot.store.models import (
     Department,
     JoinRequest,
@@ -31,6 +31,7 @@ class JoinDecision:
     approved: bool
     name: str
     department_name: str
+    requester: Person  # as they are after the decision
 
 
 class Joining:
@@ -111,4 +112,4 @@ class Joining:
                           chat_id=request.user_id)
             record(session, now, None, actor_id, "join_approved" if approve else "join_refused",
                    user_id=request.user_id, department=dept.key)
-            return JoinDecision(approve, request.name, dept.name)
+            return JoinDecision(approve, request.name, dept.name, requester)

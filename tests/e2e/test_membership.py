@@ -31,6 +31,8 @@ async def test_join_request_approved_by_the_head(bot: Runtime, people: dict[str,
     reply = await outsider.say("/whoami", expect="打單部")
     assert "趙新人" in text_of(reply)
     assert head.fake.buttons(request) == []  # decided once: the buttons are gone
+    # A member's commands in their menu at once, not at the next start.
+    assert "product" in [c["command"] for c in head.fake.commands("chat", chat_id=OUTSIDER)]
 
 
 async def test_admin_binds_the_workgroup_by_command(start_bot: StartBot, fake: FakeTelegram,
