@@ -22,17 +22,19 @@ Reading sessions keep aiosqlite's thread, so a long report query does not stall 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -113,14 +115,41 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url)
     return config
 
 
+def newest_revision() -> str:
+    """The head of migrations/versions: revisions are numbered, the file names start with
+    theirs (tests/unit/test_migrations.py checks this against Alembic's own idea of the head)."""
+    return max(p.name.split("_")[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def sqlite_revision(url: str) -> str | None:
+    """The revision a SQLite file is at, read without Alembic; None if unknown or not SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database \
+            or parsed.database == ":memory:" or not Path(parsed.database).is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(parsed.database)) as db:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
 def migrate_sync(url: str) -> None:
-    """Bring the database to the newest schema (creating the SQLite file if needed)."""
+    """Bring the database to the newest schema (creating the SQLite file if needed). A file
+    already there, the usual restart, costs one query: Alembic is not even imported."""
+    if sqlite_revision(url) == newest_revision():
+        return
+    from alembic import command
+
     ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from bot.store.db import migrate_sync
+from bot.store.db import alembic_config, migrate_sync, newest_revision, sqlite_revision
 from bot.store.models import Base
 
 
@@ -23,6 +25,20 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     engine.dispose()
     assert diff == []
     assert {"complaints", "drafts", "outbox", "audit_events", "processed_updates"} <= tables
+
+
+def test_a_restart_finds_the_newest_revision_without_alembic(tmp_path: Path) -> None:
+    # migrate_sync skips Alembic when the file is at newest_revision(): it must be the head.
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert heads == [newest_revision()]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    assert sqlite_revision(url) is None  # no file yet
+    migrate_sync(url)
+    assert sqlite_revision(url) == newest_revision()
+    command.downgrade(alembic_config(url), "0003")
+    assert sqlite_revision(url) == "0003"
+    migrate_sync(url)  # an older file is upgraded, as before
+    assert sqlite_revision(url) == newest_revision()
 
 
 def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
