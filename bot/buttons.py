@@ -52,7 +52,8 @@ DAILY_SHEET = ButtonKind("sh", "<sheet>:c|s: HR confirms the daily sheet; a head
 FREIGHT_BEARER = ButtonKind("fb", "<department>: the department that bears the freight")
 JOIN_DEPARTMENT = ButtonKind("jd", "<department>: the department someone asks to join")
 JOIN_DECISION = ButtonKind("jr", "<request>:y|n: the head decides on a request to join")
-LANGUAGE = ButtonKind("lg", "<language>: the language chosen with /language (zh-Hant, zh-Hans, en)")
+LANGUAGE = ButtonKind("lg", "<language>: the language chosen with /language (zh-Hant, zh-Hans, en; "
+                            "app: the Telegram app's)")
 
 ALL_KINDS = (FORM_CHOICE, FORM, RESUBMIT, APPROVAL, STEP, DEPARTMENT_PICKER, VERDICT,
              ANSWER_BODY, FINE, CHAIN_STEP, DAILY_SHEET, FREIGHT_BEARER, JOIN_DEPARTMENT,

@@ -116,7 +116,7 @@ def _translated(string: Any) -> bool:
 
 
 def simplifier() -> Any:
-    import opencc  # only here: the bot itself reads the catalogs, it does not make them
+    import opencc
 
     converter = opencc.OpenCC(f"{SIMPLIFY}.json" if not SIMPLIFY.endswith(".json") else SIMPLIFY)
     return converter.convert

@@ -17,7 +17,7 @@ from bot.outbox import Button
 from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.forms import ENABLED_KINDS
-from bot.services.people import People
+from bot.services.people import FOLLOW_APP, People
 from bot.services.workgroup import Workgroup
 from handlers.common import (
     Context,
@@ -145,6 +145,8 @@ async def language_command(update: Update, context: Context) -> None:
         return
     keyboard = [[Button(ctx.texts.plain(lang, "buttons.language_name", language=lang),
                         LANGUAGE.data(lang))] for lang in LANGUAGES]
+    keyboard.append([Button(ctx.texts.plain(person.language, "buttons.language_follow_app"),
+                            LANGUAGE.data(FOLLOW_APP))])
     await reply(update, context, ctx.texts.html(person.language, "general.choose_language"), keyboard)
 
 

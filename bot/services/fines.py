@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.periods import Period, PeriodError, parse_period, split_fines_args
+from bot.domain.script import same_name
 from bot.domain.validation import clean_text
 from bot.domain.workflow import step_of
 from bot.formats import Money
@@ -145,7 +146,7 @@ class Fines:
 
     async def _department(self, session: AsyncSession, text: str) -> str:
         for dept in await session.scalars(select(Department)):
-            if text in (dept.key, dept.name):
+            if text == dept.key or same_name(text, dept.name):
                 return dept.key
         raise Refused("errors.no_such_department", name=text)
 

@@ -134,6 +134,9 @@ async def hr_chat(session: AsyncSession, ctx: AppContext) -> int | None:
     return dept.head_user_id if dept else None
 
 
+FOLLOW_APP = "app"  # /language's last button: the Telegram app's language again
+
+
 class People:
     """The company's people as the database knows them: seeded from the config, touched by every update."""
 
@@ -176,16 +179,18 @@ class People:
                 session.add(UserRole(user_id=uid, role=role))
 
     async def choose_language(self, user_id: int, language: str) -> str:
-        """/language: write to this person in `language` from now on, unless config.toml fixes
-        their language (the admin's word wins: Refused)."""
-        if language not in LANGUAGES:
+        """/language: write to this person in `language` from now on (FOLLOW_APP: in their
+        Telegram app's again), unless config.toml fixes their language (the admin's word wins:
+        Refused). The language they are written to in now."""
+        if language not in (*LANGUAGES, FOLLOW_APP):
             raise Refused("errors.stale_button")
         async with self.ctx.joined() as session:
             user = await get_or_add_user(session, user_id, to_db(self.ctx.now()))
             if user.language:
                 raise Refused("errors.language_fixed")
-            user.chosen_language = language
-        return language
+            user.chosen_language = None if language == FOLLOW_APP else language
+            return user.chosen_language or language_from_telegram(
+                user.telegram_language, self.ctx.settings.general.default_language)
 
     async def language_fixed(self, user_id: int) -> bool:
         """Whether config.toml sets this person's language (then /language only says so)."""

@@ -117,6 +117,9 @@ async def test_hr_waives_a_fine_and_reads_the_fund_and_the_spreadsheet(
     assert "周生產" in text_of(listing) and "已豁免" in text_of(listing)
     await prod_head.say("/fines", expect="罰款記錄")  # a head sees their own department's
     await prod_head.say("/fines today 採購部", expect="只能查看自己部門")
+    await prod_head.say("/fines today 采购部", expect="只能查看自己部門")  # in Simplified: the same
+    simplified = await hr_head.say("/fines month 生产部", expect="罰款記錄")  # and for HR, found
+    assert "周生產" in text_of(simplified)
 
     since = hr_head.mark()
     fake.send_text(hr_head.id, hr_head.id, "/fines_xlsx month")

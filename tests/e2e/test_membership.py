@@ -115,7 +115,7 @@ async def test_simplified_chinese_from_the_app_then_english_chosen_with_language
     choose = await wang.say("/language", expect="🌐")
     assert "语言" in text_of(choose)
     labels = [label for label, _ in fake.buttons(choose)]
-    assert labels == ["繁體中文", "简体中文", "English"]
+    assert labels == ["繁體中文", "简体中文", "English", "📱 跟随我的 Telegram 语言"]
     await wang.press(choose, wang.button(choose, "lg:en"), expect="in English from now on")
     await wang.say("/whoami", expect="Your Telegram ID")
     # Their own menu, in their language (Telegram's menus per language know only "zh").
@@ -126,6 +126,12 @@ async def test_simplified_chinese_from_the_app_then_english_chosen_with_language
     # A new start keeps the choice, and the menu.
     await bot.set_commands()
     assert fake.commands("chat", chat_id=75002) == menu
+    # And back to what the app says: Simplified again, menu included.
+    choose = await wang.say("/language", expect="Tap a button")
+    await wang.press(choose, wang.button(choose, "lg:app"), expect="简体中文")
+    await wang.say("/whoami", expect="你还没有加入任何部门")
+    simplified = bot.ctx.texts.plain("zh-Hans", "commands.language")
+    assert {"command": "language", "description": simplified} in fake.commands("chat", chat_id=75002)
 
 
 async def test_a_language_set_in_config_is_not_changed_in_chat(

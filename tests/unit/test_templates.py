@@ -802,6 +802,7 @@ def build_cases() -> list[Case]:
         add("general.language_chosen", False, lang, language=HOSTILE if lang == "en" else lang)
         add("buttons.language_name", False, lang, language=lang)
     add("errors.language_fixed")
+    add("buttons.language_follow_app")
     # Fragments the layouts slot into sentences
     add("approval.for_customer", True, "customer", customer=HOSTILE)
     add("approval.for_customer", False, "none", customer="")
@@ -1709,7 +1710,8 @@ def test_listing_shows_each_fine(locale: str) -> None:
     assert HOSTILE_HTML in text.split("\n")[0]  # the department asked for
     assert "P-2026-0001" in rows[0] and "50.00 CNY" in rows[0] and HOSTILE_HTML in rows[0]
     assert HOSTILE_HTML in rows[1]  # the reason it was waived
-    assert "1,234.50 CNY" in rows[2] and "已繳" in rows[2]
+    # The status in the reader's language, from the ledger's code (not the default's words).
+    assert "1,234.50 CNY" in rows[2] and {"zh-Hant": "已繳", "en": "paid"}[locale] in rows[2]
 
 
 LONG_REASON = "客戶原因，經理批准。" * 50  # Fines.waive keeps 500 characters
