@@ -25,12 +25,14 @@ PRIVATE_ANYONE = ("start", "whoami", "join", "language", "help")
 PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "freight", "whoami",
                   "language", "help")
 # In the workgroup.
-GROUP_MEMBER = ("complain", "answer", "open", "show", "whoami", "help")
+GROUP_MEMBER = ("complain", "answer", "open", "show", "major", "minor", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
 # The fruit fund (rule 一.5): HR and admins keep it; heads see their own department's.
-# With the daily sign-off sheet (rule 一.4) and the freight slips' export (rule 三).
-FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid", "sheet", "crx", "freight_xlsx")
-FINES_HEAD = ("fund", "fines", "fines_xlsx", "sheet")
+# With the daily sign-off sheet (rule 一.4), the freight slips' export (rule 三) and marking a
+# complaint 重大 (ch. 9).
+FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid", "sheet", "crx", "freight_xlsx",
+            "major", "minor")
+FINES_HEAD = ("fund", "fines", "fines_xlsx", "sheet", "major")
 
 
 def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr",

@@ -191,6 +191,14 @@ class FineSettings(_Strict):
     monthly_report: bool = True  # an XLSX on the first working day of each month
 
 
+class SeveritySettings(_Strict):
+    """Major complaints (ch. 9): whose head is told at once that one was marked 重大."""
+
+    # A department's key; none: the head of the department that took the complaint in
+    # (the order desk for product complaints, HR for service ones).
+    managing_department: str | None = None
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -205,6 +213,7 @@ class Settings(_Strict):
     fines: FineSettings = FineSettings()
     roles: RoleSettings = RoleSettings()
     sheet: SheetSettings = SheetSettings()
+    severity: SeveritySettings = SeveritySettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []
@@ -221,11 +230,14 @@ class Settings(_Strict):
         routed = [self.routing.product_intake, self.routing.service_intake,
                   *self.routing.product_investigators, *self.routing.escalation_bodies,
                   *(d.superior for d in self.departments if d.superior),
-                  *([self.roles.finance] if self.roles.finance else [])]
+                  *([self.roles.finance] if self.roles.finance else []),
+                  *([self.severity.managing_department] if self.severity.managing_department
+                    else [])]
         for key in routed:
             if key not in known:
                 raise ValueError(
-                    f"routing, a superior or roles.finance names department {key!r}, which is not among "
+                    f"routing, a superior, severity.managing_department or roles.finance names "
+                    f"department {key!r}, which is not among "
                     f"[[departments]] ({', '.join(keys)})"
                 )
         from bot.domain.sla import check_overrides

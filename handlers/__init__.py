@@ -42,6 +42,7 @@ from handlers import (
     lists,
     membership,
     outcome,
+    severity,
     thread,
     unknown,
 )
@@ -62,6 +63,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("language", general.language_command))
     app.add_handler(CommandHandler("join", membership.join))
     app.add_handler(CommandHandler("show", general.show))
+    app.add_handler(CommandHandler("major", severity.major))
+    app.add_handler(CommandHandler("minor", severity.minor))
     app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
     app.add_handler(CommandHandler("service", forms.service, filters=PRIVATE))
     app.add_handler(CommandHandler("mine", lists.mine))

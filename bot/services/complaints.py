@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import APPROVAL, RESUBMIT
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind, Field, fields_of
+from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.timefmt import complaint_number
 from bot.domain.validation import clean_text, is_crx_request
 from bot.domain.workflow import (
@@ -243,7 +244,9 @@ class Complaints:
             photo_count=len(complaint.photos), filed_at=self.local(complaint.filed_at),
             complainant_name=complainant_name, department_name=department_name,
             is_crx=complaint.is_crx, steps=[], round=complaint.round,
-            now=self.local(self.ctx.now()),
+            now=self.local(self.ctx.now()), severity=Severity(complaint.severity or "minor"),
+            severity_ground=MajorGround(complaint.severity_ground) if complaint.severity_ground
+            else None,
         )
 
     async def card(self, session: AsyncSession, complaint: Complaint) -> CardView:
@@ -342,6 +345,18 @@ class CardView:
     now: datetime | None = None  # local time the card was drawn: for "time left"
     # Its row on the daily sign-off sheet and its freight slips (rules 一.4 and 三).
     chains: list[ChainView] = dc_field(default_factory=list)
+    # 輕微 or 重大 (ch. 9), and for 重大 the rule book's ground (a–d).
+    severity: Severity = Severity.MINOR
+    severity_ground: MajorGround | None = None
+
+    @property
+    def is_major(self) -> bool:
+        return self.severity is Severity.MAJOR
+
+    @property
+    def severity_words(self) -> str:
+        """The major ground as the rule book words it ("" for a minor complaint)."""
+        return GROUND_WORDS[self.severity_ground] if self.severity_ground else ""
 
     def left(self, step: StepView) -> timedelta | None:
         """Time left before the step's deadline (negative once overdue)."""

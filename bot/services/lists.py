@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.clock import from_db
 from bot.domain.fields import ComplaintKind
+from bot.domain.severity import Severity
 from bot.domain.workflow import ACTIVE, Status, step_of
 from bot.services.complaints import Complaints, message_link
 from bot.services.context import AppContext
@@ -27,6 +28,7 @@ class Line:
     step_label: str | None
     since: datetime  # local time
     link: str | None
+    major: bool = False  # 重大 (ch. 9): listed first in /open, marked in both lists
 
 
 class Lists:
@@ -46,11 +48,12 @@ class Lists:
                     complaint.number, view.status, _who(complaint),
                     [s.department or "?" for s in waiting],
                     waiting[0].label if waiting else None,
-                    self.complaints.local(complaint.filed_at), _link(complaint)))
+                    self.complaints.local(complaint.filed_at), _link(complaint),
+                    view.is_major))
             return lines
 
     async def owed(self, actor_id: int) -> tuple[str, list[Line]]:
-        """What the actor's department owes now, oldest first."""
+        """What the actor's department owes now: major complaints first, then oldest first."""
         async with self.ctx.sessions() as session:
             member = await require_member(session, self.ctx, actor_id)
             rows = await session.execute(
@@ -58,7 +61,8 @@ class Lists:
                 .where(StepRecord.department_key == member.department_key,
                        StepRecord.done_at.is_(None),
                        Complaint.status.in_([s.value for s in ACTIVE]))
-                .order_by(StepRecord.started_at, StepRecord.id).limit(LIMIT))
+                .order_by((Complaint.severity == Severity.MAJOR).desc(), StepRecord.started_at,
+                          StepRecord.id).limit(LIMIT))
             lines = []
             for step_row, complaint in rows:
                 view = await self.complaints.card(session, complaint)
@@ -69,7 +73,7 @@ class Lists:
                 lines.append(Line(complaint.number, view.status, _who(complaint),
                                   [member.department_name or ""], step.label,
                                   self.complaints.local(from_db(step_row.started_at)),
-                                  _link(complaint)))
+                                  _link(complaint), view.is_major))
             return member.department_name or "", lines
 
 

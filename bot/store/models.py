@@ -184,6 +184,13 @@ class Complaint(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     # A digest of the card as last drawn in the group: a redraw that changes nothing is skipped.
     card_hash: Mapped[str | None] = mapped_column(String(64))
+    # 輕微 or 重大 (bot/domain/severity.py); for 重大 the ground (a–d), and for either the
+    # last change: its note, who and when.
+    severity: Mapped[str] = mapped_column(String(8), default="minor", server_default="minor")
+    severity_ground: Mapped[str | None] = mapped_column(String(1))
+    severity_note: Mapped[str | None] = mapped_column(Text)
+    severity_by: Mapped[int | None] = mapped_column(BigInteger)
+    severity_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_complaints_thread", "chat_id", "thread_id"),
                       Index("ix_complaints_card", "chat_id", "card_message_id"))

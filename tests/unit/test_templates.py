@@ -29,6 +29,7 @@ from bot.config import LANGUAGES
 from bot.domain.chains import CHAINS, FREIGHT, SHEET, Chain
 from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
 from bot.domain.periods import Period
+from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
@@ -802,6 +803,28 @@ def build_cases() -> list[Case]:
         add("general.language_chosen", False, lang, language=HOSTILE if lang == "en" else lang)
         add("buttons.language_name", False, lang, language=lang)
     add("errors.language_fixed")
+    # severity.html.j2 (ch. 9: /major, /minor)
+    add("severity.major_usage", grounds=GROUND_WORDS)
+    for ground in MajorGround:
+        add("severity.marked", True, f"{ground.value} told", number="P-2026-0001", ground=ground,
+            words=GROUND_WORDS[ground], told=HOSTILE)
+        add("card.card", False, f"major {ground.value}",
+            card=card_view(severity=Severity.MAJOR, severity_ground=ground))
+    add("severity.marked", False, "no head", number="P-2026-0001", ground=MajorGround.LOSS_OR_INJURY,
+        words=GROUND_WORDS[MajorGround.LOSS_OR_INJURY], told=None)
+    add("severity.reported", True, "note", number="P-2026-0001", ground="d",
+        words=GROUND_WORDS[MajorGround.UNRESOLVED_10_DAYS], note=HOSTILE, who=HOSTILE)
+    add("severity.reported", True, "no note", number="P-2026-0001", ground="a",
+        words=GROUND_WORDS[MajorGround.NOT_DELIVERED], note="", who=HOSTILE)
+    add("severity.lowered", number="P-2026-0001")
+    add("card.topic_name", True, "major", card=card_view(severity=Severity.MAJOR,
+                                                        severity_ground=MajorGround.DISRUPTED,
+                                                        answers={"customer": HOSTILE}))
+    for name in ("major_usage", "minor_usage"):
+        add(f"errors.{name}")
+    for name in ("not_allowed_to_grade", "not_allowed_to_lower", "already_major", "not_major",
+                 "grade_closed"):
+        add(f"errors.{name}", number="P-2026-0001")
     add("buttons.language_follow_app")
     # Fragments the layouts slot into sentences
     add("approval.for_customer", True, "customer", customer=HOSTILE)
@@ -843,6 +866,9 @@ def build_cases() -> list[Case]:
         add("lists.line", line.customer == HOSTILE, f"{i}-{line.status.value}", item=line)
     add("lists.owed", True, "several", department=HOSTILE, lines=OWED)
     add("lists.owed", True, "none", department=HOSTILE, lines=[])
+    add("lists.owed", True, "major first", department=HOSTILE,
+        lines=[replace(OWED[0], major=True), *OWED[1:]])
+    add("lists.mine", True, "major", lines=[replace(LINES[0], major=True)])
 
     # outcome.html.j2
     add("outcome.answers", True, "product", number="P-2026-0001", items=PRODUCT_ITEMS, round=0)

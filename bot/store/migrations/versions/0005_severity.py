@@ -1,0 +1,32 @@
+"""severity: 輕微 or 重大, the ground, the note, who and when
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-06 02:00:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('severity', sa.String(length=8), server_default='minor',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('severity_ground', sa.String(length=1), nullable=True))
+        batch_op.add_column(sa.Column('severity_note', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('severity_by', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('severity_at', sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        for column in ('severity_at', 'severity_by', 'severity_note', 'severity_ground', 'severity'):
+            batch_op.drop_column(column)

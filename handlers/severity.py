@@ -1,0 +1,39 @@
+"""/major and /minor: a complaint marked 重大 on one of the rule book's grounds, or lowered again."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.domain.severity import GROUND_WORDS
+from bot.services.context import Refused
+from bot.services.severity import SeverityMarks
+from handlers.common import Context, app_ctx, reply, sender_of
+
+
+async def major(update: Update, context: Context) -> None:
+    """/major P-2026-0001 a [note]: without enough words, how to use it and the grounds."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = context.args or []
+    if len(args) < 2:
+        await reply(update, context, ctx.texts.html(person.language, "severity.major_usage",
+                                                    grounds=GROUND_WORDS))
+        return
+    changed = await SeverityMarks(ctx).mark_major(person.id, args[0], args[1], " ".join(args[2:]))
+    assert changed.ground is not None
+    await reply(update, context, ctx.texts.html(person.language, "severity.marked",
+                                                number=changed.number, ground=changed.ground,
+                                                words=GROUND_WORDS[changed.ground],
+                                                told=changed.told))
+
+
+async def minor(update: Update, context: Context) -> None:
+    """/minor P-2026-0001 reason: back to 輕微, with the reason."""
+    ctx = app_ctx(context)
+    person = await sender_of(update, context)
+    args = context.args or []
+    if len(args) < 2:
+        raise Refused("errors.minor_usage")
+    changed = await SeverityMarks(ctx).lower(person.id, args[0], " ".join(args[1:]))
+    await reply(update, context, ctx.texts.html(person.language, "severity.lowered",
+                                                number=changed.number))

@@ -1,0 +1,70 @@
+"""Ch. 9: a complaint marked 重大 on one of the rule book's grounds, and lowered again."""
+
+from __future__ import annotations
+
+from bot.app import Runtime
+from tests.e2e.conftest import ADMIN_DEPT_HEAD, FORUM, Actor, StartBot, text_of
+from tests.e2e.flows import YEAR, file_and_post, topic_of
+from tests.fakebot import FakeTelegram
+
+NUMBER = f"P-{YEAR}-0001"
+
+
+async def test_the_order_desk_marks_a_product_complaint_major_and_hr_lowers_it(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    card = await file_and_post(fake, people)
+    desk, desk_head, hr_head, sales = (people["desk"], people["desk_head"], people["hr_head"],
+                                       people["sales"])
+    thread = topic_of(fake, card)
+
+    usage = await desk.say("/major", expect="用法")
+    for ground in ("a.", "b.", "c.", "d."):
+        assert ground in text_of(usage)
+    # Only the intake department, the complainant's head, HR or an admin may mark it.
+    await sales.say(f"/major {NUMBER} a", expect="只有受理部門")
+    await people["outsider"].say(f"/major {NUMBER} a", expect="只有受理部門")
+    await desk.say(f"/major {NUMBER} x", expect="用法：/major")  # no such ground
+    await desk.say("/major P-1999-0042 a", expect="找不到")
+
+    since_head = desk_head.mark()
+    marked = await desk.say(f"/major {NUMBER} a 客戶第三次來電 <仍未補發>", expect="標為重大投訴")
+    assert "李主管" in text_of(marked)  # the order desk's head, told at once
+    told = await desk_head.next_message(since_head, "重大投訴")
+    assert "客戶第三次來電 <仍未補發>" in text_of(told) and "12 小時" in text_of(told)
+    await desk.say(f"/major {NUMBER} b", expect="已經是重大投訴")
+
+    # The card and the topic's title say so.
+    await fake.wait_for(lambda: "重大投訴" in text_of(fake.message(FORUM, card["message_id"])),
+                        message="the card shows 重大")
+    if thread is not None:
+        await fake.wait_for(lambda: fake.topics(FORUM)[thread]["name"].startswith("‼️"),
+                            message="the topic's title is marked")
+    owed = await desk.say("/open", expect="待處理")
+    assert f"‼️ {NUMBER}" in text_of(owed)  # majors first, marked
+
+    # Lowering: whoever marked it, HR or an admin, with a reason.
+    await people["prod_head"].say(f"/minor {NUMBER} 誤判", expect="只有標記的人")
+    await hr_head.say(f"/minor {NUMBER}", expect="用法：/minor")
+    await hr_head.say(f"/minor {NUMBER} 已補發，客戶同意", expect="改回輕微投訴")
+    await hr_head.say(f"/minor {NUMBER} 再一次", expect="不是重大投訴")
+    await fake.wait_for(lambda: "重大投訴" not in text_of(fake.message(FORUM, card["message_id"])),
+                        message="the card no longer shows 重大")
+    if thread is not None:
+        await fake.wait_for(lambda: not fake.topics(FORUM)[thread]["name"].startswith("‼️"),
+                            message="the topic's title is plain again")
+    history = await hr_head.say(f"/show {NUMBER}", expect=NUMBER)
+    record = "\n".join(text_of(m) for m in fake.bot_messages(hr_head.id)
+                       if m["message_id"] >= history["message_id"])
+    assert "標為重大投訴" in record and "改回輕微投訴" in record
+
+
+async def test_the_complainants_head_marks_it_and_the_configured_head_is_told(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    await start_bot(severity={"managing_department": "administration"})
+    await file_and_post(fake, people)
+    administration = Actor(fake, ADMIN_DEPT_HEAD)
+    since = administration.mark()
+    marked = await people["sales_head"].say(f"/major {NUMBER} d", expect="標為重大投訴")
+    assert "衛行政" in text_of(marked)
+    told = await administration.next_message(since, "重大投訴")
+    assert "10 天內得不到合理解決" in text_of(told) and "陳經理" in text_of(told)
