@@ -197,6 +197,12 @@ class SeveritySettings(_Strict):
     # A department's key; none: the head of the department that took the complaint in
     # (the order desk for product complaints, HR for service ones).
     managing_department: str | None = None
+    # Ground (d): still open this many days after it was posted, it becomes 重大 by itself.
+    major_after_days: float = Field(default=10, gt=0)
+    # A major complaint is resolved with the customer within this many clock hours, with
+    # warnings this many minutes before; then the head and the vice-president are told.
+    resolve_within_hours: float = Field(default=12, gt=0)
+    resolve_warn_before: list[float] = [120, 30]
 
 
 class Settings(_Strict):

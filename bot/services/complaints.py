@@ -32,6 +32,7 @@ from bot.services.audit import history, record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, set_pending
+from bot.services.deadline_events import start_major_clock
 from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
 from bot.services.people import Person, person, require_member
@@ -204,6 +205,8 @@ class Complaints:
             if dept is not None and step.clock_starts is ClockStart.POSTED:
                 await open_step(self.ctx, session, complaint, step.key, dept, now)
         record(session, now, complaint.id, None, "posted", chat_id=chat_id, thread_id=thread_id)
+        start_major_clock(session, complaint.id, now,
+                          timedelta(days=self.ctx.settings.severity.major_after_days))
         await release_after_posting(session, complaint.id)
         if complaint.photos:
             queue_action(session, now, "post_photos", complaint.id)
@@ -247,6 +250,7 @@ class Complaints:
             now=self.local(self.ctx.now()), severity=Severity(complaint.severity or "minor"),
             severity_ground=MajorGround(complaint.severity_ground) if complaint.severity_ground
             else None,
+            major_due=self.local(complaint.major_due_at) if complaint.major_due_at else None,
         )
 
     async def card(self, session: AsyncSession, complaint: Complaint) -> CardView:
@@ -348,6 +352,7 @@ class CardView:
     # 輕微 or 重大 (ch. 9), and for 重大 the rule book's ground (a–d).
     severity: Severity = Severity.MINOR
     severity_ground: MajorGround | None = None
+    major_due: datetime | None = None  # local: a major one is resolved with the customer by then
 
     @property
     def is_major(self) -> bool:

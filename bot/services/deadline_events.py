@@ -1,6 +1,8 @@
 """Deadline moments as rows (DeadlineEvent), written and called off in this one place: for
-the steps of a complaint (StepRecord, bot.services.deadlines) and of a sign-off chain
-(ChainStepRecord, bot.services.chains). The scheduler (bot.scheduler) arms and fires them."""
+the steps of a complaint (StepRecord, bot.services.deadlines), of a sign-off chain
+(ChainStepRecord, bot.services.chains), and the complaint's own clocks of ch. 9 (10 days to
+become 重大, 12 hours to resolve a major one: bot.services.severity). The scheduler
+(bot.scheduler) arms and fires them."""
 
 from __future__ import annotations
 
@@ -44,4 +46,40 @@ async def cancel_deadline_events(session: AsyncSession, now: datetime, *,
                   DeadlineEvent.chain_step_id.in_(chain_step_ids))
     await session.execute(update(DeadlineEvent).where(
         belongs, DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
+        .values(cancelled_at=to_db(now)))
+
+
+AUTO_MAJOR, RESOLVE = "major", "resolve"  # DeadlineEvent.kind of the complaint's own clocks
+
+
+def start_major_clock(session: AsyncSession, complaint_id: int, posted_at: datetime,
+                      after: timedelta) -> None:
+    """At posting: ground (d) of ch. 9, not resolved within `after` ([severity]
+    major_after_days)."""
+    session.add(DeadlineEvent(complaint_id=complaint_id, kind=AUTO_MAJOR, before_seconds=0,
+                              due_at=to_db(posted_at + after)))
+    deadlines_changed(session)
+
+
+def start_resolution_clock(session: AsyncSession, complaint_id: int, now: datetime,
+                           due: datetime, warn_before: Sequence[timedelta]) -> None:
+    """Marked 重大 (ch. 9): resolved with the customer by `due`, warned `warn_before`."""
+    for before in sorted(set(warn_before), reverse=True):
+        if due - before > now:
+            session.add(DeadlineEvent(complaint_id=complaint_id, kind=RESOLVE,
+                                      before_seconds=int(before.total_seconds()),
+                                      due_at=to_db(due - before)))
+    session.add(DeadlineEvent(complaint_id=complaint_id, kind=RESOLVE, before_seconds=0,
+                              due_at=to_db(due)))
+    deadlines_changed(session)
+
+
+async def stop_clocks(session: AsyncSession, complaint_id: int, now: datetime,
+                      *kinds: str) -> None:
+    """The complaint closed (both clocks), or was lowered (its resolution's)."""
+    await session.execute(
+        update(DeadlineEvent)
+        .where(DeadlineEvent.complaint_id == complaint_id,
+               DeadlineEvent.kind.in_(kinds or (AUTO_MAJOR, RESOLVE)),
+               DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
         .values(cancelled_at=to_db(now)))

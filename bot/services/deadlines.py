@@ -81,6 +81,11 @@ class DeadlineEngine:
             if event.chain_step_id is not None:  # a step of the sheet or of a freight slip
                 acted = await ChainNotices(self.ctx).fire(session, event, now, late)
                 return Fired(event.kind, late, None) if acted else None
+            if event.step_id is None:  # the complaint's own clocks of ch. 9 (severity)
+                from bot.services.severity import SeverityMarks  # it builds on this module
+
+                acted = await SeverityMarks(self.ctx).fire(session, event, now, late)
+                return Fired(event.kind, late, None) if acted else None
             step = await session.get(StepRecord, event.step_id)
             complaint = await session.get(Complaint, event.complaint_id)
             assert step is not None and complaint is not None

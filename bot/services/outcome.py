@@ -14,6 +14,7 @@ from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
+from bot.services.deadline_events import stop_clocks
 from bot.services.deadlines import open_step
 from bot.services.people import person
 from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
@@ -52,6 +53,7 @@ class Outcome:
             complaint.status = next_status(Status(complaint.status), Event.CLOSE).value
             complaint.closed_at = to_db(now)
             record(session, now, complaint.id, actor_id, "closed")
+            await stop_clocks(session, complaint.id, now)  # resolved: no 10 days, no 12 hours
             lang = self.ctx.settings.general.default_language
             complainant = await person(session, self.ctx, actor_id)
             queue_message(session, now, self.ctx.texts.html(

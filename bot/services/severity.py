@@ -6,15 +6,23 @@ rule book's ground (bot/domain/severity.py). Who may lower it: whoever marked it
 admin, with a reason. Either is recorded (the complaint's severity fields and an audit
 event), the card and the topic's title are redrawn, and on marking the head of the
 managing department (config [severity], default the intake department's) is told at once.
+
+Two clocks run on the deadline engine's rows (DeadlineEvent without a step; fired once by
+bot.services.deadlines): from posting, "major" — still open after 10 days, it becomes 重大
+on ground (d) by itself; from marking, "resolve" — resolved with the customer within 12
+clock hours, warnings before, and when it slips the managing head and the vice-president
+over the complainant's department (else the GM) are told and the card says it is overdue.
+Closing the complaint, or lowering it, stops them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import to_db
+from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.severity import GROUND_WORDS, MajorGround, Severity, read_ground
 from bot.domain.validation import clean_text
@@ -23,8 +31,14 @@ from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
+from bot.services.deadline_events import (
+    AUTO_MAJOR,
+    RESOLVE,
+    start_resolution_clock,
+    stop_clocks,
+)
 from bot.services.people import Person, person
-from bot.store.models import Complaint, Department
+from bot.store.models import Complaint, DeadlineEvent, Department
 
 MAX_NOTE = 500
 
@@ -59,8 +73,9 @@ class SeverityMarks:
             complaint.severity_at = to_db(now)
             record(session, now, complaint.id, actor.id, "severity_raised", ground=ground.value,
                    note=note)
-            self._redraw(session, complaint)
-            told = await self._tell_managing_head(session, complaint, actor, ground, note)
+            await self._became_major(session, complaint, now)
+            told = await self._tell_managing_head(session, complaint, actor.display_name,
+                                                  actor.id, ground, note)
             return SeverityChanged(str(complaint.number), Severity.MAJOR, ground, told)
 
     async def lower(self, actor_id: int, number: str, reason: str) -> SeverityChanged:
@@ -77,8 +92,9 @@ class SeverityMarks:
             now = self.ctx.now()
             complaint.severity, complaint.severity_ground = Severity.MINOR, None
             complaint.severity_note, complaint.severity_by = reason, actor.id
-            complaint.severity_at = to_db(now)
+            complaint.severity_at, complaint.major_due_at = to_db(now), None
             record(session, now, complaint.id, actor.id, "severity_lowered", reason=reason)
+            await stop_clocks(session, complaint.id, now, RESOLVE)
             self._redraw(session, complaint)
             return SeverityChanged(str(complaint.number), Severity.MINOR, None, None)
 
@@ -101,23 +117,90 @@ class SeverityMarks:
                 or actor.department_key in (intake, self.ctx.settings.routing.service_intake)
                 or (actor.is_head and actor.department_key == complaint.department_key))
 
+    async def _became_major(self, session: AsyncSession, complaint: Complaint,
+                            now: datetime) -> None:
+        settings = self.ctx.settings.severity
+        due = now + timedelta(hours=settings.resolve_within_hours)
+        complaint.major_due_at = to_db(due)
+        await stop_clocks(session, complaint.id, now, AUTO_MAJOR)
+        start_resolution_clock(session, complaint.id, now, due,
+                               [timedelta(minutes=m) for m in settings.resolve_warn_before])
+        self._redraw(session, complaint)
+
+    async def fire(self, session: AsyncSession, event: DeadlineEvent, now: datetime,
+                   late: bool) -> bool:
+        """One of the complaint's own clocks, claimed once by the deadline engine. False when
+        there is nothing to do any more (closed, lowered, marked by hand meanwhile)."""
+        complaint = await session.get(Complaint, event.complaint_id)
+        if complaint is None or complaint.status == Status.CLOSED:
+            return False
+        if event.kind == AUTO_MAJOR:
+            if complaint.severity == Severity.MAJOR:
+                return False
+            ground = MajorGround.UNRESOLVED_10_DAYS
+            complaint.severity, complaint.severity_ground = Severity.MAJOR, ground.value
+            complaint.severity_note, complaint.severity_by = None, None
+            complaint.severity_at = to_db(now)
+            record(session, now, complaint.id, None, "severity_raised", ground=ground.value,
+                   automatic=True, late=late)
+            await self._became_major(session, complaint, now)
+            await self._tell_managing_head(session, complaint, None, None, ground, "")
+            return True
+        if complaint.severity != Severity.MAJOR or complaint.major_due_at is None:
+            return False
+        due = from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
+        head = await self._managing_head(session, complaint)
+        if event.before_seconds > 0:
+            if head is not None:
+                queue_message(session, now, self.ctx.texts.html(
+                    head.language, "severity.resolve_warning", number=complaint.number,
+                    left=timedelta(seconds=event.before_seconds), due=due, late=late),
+                    chat_id=head.id)
+            return True
+        record(session, now, complaint.id, None, "major_overdue", late=late)
+        self._redraw(session, complaint)
+        for someone in await self._told_when_overdue(session, complaint, head):
+            queue_message(session, now, self.ctx.texts.html(
+                someone.language, "severity.resolve_overdue", number=complaint.number, due=due,
+                late=late), chat_id=someone.id)
+        return True
+
+    async def _managing_head(self, session: AsyncSession, complaint: Complaint) -> Person | None:
+        key = self.ctx.settings.severity.managing_department \
+            or intake_department(self.ctx, ComplaintKind(complaint.kind))
+        dept = await session.get(Department, key)
+        return await person(session, self.ctx, dept.head_user_id) \
+            if dept is not None and dept.head_user_id else None
+
+    async def _told_when_overdue(self, session: AsyncSession, complaint: Complaint,
+                                 head: Person | None) -> list[Person]:
+        """The managing head, and the vice-president over the complainant's department
+        (else the GM)."""
+        dept = await session.get(Department, complaint.department_key) \
+            if complaint.department_key else None
+        above = dept.vice_president_id if dept is not None and dept.vice_president_id \
+            else self.ctx.settings.roles.general_manager
+        people = [head, await person(session, self.ctx, above) if above else None]
+        found: dict[int, Person] = {p.id: p for p in people if p is not None}
+        return list(found.values())
+
     def _redraw(self, session: AsyncSession, complaint: Complaint) -> None:
         now = self.ctx.now()
         queue_action(session, now, "refresh_card", complaint.id)
         queue_action(session, now, "refresh_topic", complaint.id)
 
     async def _tell_managing_head(self, session: AsyncSession, complaint: Complaint,
-                                  actor: Person, ground: MajorGround, note: str) -> str | None:
-        """Reported at once to the head of the managing department (ch. 9: within 10 minutes)."""
-        key = self.ctx.settings.severity.managing_department \
-            or intake_department(self.ctx, ComplaintKind(complaint.kind))
-        dept = await session.get(Department, key)
-        head = await person(session, self.ctx, dept.head_user_id) \
-            if dept is not None and dept.head_user_id else None
+                                  who: str | None, actor_id: int | None, ground: MajorGround,
+                                  note: str) -> str | None:
+        """Reported at once to the head of the managing department (ch. 9: within 10
+        minutes). `who` None: the bot marked it (ground d)."""
+        head = await self._managing_head(session, complaint)
         if head is None:
             return None
-        if head.id != actor.id:
+        if head.id != actor_id:
             queue_message(session, self.ctx.now(), self.ctx.texts.html(
                 head.language, "severity.reported", number=complaint.number, ground=ground.value,
-                words=GROUND_WORDS[ground], note=note, who=actor.display_name), chat_id=head.id)
+                words=GROUND_WORDS[ground], note=note, who=who,
+                due=from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
+                if complaint.major_due_at else None), chat_id=head.id)
         return head.display_name

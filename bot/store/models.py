@@ -191,6 +191,8 @@ class Complaint(Base):
     severity_note: Mapped[str | None] = mapped_column(Text)
     severity_by: Mapped[int | None] = mapped_column(BigInteger)
     severity_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A major complaint is resolved with the customer by then (ch. 9: 12 hours).
+    major_due_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_complaints_thread", "chat_id", "thread_id"),
                       Index("ix_complaints_card", "chat_id", "card_message_id"))
@@ -230,7 +232,10 @@ class DeadlineEvent(Base):
     chain_step_id: Mapped[int | None] = mapped_column(
         ForeignKey("chain_steps.id", name="fk_deadline_events_chain_step"))
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
-    # "warning" | "breach"; chain steps that start later (the next morning) also "start"
+    # "warning" | "breach"; chain steps that start later (the next morning) also "start".
+    # The complaint's own clocks (ch. 9, neither step nor chain step): "major" (open 10 days:
+    # it becomes 重大) and "resolve" (a major one's resolution: warnings, before_seconds > 0,
+    # and the deadline itself, 0).
     kind: Mapped[str] = mapped_column(String(8))
     before_seconds: Mapped[int] = mapped_column(Integer, default=0)  # warnings: how long before due
     due_at: Mapped[datetime] = mapped_column(DateTime)

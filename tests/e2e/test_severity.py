@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import Runtime
 from tests.e2e.conftest import ADMIN_DEPT_HEAD, FORUM, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, topic_of
+from tests.e2e.test_chains import MovableClock
 from tests.fakebot import FakeTelegram
 
 NUMBER = f"P-{YEAR}-0001"
@@ -30,7 +33,7 @@ async def test_the_order_desk_marks_a_product_complaint_major_and_hr_lowers_it(
     marked = await desk.say(f"/major {NUMBER} a 客戶第三次來電 <仍未補發>", expect="標為重大投訴")
     assert "李主管" in text_of(marked)  # the order desk's head, told at once
     told = await desk_head.next_message(since_head, "重大投訴")
-    assert "客戶第三次來電 <仍未補發>" in text_of(told) and "12 小時" in text_of(told)
+    assert "客戶第三次來電 <仍未補發>" in text_of(told) and "前與客戶溝通解決" in text_of(told)
     await desk.say(f"/major {NUMBER} b", expect="已經是重大投訴")
 
     # The card and the topic's title say so.
@@ -68,3 +71,49 @@ async def test_the_complainants_head_marks_it_and_the_configured_head_is_told(
     assert "衛行政" in text_of(marked)
     told = await administration.next_message(since, "重大投訴")
     assert "10 天內得不到合理解決" in text_of(told) and "陳經理" in text_of(told)
+
+
+async def test_ten_days_open_make_it_major_by_itself_and_twelve_hours_to_resolve_it(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    """The clock jumps ahead: ground (d) after 10 days, then the 12-hour resolution with its
+    warning and, missed, the notice; each once."""
+    clock = MovableClock()
+    await start_bot(clock=clock, sweep_seconds=0.3, severity={"resolve_warn_before": [60]})
+    card = await file_and_post(fake, people)
+    desk_head = people["desk_head"]
+    posted = clock.now()
+
+    since = desk_head.mark()
+    clock.jump_to(posted + timedelta(days=10, minutes=1))
+    told = await desk_head.next_message(since, "已自動標為重大投訴")
+    assert "10 天內得不到合理解決" in text_of(told)
+    await fake.wait_for(lambda: "重大投訴" in text_of(fake.message(FORUM, card["message_id"])),
+                        message="the card shows 重大")
+
+    since = desk_head.mark()
+    clock.jump_to(posted + timedelta(days=10, hours=11, minutes=2))  # an hour before
+    await desk_head.next_message(since, "還剩 60 分鐘")
+    since = desk_head.mark()
+    clock.jump_to(posted + timedelta(days=10, hours=12, minutes=2))
+    await desk_head.next_message(since, "未在期限")
+    await fake.wait_for(lambda: "已逾期" in text_of(fake.message(FORUM, card["message_id"])),
+                        message="the card says it is overdue")
+    await fake.wait_idle(quiet=1.0)
+    said = [text_of(m) for m in desk_head.inbox()]
+    assert sum("已自動標為重大投訴" in t for t in said) == 1
+    assert sum("還剩 60 分鐘" in t and "重大投訴" in t for t in said) == 1
+    assert sum("未在期限" in t and "重大投訴" in t for t in said) == 1
+
+
+async def test_a_major_complaint_lowered_in_time_is_not_overdue(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    clock = MovableClock()
+    await start_bot(clock=clock, sweep_seconds=0.3)
+    await file_and_post(fake, people)
+    desk, desk_head = people["desk"], people["desk_head"]
+    await desk.say(f"/major {NUMBER} c 客戶受傷", expect="標為重大投訴")
+    await desk.say(f"/minor {NUMBER} 查明不是公司責任", expect="改回輕微投訴")
+    since = desk_head.mark()
+    clock.jump_to(clock.now() + timedelta(hours=13))
+    await fake.wait_idle(quiet=1.5)
+    assert not [m for m in desk_head.inbox()[since:] if "重大投訴" in text_of(m)]

@@ -141,3 +141,38 @@ def test_0003_keeps_waiting_questions_and_outbox_rows_and_goes_back(tmp_path: Pa
         columns = {c["name"] for c in inspect(connection).get_columns("outbox")}
         assert "owner" not in columns and "subject" not in columns
     engine.dispose()
+
+
+def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: Path) -> None:
+    """A 0004 database: every posted complaint still open gets its ground-(d) moment, 10 days
+    after posting; closed and unposted ones none; every complaint is 輕微. Undone, those
+    moments go."""
+    from sqlalchemy import text
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0004")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, is_admin, reachable, created_at) "
+            "VALUES (1, 0, 1, '2026-11-01 09:00')"))
+        connection.execute(text(
+            "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
+            "filed_at, round, posted_at) VALUES "
+            "(1, 'product', 'open', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, '2026-11-20 09:05:00'), "
+            "(2, 'product', 'closed', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, '2026-11-20 09:05'), "
+            "(3, 'service', 'pending_approval', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, NULL)"))
+    command.upgrade(alembic_config(url), "head")
+    with engine.begin() as connection:
+        clocks = connection.execute(text(
+            "SELECT complaint_id, kind, before_seconds, due_at FROM deadline_events")).all()
+        assert clocks == [(1, "major", 0, "2026-11-30 09:05:00")]
+        severities = connection.execute(text("SELECT DISTINCT severity FROM complaints")).all()
+        assert severities == [("minor",)]
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0004")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM deadline_events")).scalar() == 0
+        assert "severity" not in {c["name"] for c in inspect(connection).get_columns("complaints")}
+    engine.dispose()

@@ -812,10 +812,23 @@ def build_cases() -> list[Case]:
             card=card_view(severity=Severity.MAJOR, severity_ground=ground))
     add("severity.marked", False, "no head", number="P-2026-0001", ground=MajorGround.LOSS_OR_INJURY,
         words=GROUND_WORDS[MajorGround.LOSS_OR_INJURY], told=None)
-    add("severity.reported", True, "note", number="P-2026-0001", ground="d",
-        words=GROUND_WORDS[MajorGround.UNRESOLVED_10_DAYS], note=HOSTILE, who=HOSTILE)
+    add("severity.reported", True, "note", number="P-2026-0001", ground="b",
+        words=GROUND_WORDS[MajorGround.DISRUPTED], note=HOSTILE, who=HOSTILE, due=DUE_SOON)
     add("severity.reported", True, "no note", number="P-2026-0001", ground="a",
-        words=GROUND_WORDS[MajorGround.NOT_DELIVERED], note="", who=HOSTILE)
+        words=GROUND_WORDS[MajorGround.NOT_DELIVERED], note="", who=HOSTILE, due=None)
+    add("severity.reported", False, "by itself", number="P-2026-0001", ground="d",
+        words=GROUND_WORDS[MajorGround.UNRESOLVED_10_DAYS], note="", who=None, due=DUE_SOON)
+    for late in (False, True):
+        add("severity.resolve_warning", False, f"late={late}", number="P-2026-0001",
+            left=timedelta(minutes=30), due=DUE_SOON, late=late)
+        add("severity.resolve_overdue", False, f"late={late}", number="P-2026-0001",
+            due=DUE_PAST, late=late)
+    add("card.card", False, "major due", card=card_view(
+        severity=Severity.MAJOR, severity_ground=MajorGround.LOSS_OR_INJURY, major_due=DUE_SOON,
+        now=FILED_AT))
+    add("card.card", False, "major overdue", card=card_view(
+        severity=Severity.MAJOR, severity_ground=MajorGround.LOSS_OR_INJURY, major_due=FILED_AT,
+        now=DUE_SOON))
     add("severity.lowered", number="P-2026-0001")
     add("card.topic_name", True, "major", card=card_view(severity=Severity.MAJOR,
                                                         severity_ground=MajorGround.DISRUPTED,

@@ -24,9 +24,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('severity_note', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('severity_by', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('severity_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('major_due_at', sa.DateTime(), nullable=True))
+    # Complaints already open get their 10-day clock (ground d) from when they were posted.
+    later = ("datetime(posted_at, '+10 days')" if op.get_bind().dialect.name == "sqlite"
+             else "posted_at + interval '10 days'")
+    op.execute(
+        "INSERT INTO deadline_events (complaint_id, kind, before_seconds, due_at) "
+        f"SELECT id, 'major', 0, {later} FROM complaints "
+        "WHERE posted_at IS NOT NULL AND status IN ('open', 'answered', 'escalated')")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM deadline_events WHERE kind IN ('major', 'resolve')")
     with op.batch_alter_table('complaints', schema=None) as batch_op:
-        for column in ('severity_at', 'severity_by', 'severity_note', 'severity_ground', 'severity'):
+        for column in ('major_due_at', 'severity_at', 'severity_by', 'severity_note',
+                       'severity_ground', 'severity'):
             batch_op.drop_column(column)
