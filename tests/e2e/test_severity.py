@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Runtime
-from tests.e2e.conftest import ADMIN_DEPT_HEAD, FORUM, Actor, StartBot, text_of
+from tests.e2e.conftest import ADMIN_DEPT_HEAD, FORUM, VP, Actor, StartBot, config_data, text_of
 from tests.e2e.flows import YEAR, file_and_post, topic_of
 from tests.e2e.test_chains import MovableClock
 from tests.fakebot import FakeTelegram
@@ -78,9 +78,12 @@ async def test_ten_days_open_make_it_major_by_itself_and_twelve_hours_to_resolve
     """The clock jumps ahead: ground (d) after 10 days, then the 12-hour resolution with its
     warning and, missed, the notice; each once."""
     clock = MovableClock()
-    await start_bot(clock=clock, sweep_seconds=0.3, severity={"resolve_warn_before": [60]})
+    departments = [{**d, "vice_president": VP} if d["key"] == "sales" else d
+                   for d in config_data("sqlite://", FORUM)["departments"]]
+    await start_bot(clock=clock, sweep_seconds=0.3, severity={"resolve_warn_before": [60]},
+                    departments=departments)
     card = await file_and_post(fake, people)
-    desk_head = people["desk_head"]
+    desk_head, vp = people["desk_head"], people["vp"]
     posted = clock.now()
 
     since = desk_head.mark()
@@ -93,9 +96,10 @@ async def test_ten_days_open_make_it_major_by_itself_and_twelve_hours_to_resolve
     since = desk_head.mark()
     clock.jump_to(posted + timedelta(days=10, hours=11, minutes=2))  # an hour before
     await desk_head.next_message(since, "還剩 60 分鐘")
-    since = desk_head.mark()
+    since, since_vp = desk_head.mark(), vp.mark()
     clock.jump_to(posted + timedelta(days=10, hours=12, minutes=2))
     await desk_head.next_message(since, "未在期限")
+    await vp.next_message(since_vp, "未在期限")  # the vice-president over the complainant's
     await fake.wait_for(lambda: "已逾期" in text_of(fake.message(FORUM, card["message_id"])),
                         message="the card says it is overdue")
     await fake.wait_idle(quiet=1.0)
@@ -103,6 +107,7 @@ async def test_ten_days_open_make_it_major_by_itself_and_twelve_hours_to_resolve
     assert sum("已自動標為重大投訴" in t for t in said) == 1
     assert sum("還剩 60 分鐘" in t and "重大投訴" in t for t in said) == 1
     assert sum("未在期限" in t and "重大投訴" in t for t in said) == 1
+    assert sum("未在期限" in text_of(m) for m in vp.inbox()) == 1
 
 
 async def test_a_major_complaint_lowered_in_time_is_not_overdue(
