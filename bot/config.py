@@ -205,6 +205,13 @@ class SeveritySettings(_Strict):
     resolve_warn_before: list[float] = [120, 30]
 
 
+class FeedbackSettings(_Strict):
+    """Ch. 9: whoever filed a complaint hears back within this many clock hours of filing;
+    if no answer has reached them by then, a progress note does (bot/services/feedback.py)."""
+
+    within_hours: float = Field(default=24, gt=0)
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -220,6 +227,7 @@ class Settings(_Strict):
     roles: RoleSettings = RoleSettings()
     sheet: SheetSettings = SheetSettings()
     severity: SeveritySettings = SeveritySettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []

@@ -49,7 +49,8 @@ async def cancel_deadline_events(session: AsyncSession, now: datetime, *,
         .values(cancelled_at=to_db(now)))
 
 
-AUTO_MAJOR, RESOLVE = "major", "resolve"  # DeadlineEvent.kind of the complaint's own clocks
+# DeadlineEvent.kind of the complaint's own clocks (ch. 9).
+AUTO_MAJOR, RESOLVE, FEEDBACK = "major", "resolve", "feedback"
 
 
 def start_major_clock(session: AsyncSession, complaint_id: int, posted_at: datetime,
@@ -80,6 +81,14 @@ async def stop_clocks(session: AsyncSession, complaint_id: int, now: datetime,
     await session.execute(
         update(DeadlineEvent)
         .where(DeadlineEvent.complaint_id == complaint_id,
-               DeadlineEvent.kind.in_(kinds or (AUTO_MAJOR, RESOLVE)),
+               DeadlineEvent.kind.in_(kinds or (AUTO_MAJOR, RESOLVE, FEEDBACK)),
                DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
         .values(cancelled_at=to_db(now)))
+
+
+def start_feedback_clock(session: AsyncSession, complaint_id: int, filed_at: datetime,
+                         within: timedelta) -> None:
+    """At filing: the complainant hears back within `within` (ch. 9: 24 hours)."""
+    session.add(DeadlineEvent(complaint_id=complaint_id, kind=FEEDBACK, before_seconds=0,
+                              due_at=to_db(filed_at + within)))
+    deadlines_changed(session)

@@ -23,7 +23,7 @@ from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
 from bot.services.context import AppContext
-from bot.services.deadline_events import add_deadline_events, cancel_deadline_events
+from bot.services.deadline_events import FEEDBACK, add_deadline_events, cancel_deadline_events
 from bot.services.people import hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
@@ -81,10 +81,13 @@ class DeadlineEngine:
             if event.chain_step_id is not None:  # a step of the sheet or of a freight slip
                 acted = await ChainNotices(self.ctx).fire(session, event, now, late)
                 return Fired(event.kind, late, None) if acted else None
-            if event.step_id is None:  # the complaint's own clocks of ch. 9 (severity)
-                from bot.services.severity import SeverityMarks  # it builds on this module
+            if event.step_id is None:  # the complaint's own clocks of ch. 9
+                # (imported here: both build on this module)
+                from bot.services.feedback import Feedback
+                from bot.services.severity import SeverityMarks
 
-                acted = await SeverityMarks(self.ctx).fire(session, event, now, late)
+                acted = await (Feedback(self.ctx) if event.kind == FEEDBACK
+                               else SeverityMarks(self.ctx)).fire(session, event, now, late)
                 return Fired(event.kind, late, None) if acted else None
             step = await session.get(StepRecord, event.step_id)
             complaint = await session.get(Complaint, event.complaint_id)

@@ -234,8 +234,8 @@ class DeadlineEvent(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
     # "warning" | "breach"; chain steps that start later (the next morning) also "start".
     # The complaint's own clocks (ch. 9, neither step nor chain step): "major" (open 10 days:
-    # it becomes 重大) and "resolve" (a major one's resolution: warnings, before_seconds > 0,
-    # and the deadline itself, 0).
+    # it becomes 重大), "resolve" (a major one's resolution: warnings, before_seconds > 0,
+    # and the deadline itself, 0) and "feedback" (24 hours after filing).
     kind: Mapped[str] = mapped_column(String(8))
     before_seconds: Mapped[int] = mapped_column(Integer, default=0)  # warnings: how long before due
     due_at: Mapped[datetime] = mapped_column(DateTime)

@@ -830,6 +830,20 @@ def build_cases() -> list[Case]:
         severity=Severity.MAJOR, severity_ground=MajorGround.LOSS_OR_INJURY, major_due=FILED_AT,
         now=DUE_SOON))
     add("severity.lowered", number="P-2026-0001")
+    # feedback.html.j2 (ch. 9: the 24-hour progress note)
+    waiting = [(HOSTILE, "質量鑒定結果和處理意見"), ("採購部", "質量鑒定結果和處理意見")]
+    for status, number in ((Status.PENDING_APPROVAL, None), (Status.OPEN, "P-2026-0001")):
+        for late in (False, True):
+            label = f"{status.value} late={late}"
+            add("feedback.progress", True, label, number=number, status=status,
+                waiting=waiting, filed=FILED_AT, late=late)
+            add("feedback.intake_told", True, label, number=number, complainant=HOSTILE,
+                status=status, waiting=waiting, filed=FILED_AT, late=late)
+    add("feedback.progress", False, "waiting on no one", number="P-2026-0001",
+        status=Status.APPROVED, waiting=[], filed=FILED_AT, late=False)
+    add("feedback.intake_told", True, "waiting on no one", number="P-2026-0001",
+        complainant=HOSTILE, status=Status.APPROVED, waiting=[], filed=FILED_AT, late=False)
+    add("feedback.where", True, waiting=waiting)
     add("card.topic_name", True, "major", card=card_view(severity=Severity.MAJOR,
                                                         severity_ground=MajorGround.DISRUPTED,
                                                         answers={"customer": HOSTILE}))
