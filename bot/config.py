@@ -204,6 +204,14 @@ class SeveritySettings(_Strict):
     resolve_within_hours: float = Field(default=12, gt=0)
     resolve_warn_before: list[float] = [120, 30]
 
+    @model_validator(mode="after")
+    def _warnings_before_the_deadline(self) -> SeveritySettings:
+        limit = self.resolve_within_hours * 60
+        if any(not 0 < minutes < limit for minutes in self.resolve_warn_before):
+            raise ValueError(f"severity.resolve_warn_before: minutes above 0 and below "
+                             f"resolve_within_hours ({limit:g} minutes)")
+        return self
+
 
 class FeedbackSettings(_Strict):
     """Ch. 9: whoever filed a complaint hears back within this many clock hours of filing;

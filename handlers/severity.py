@@ -19,7 +19,7 @@ async def major(update: Update, context: Context) -> None:
         await reply(update, context, ctx.texts.html(person.language, "severity.major_usage",
                                                     grounds=GROUND_WORDS))
         return
-    changed = await SeverityMarks(ctx).mark_major(person.id, args[0], args[1], " ".join(args[2:]))
+    changed = await SeverityMarks(ctx).mark_major(person.id, args[0], args[1], rest(update, 3))
     assert changed.ground is not None
     await reply(update, context, ctx.texts.html(person.language, "severity.marked",
                                                 number=changed.number, ground=changed.ground,
@@ -34,6 +34,14 @@ async def minor(update: Update, context: Context) -> None:
     args = context.args or []
     if len(args) < 2:
         raise Refused("errors.minor_usage")
-    changed = await SeverityMarks(ctx).lower(person.id, args[0], " ".join(args[1:]))
+    changed = await SeverityMarks(ctx).lower(person.id, args[0], rest(update, 2))
     await reply(update, context, ctx.texts.html(person.language, "severity.lowered",
                                                 number=changed.number))
+
+
+def rest(update: Update, words: int) -> str:
+    """The command's text after its first `words` words, line breaks kept (a note may have
+    several lines; context.args would join them with spaces)."""
+    message = update.effective_message
+    parts = (message.text or "").split(maxsplit=words) if message else []
+    return parts[words] if len(parts) > words else ""

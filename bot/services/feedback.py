@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db
 from bot.domain.fields import ComplaintKind
+from bot.domain.words import N_
 from bot.domain.workflow import Status
 from bot.outbox import queue_message
 from bot.services.audit import record
@@ -24,6 +25,7 @@ from bot.services.context import AppContext
 from bot.services.people import person
 from bot.store.models import Complaint, DeadlineEvent, Department
 
+APPROVAL_WORDS = N_("部門經理審批")  # rule 一.1: what a complaint waits on before posting
 # Statuses in which nothing has come back to the complainant yet.
 UNANSWERED = (Status.PENDING_APPROVAL, Status.APPROVED, Status.OPEN)
 
@@ -40,6 +42,13 @@ class Feedback:
         complaints = Complaints(self.ctx)
         view = await complaints.card(session, complaint)
         waiting = [(s.department or "", s.label) for s in view.waiting]
+        if complaint.status == Status.PENDING_APPROVAL:  # on the complainant's own head
+            own = await session.get(Department, complaint.department_key) \
+                if complaint.department_key else None
+            approver = await person(session, self.ctx, own.head_user_id) \
+                if own is not None and own.head_user_id else None
+            waiting = [(approver.display_name if approver else own.name if own else "",
+                        APPROVAL_WORDS)]
         filed = complaints.local(from_db(complaint.filed_at))
         record(session, now, complaint.id, None, "feedback_due", late=late)
         complainant = await person(session, self.ctx, complaint.complainant_id)

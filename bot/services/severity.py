@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db, to_db
@@ -37,10 +38,17 @@ from bot.services.deadline_events import (
     start_resolution_clock,
     stop_clocks,
 )
-from bot.services.people import Person, person
+from bot.services.people import Person, hr_chat, person
 from bot.store.models import Complaint, DeadlineEvent, Department
 
 MAX_NOTE = 500
+
+
+def checked_length(text: str) -> str:
+    """A note or a reason, refused (not cut) when longer than MAX_NOTE."""
+    if len(text) > MAX_NOTE:
+        raise Refused("errors.too_long", max=MAX_NOTE, length=len(text))
+    return text
 
 
 @dataclass(frozen=True)
@@ -60,17 +68,15 @@ class SeverityMarks:
         ground = read_ground(ground_text)
         if ground is None:
             raise Refused("errors.major_usage")
+        note = checked_length(clean_text(note))
         async with self.ctx.joined() as session:
             complaint, actor = await self._open_complaint(session, actor_id, number)
             if not self._may_mark(actor, complaint):
                 raise Refused("errors.not_allowed_to_grade", number=complaint.number)
-            if complaint.severity == Severity.MAJOR:
-                raise Refused("errors.already_major", number=complaint.number)
             now = self.ctx.now()
-            note = clean_text(note)[:MAX_NOTE]
-            complaint.severity, complaint.severity_ground = Severity.MAJOR, ground.value
-            complaint.severity_note, complaint.severity_by = note or None, actor.id
-            complaint.severity_at = to_db(now)
+            if not await self._claim(session, complaint, Severity.MAJOR, ground, note, actor.id,
+                                     now):
+                raise Refused("errors.already_major", number=complaint.number)
             record(session, now, complaint.id, actor.id, "severity_raised", ground=ground.value,
                    note=note)
             await self._became_major(session, complaint, now)
@@ -79,20 +85,22 @@ class SeverityMarks:
             return SeverityChanged(str(complaint.number), Severity.MAJOR, ground, told)
 
     async def lower(self, actor_id: int, number: str, reason: str) -> SeverityChanged:
-        reason = clean_text(reason)[:MAX_NOTE]
+        reason = checked_length(clean_text(reason))
         if not reason:
             raise Refused("errors.minor_usage")
         async with self.ctx.joined() as session:
             complaint, actor = await self._open_complaint(session, actor_id, number)
             if complaint.severity != Severity.MAJOR:
                 raise Refused("errors.not_major", number=complaint.number)
-            if not (actor.is_admin or actor.id == complaint.severity_by
+            # Whoever marked it (while they still may mark it), HR or an admin.
+            marker = actor.id == complaint.severity_by and self._may_mark(actor, complaint)
+            if not (actor.is_admin or marker
                     or actor.department_key == self.ctx.settings.routing.service_intake):
                 raise Refused("errors.not_allowed_to_lower", number=complaint.number)
             now = self.ctx.now()
-            complaint.severity, complaint.severity_ground = Severity.MINOR, None
-            complaint.severity_note, complaint.severity_by = reason, actor.id
-            complaint.severity_at, complaint.major_due_at = to_db(now), None
+            if not await self._claim(session, complaint, Severity.MINOR, None, reason, actor.id,
+                                     now):
+                raise Refused("errors.not_major", number=complaint.number)
             record(session, now, complaint.id, actor.id, "severity_lowered", reason=reason)
             await stop_clocks(session, complaint.id, now, RESOLVE)
             self._redraw(session, complaint)
@@ -117,12 +125,28 @@ class SeverityMarks:
                 or actor.department_key in (intake, self.ctx.settings.routing.service_intake)
                 or (actor.is_head and actor.department_key == complaint.department_key))
 
+    async def _claim(self, session: AsyncSession, complaint: Complaint, to: Severity,
+                     ground: MajorGround | None, note: str, by: int | None,
+                     now: datetime) -> bool:
+        """Change the severity with a conditional UPDATE, so that two marks at once (two
+        people, or a person and the 10-day moment) make one change: False for the second."""
+        before = Severity.MINOR if to is Severity.MAJOR else Severity.MAJOR
+        claimed = await session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint.id, Complaint.severity == before.value)
+            .values(severity=to.value, severity_ground=ground.value if ground else None,
+                    severity_note=note or None, severity_by=by, severity_at=to_db(now),
+                    major_due_at=None)
+            .execution_options(synchronize_session="fetch"))
+        return claimed.rowcount == 1  # type: ignore[attr-defined]
+
     async def _became_major(self, session: AsyncSession, complaint: Complaint,
                             now: datetime) -> None:
+        # (The 10-day moment stays: lowered again, the complaint still becomes 重大 by
+        # itself; while it is major that moment does nothing.)
         settings = self.ctx.settings.severity
         due = now + timedelta(hours=settings.resolve_within_hours)
         complaint.major_due_at = to_db(due)
-        await stop_clocks(session, complaint.id, now, AUTO_MAJOR)
         start_resolution_clock(session, complaint.id, now, due,
                                [timedelta(minutes=m) for m in settings.resolve_warn_before])
         self._redraw(session, complaint)
@@ -135,12 +159,9 @@ class SeverityMarks:
         if complaint is None or complaint.status == Status.CLOSED:
             return False
         if event.kind == AUTO_MAJOR:
-            if complaint.severity == Severity.MAJOR:
-                return False
             ground = MajorGround.UNRESOLVED_10_DAYS
-            complaint.severity, complaint.severity_ground = Severity.MAJOR, ground.value
-            complaint.severity_note, complaint.severity_by = None, None
-            complaint.severity_at = to_db(now)
+            if not await self._claim(session, complaint, Severity.MAJOR, ground, "", None, now):
+                return False  # marked by hand meanwhile
             record(session, now, complaint.id, None, "severity_raised", ground=ground.value,
                    automatic=True, late=late)
             await self._became_major(session, complaint, now)
@@ -151,6 +172,8 @@ class SeverityMarks:
         due = from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
         head = await self._managing_head(session, complaint)
         if event.before_seconds > 0:
+            record(session, now, complaint.id, None, "major_warning",
+                   before_seconds=event.before_seconds, late=late)
             if head is not None:
                 queue_message(session, now, self.ctx.texts.html(
                     head.language, "severity.resolve_warning", number=complaint.number,
@@ -182,6 +205,10 @@ class SeverityMarks:
             else self.ctx.settings.roles.general_manager
         people = [head, await person(session, self.ctx, above) if above else None]
         found: dict[int, Person] = {p.id: p for p in people if p is not None}
+        if not found:  # nobody set up to hear it: HR keeps the books
+            chat = await hr_chat(session, self.ctx)
+            hr = await person(session, self.ctx, chat) if chat else None
+            found = {hr.id: hr} if hr is not None else {}
         return list(found.values())
 
     def _redraw(self, session: AsyncSession, complaint: Complaint) -> None:
@@ -197,10 +224,11 @@ class SeverityMarks:
         head = await self._managing_head(session, complaint)
         if head is None:
             return None
-        if head.id != actor_id:
-            queue_message(session, self.ctx.now(), self.ctx.texts.html(
-                head.language, "severity.reported", number=complaint.number, ground=ground.value,
-                words=GROUND_WORDS[ground], note=note, who=who,
-                due=from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
-                if complaint.major_due_at else None), chat_id=head.id)
+        if head.id == actor_id:
+            return ""  # the managing head marked it: nobody else to tell
+        queue_message(session, self.ctx.now(), self.ctx.texts.html(
+            head.language, "severity.reported", number=complaint.number, ground=ground.value,
+            words=GROUND_WORDS[ground], note=note, who=who,
+            due=from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
+            if complaint.major_due_at else None), chat_id=head.id)
         return head.display_name

@@ -45,7 +45,7 @@ async def test_waiting_for_approval_is_progress_too_and_a_sent_back_one_hears_no
     since = sales.mark()
     clock.jump_to(filed + timedelta(hours=24, seconds=10))
     note = await sales.next_message(since, "還沒有答覆")
-    assert "審批" in text_of(note) and "遲發" not in text_of(note)  # with the department manager
+    assert "正在等：陳經理（部門經理審批）" in text_of(note) and "遲發" not in text_of(note)
     await fake.wait_idle(quiet=1.0)
     # One note: the complaint that was sent back had its answer.
     assert sum("還沒有答覆" in text_of(m) for m in sales.inbox()) == 1

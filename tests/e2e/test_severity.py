@@ -119,6 +119,31 @@ async def test_a_major_complaint_lowered_in_time_is_not_overdue(
     await desk.say(f"/major {NUMBER} c 客戶受傷", expect="標為重大投訴")
     await desk.say(f"/minor {NUMBER} 查明不是公司責任", expect="改回輕微投訴")
     since = desk_head.mark()
-    clock.jump_to(clock.now() + timedelta(hours=13))
+    posted = clock.now()
+    clock.jump_to(posted + timedelta(hours=13))
     await fake.wait_idle(quiet=1.5)
     assert not [m for m in desk_head.inbox()[since:] if "重大投訴" in text_of(m)]
+    # Lowered by hand, it still becomes 重大 by itself at day 10 if it is open then.
+    clock.jump_to(posted + timedelta(days=10, seconds=10))
+    await desk_head.next_message(since, "已自動標為重大投訴")
+
+
+async def test_closing_a_major_complaint_stops_its_clocks(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    from tests.e2e.test_handling import accept_and_publish, answer_product
+
+    clock = MovableClock()
+    await start_bot(clock=clock, sweep_seconds=0.3)
+    sales, desk, desk_head = people["sales"], people["desk"], people["desk_head"]
+    card = await file_and_post(fake, people)
+    await desk.say(f"/major {NUMBER} a 客戶多次來電", expect="標為重大投訴")
+    await accept_and_publish(fake, people, card, ticks=[0])
+    since_sales = sales.mark()
+    await answer_product(fake, people["prod"], card, "production", "原料批次含雜質", "同意退貨")
+    outcome = await sales.next_message(since_sales, "有答覆了")
+    await sales.press(outcome, sales.button(outcome, ":ok"), expect="已結案")
+    since, since_sales = desk_head.mark(), sales.mark()
+    clock.jump_to(clock.now() + timedelta(days=11))  # past 12 hours, 24 hours and 10 days
+    await fake.wait_idle(quiet=1.5)
+    assert not [m for m in desk_head.inbox()[since:] if "重大投訴" in text_of(m)]
+    assert not [m for m in sales.inbox()[since_sales:] if "還沒有答覆" in text_of(m)]

@@ -46,6 +46,11 @@ def test_defaults_fill_everything_but_departments() -> None:
                                                       "superior": "board"}]},
      "names department 'board'"),
     ({"departments": [{"key": "Sales Dept", "name": "x"}]}, "departments.0.key:"),
+    ({**MINIMAL, "severity": {"managing_department": "board"}}, "names department 'board'"),
+    ({**MINIMAL, "severity": {"resolve_warn_before": [0]}}, "severity.resolve_warn_before"),
+    ({**MINIMAL, "severity": {"resolve_within_hours": 1, "resolve_warn_before": [90]}},
+     "below resolve_within_hours (60 minutes)"),
+    ({**MINIMAL, "feedback": {"within_hours": 0}}, "feedback.within_hours:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),
 ])

@@ -145,13 +145,16 @@ def test_0003_keeps_waiting_questions_and_outbox_rows_and_goes_back(tmp_path: Pa
 
 def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: Path) -> None:
     """A 0004 database: every posted complaint still open gets its ground-(d) moment, 10 days
-    after posting; closed and unposted ones none; every complaint is 輕微. Undone, those
-    moments go."""
+    after posting, or a day after the upgrade for one already past it; closed and unposted
+    ones none; every complaint is 輕微. Undone, the complaint's own clocks go."""
+    from datetime import UTC, datetime, timedelta
+
     from sqlalchemy import text
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0004")
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    recent = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None, microsecond=0)
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO users (id, is_admin, reachable, created_at) "
@@ -159,16 +162,24 @@ def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: 
         connection.execute(text(
             "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
             "filed_at, round, posted_at) VALUES "
-            "(1, 'product', 'open', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, '2026-11-20 09:05:00'), "
+            "(1, 'product', 'open', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, :recent), "
             "(2, 'product', 'closed', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, '2026-11-20 09:05'), "
-            "(3, 'service', 'pending_approval', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, NULL)"))
+            "(3, 'service', 'pending_approval', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, NULL), "
+            "(4, 'product', 'escalated', 1, '{}', '[]', 0, '2025-01-02 09:00', 1, "
+            "'2025-01-02 09:05')"), {"recent": recent.isoformat(sep=" ")})
     command.upgrade(alembic_config(url), "head")
     with engine.begin() as connection:
-        clocks = connection.execute(text(
-            "SELECT complaint_id, kind, before_seconds, due_at FROM deadline_events")).all()
-        assert clocks == [(1, "major", 0, "2026-11-30 09:05:00")]
+        clocks: dict[int, str] = dict(connection.execute(text(
+            "SELECT complaint_id, due_at FROM deadline_events WHERE kind = 'major'")).all())
+        assert set(clocks) == {1, 4}
+        assert clocks[1] == str(recent + timedelta(days=10))
+        tomorrow = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+        assert abs(datetime.fromisoformat(clocks[4]) - tomorrow) < timedelta(minutes=5)
         severities = connection.execute(text("SELECT DISTINCT severity FROM complaints")).all()
         assert severities == [("minor",)]
+        connection.execute(text(
+            "INSERT INTO deadline_events (complaint_id, kind, before_seconds, due_at) "
+            "VALUES (3, 'feedback', 0, '2026-11-21 09:00')"))
     engine.dispose()
     command.downgrade(alembic_config(url), "0004")
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")

@@ -692,6 +692,13 @@ def build_cases() -> list[Case]:
         steps=[replace(s, due_at=DUE_PAST) for s in step_views(S, len(steps_of(S)))]))
     add("card.record", False, "empty", card=card_view(), items=[])
     add("card.record", True, "chains", card=card_view(), items=CHAIN_HISTORY)
+    add("card.record", True, "severity", card=card_view(), items=[
+        HistoryItem(FILED_AT, "severity_raised", HOSTILE, {"ground": "a", "note": HOSTILE}),
+        HistoryItem(FILED_AT, "severity_lowered", HOSTILE, {"reason": "誤判"}),
+        HistoryItem(FILED_AT, "severity_raised", None, {"ground": "d", "automatic": True}),
+        HistoryItem(FILED_AT, "major_warning", None, {"before_seconds": 1800}),
+        HistoryItem(FILED_AT, "major_overdue", None, {}),
+        HistoryItem(FILED_AT, "feedback_due", None, {})])
     add("card.when", moment=FILED_AT)
     for action in ("submitted", "approved", "rejected", "posted", "accepted", "step_done",
                    "answered", "closed", "escalated", "comment", "join_approved", *CHAIN_ACTIONS):

@@ -25,9 +25,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('severity_by', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('severity_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('major_due_at', sa.DateTime(), nullable=True))
-    # Complaints already open get their 10-day clock (ground d) from when they were posted.
-    later = ("datetime(posted_at, '+10 days')" if op.get_bind().dialect.name == "sqlite"
-             else "posted_at + interval '10 days'")
+    # Complaints already open get their 10-day clock (ground d) from when they were posted
+    # (the rule's 10 days: config is not read here). Those already past it become 重大 a
+    # day after the upgrade, not all in the first minute.
+    later = ("max(datetime(posted_at, '+10 days'), datetime('now', '+1 day'))"
+             if op.get_bind().dialect.name == "sqlite" else
+             "greatest(posted_at + interval '10 days', "
+             "(now() at time zone 'utc') + interval '1 day')")
     op.execute(
         "INSERT INTO deadline_events (complaint_id, kind, before_seconds, due_at) "
         f"SELECT id, 'major', 0, {later} FROM complaints "
@@ -35,7 +39,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM deadline_events WHERE kind IN ('major', 'resolve')")
+    # The complaint's own clocks (10 days, 12 hours, 24-hour feedback): 0004 knows none.
+    op.execute("DELETE FROM deadline_events WHERE step_id IS NULL AND chain_step_id IS NULL")
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         for column in ('major_due_at', 'severity_at', 'severity_by', 'severity_note',
                        'severity_ground', 'severity'):
