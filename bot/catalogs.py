@@ -26,6 +26,9 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
+from bot.config import LANGUAGES
+from bot.texts import BABEL_LOCALES, SOURCE_LANGUAGE
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 LOCALES = ROOT / "locales"
@@ -34,7 +37,8 @@ TEMPLATE_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true", "newstyle_ge
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
             "npgettext": ((1, "c"), 2, 3), "N_": None}
 COMMENT_TAGS = ("Translators:",)
-TRANSLATED = ("en", "zh_Hans")
+# Babel's names of the languages with a catalog (all but the layouts' own).
+TRANSLATED = tuple(BABEL_LOCALES[lang] for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 UNREVIEWED = "opencc: not reviewed"
 SIMPLIFY = "tw2sp"  # OpenCC: Traditional (Taiwan) to Simplified with mainland phrases
 

@@ -80,19 +80,18 @@ async def personal_menus(ctx: AppContext) -> list[tuple[Person, tuple[str, ...]]
         for dept in await session.scalars(select(Department)):
             users += [uid for uid in (dept.head_user_id, dept.vice_president_id) if uid]
         users += list(await session.scalars(select(UserRole.user_id)))
-        # Whoever reads another language than Telegram's menu for their app would show them
+        with_roles = set(users)
+        # Besides, whoever reads another language than Telegram's menu for their app shows
         # (its menus know "zh", not which Chinese; config or /language may choose another).
         default = ctx.settings.general.default_language
-        for user in await session.scalars(select(User).where(or_(
-                User.language.is_not(None), User.chosen_language.is_not(None),
-                User.telegram_language.is_not(None)))):
-            found = await person(session, ctx, user.id)
-            if found is not None and found.language != scope_menu_language(
-                    user.telegram_language, default):
-                users.append(user.id)
-        people = [await person(session, ctx, uid) for uid in dict.fromkeys(users)]
-    return [(someone, await commands_of(ctx, someone, private=True))
-            for someone in people if someone is not None and someone.reachable]
+        people = []
+        for user in await session.scalars(select(User).where(User.reachable.is_(True))):
+            someone = await person(session, ctx, user.id)
+            if someone is not None and someone.reachable and (
+                    user.id in with_roles
+                    or someone.language != scope_menu_language(user.telegram_language, default)):
+                people.append(someone)
+    return [(someone, await commands_of(ctx, someone, private=True)) for someone in people]
 
 
 def menu_languages(default: str) -> list[tuple[str, str | None]]:

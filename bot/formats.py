@@ -52,11 +52,8 @@ class Money:
         return f"{self.amount:,.2f} {self.currency}"
 
 
-def money(value: Money | Decimal | float | int | str, locale: str) -> str:
-    """1,234.50 (a number) or 1,234.50 CNY (Money): two decimals, the locale's grouping. A
-    text is already formatted: as it is."""
-    if isinstance(value, str):
-        return value
+def money(value: Money | Decimal | float | int, locale: str) -> str:
+    """1,234.50 (a number) or 1,234.50 CNY (Money): two decimals, the locale's grouping."""
     if isinstance(value, Money):
         return f"{format_decimal(value.amount, '#,##0.00', locale=locale)} {value.currency}"
     return format_decimal(value, "#,##0.00", locale=locale)

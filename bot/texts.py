@@ -164,10 +164,13 @@ class Texts:
         self.default_language = default_language
         self._root = root
 
+    def _language(self, lang: str) -> str:
+        return lang if lang in LANGUAGES else self.default_language
+
     def _macro(self, lang: str, name: str, extension: str) -> Any:
-        lang = lang if lang in LANGUAGES else self.default_language
         file, _, macro = name.rpartition(".")
-        module = shared_environment(self._root, lang).get_template(f"{file}.{extension}").module
+        module = shared_environment(self._root, self._language(lang)).get_template(
+            f"{file}.{extension}").module
         return getattr(module, macro)
 
     def html(self, lang: str, name: str, /, **params: Any) -> str:
@@ -193,5 +196,4 @@ class Texts:
 
     def gettext(self, lang: str, words: str) -> str:
         """Rule-book words from the code (marked N_) in `lang`; anything else as it is."""
-        lang = lang if lang in LANGUAGES else self.default_language
-        return translations(lang).gettext(words)
+        return translations(self._language(lang)).gettext(words)

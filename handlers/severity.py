@@ -20,11 +20,9 @@ async def major(update: Update, context: Context) -> None:
                                                     grounds=GROUND_WORDS))
         return
     changed = await SeverityMarks(ctx).mark_major(person.id, args[0], args[1], rest(update, 3))
-    assert changed.ground is not None
     await reply(update, context, ctx.texts.html(person.language, "severity.marked",
                                                 number=changed.number, ground=changed.ground,
-                                                words=GROUND_WORDS[changed.ground],
-                                                told=changed.told))
+                                                words=changed.ground_words, told=changed.told))
 
 
 async def minor(update: Update, context: Context) -> None:

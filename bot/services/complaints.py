@@ -32,7 +32,7 @@ from bot.services.audit import history, record
 from bot.services.chains import Chains, ChainView
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, set_pending
-from bot.services.deadline_events import start_feedback_clock, start_major_clock
+from bot.services.deadline_events import AUTO_MAJOR, FEEDBACK, start_clock
 from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
 from bot.services.people import Person, person, require_member
@@ -96,8 +96,8 @@ class Complaints:
             await session.delete(draft)
             await session.flush()
             record(session, now, complaint.id, user_id, "submitted")
-            start_feedback_clock(session, complaint.id, now,
-                                 timedelta(hours=self.ctx.settings.feedback.within_hours))
+            start_clock(session, complaint.id, FEEDBACK,
+                        now + timedelta(hours=self.ctx.settings.feedback.within_hours))
             dept = await session.get(Department, member.department_key)
             assert dept is not None
             if dept.head_user_id == user_id:
@@ -207,8 +207,8 @@ class Complaints:
             if dept is not None and step.clock_starts is ClockStart.POSTED:
                 await open_step(self.ctx, session, complaint, step.key, dept, now)
         record(session, now, complaint.id, None, "posted", chat_id=chat_id, thread_id=thread_id)
-        start_major_clock(session, complaint.id, now,
-                          timedelta(days=self.ctx.settings.severity.major_after_days))
+        start_clock(session, complaint.id, AUTO_MAJOR,
+                    now + timedelta(days=self.ctx.settings.severity.major_after_days))
         await release_after_posting(session, complaint.id)
         if complaint.photos:
             queue_action(session, now, "post_photos", complaint.id)

@@ -49,46 +49,31 @@ async def cancel_deadline_events(session: AsyncSession, now: datetime, *,
         .values(cancelled_at=to_db(now)))
 
 
-# DeadlineEvent.kind of the complaint's own clocks (ch. 9).
+# DeadlineEvent.kind of the complaint's own clocks (ch. 9): 10 days open → 重大 by itself;
+# a major one resolved within 12 hours; the complainant hears back within 24 hours.
 AUTO_MAJOR, RESOLVE, FEEDBACK = "major", "resolve", "feedback"
 
 
-def start_major_clock(session: AsyncSession, complaint_id: int, posted_at: datetime,
-                      after: timedelta) -> None:
-    """At posting: ground (d) of ch. 9, not resolved within `after` ([severity]
-    major_after_days)."""
-    session.add(DeadlineEvent(complaint_id=complaint_id, kind=AUTO_MAJOR, before_seconds=0,
-                              due_at=to_db(posted_at + after)))
-    deadlines_changed(session)
-
-
-def start_resolution_clock(session: AsyncSession, complaint_id: int, now: datetime,
-                           due: datetime, warn_before: Sequence[timedelta]) -> None:
-    """Marked 重大 (ch. 9): resolved with the customer by `due`, warned `warn_before`."""
+def start_clock(session: AsyncSession, complaint_id: int, kind: str, due: datetime, *,
+                now: datetime | None = None, warn_before: Sequence[timedelta] = ()) -> None:
+    """One of the complaint's own clocks (ch. 9): its moment `due` and, for the 12 hours of a
+    major complaint, warnings `warn_before` it (those still ahead of `now`)."""
     for before in sorted(set(warn_before), reverse=True):
-        if due - before > now:
-            session.add(DeadlineEvent(complaint_id=complaint_id, kind=RESOLVE,
+        if now is None or due - before > now:
+            session.add(DeadlineEvent(complaint_id=complaint_id, kind=kind,
                                       before_seconds=int(before.total_seconds()),
                                       due_at=to_db(due - before)))
-    session.add(DeadlineEvent(complaint_id=complaint_id, kind=RESOLVE, before_seconds=0,
+    session.add(DeadlineEvent(complaint_id=complaint_id, kind=kind, before_seconds=0,
                               due_at=to_db(due)))
     deadlines_changed(session)
 
 
 async def stop_clocks(session: AsyncSession, complaint_id: int, now: datetime,
                       *kinds: str) -> None:
-    """The complaint closed (both clocks), or was lowered (its resolution's)."""
+    """The complaint closed (all its clocks), or was lowered (its resolution's)."""
     await session.execute(
         update(DeadlineEvent)
         .where(DeadlineEvent.complaint_id == complaint_id,
                DeadlineEvent.kind.in_(kinds or (AUTO_MAJOR, RESOLVE, FEEDBACK)),
                DeadlineEvent.fired_at.is_(None), DeadlineEvent.cancelled_at.is_(None))
         .values(cancelled_at=to_db(now)))
-
-
-def start_feedback_clock(session: AsyncSession, complaint_id: int, filed_at: datetime,
-                         within: timedelta) -> None:
-    """At filing: the complainant hears back within `within` (ch. 9: 24 hours)."""
-    session.add(DeadlineEvent(complaint_id=complaint_id, kind=FEEDBACK, before_seconds=0,
-                              due_at=to_db(filed_at + within)))
-    deadlines_changed(session)

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import from_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.words import N_
 from bot.domain.workflow import Status
@@ -22,8 +21,8 @@ from bot.outbox import queue_message
 from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext
-from bot.services.people import person
-from bot.store.models import Complaint, DeadlineEvent, Department
+from bot.services.people import head_of, person
+from bot.store.models import Complaint, DeadlineEvent
 
 APPROVAL_WORDS = N_("部門經理審批")  # rule 一.1: what a complaint waits on before posting
 # Statuses in which nothing has come back to the complainant yet.
@@ -43,13 +42,9 @@ class Feedback:
         view = await complaints.card(session, complaint)
         waiting = [(s.department or "", s.label) for s in view.waiting]
         if complaint.status == Status.PENDING_APPROVAL:  # on the complainant's own head
-            own = await session.get(Department, complaint.department_key) \
-                if complaint.department_key else None
-            approver = await person(session, self.ctx, own.head_user_id) \
-                if own is not None and own.head_user_id else None
-            waiting = [(approver.display_name if approver else own.name if own else "",
-                        APPROVAL_WORDS)]
-        filed = complaints.local(from_db(complaint.filed_at))
+            approver = await head_of(session, self.ctx, complaint.department_key)
+            waiting = [(approver.display_name if approver else "", APPROVAL_WORDS)]
+        filed = complaints.local(complaint.filed_at)
         record(session, now, complaint.id, None, "feedback_due", late=late)
         complainant = await person(session, self.ctx, complaint.complainant_id)
         if complainant is not None:
@@ -57,10 +52,8 @@ class Feedback:
                 complainant.language, "feedback.progress", number=complaint.number,
                 status=view.status, waiting=waiting, filed=filed, late=late),
                 chat_id=complainant.id)
-        dept = await session.get(Department, intake_department(
-            self.ctx, ComplaintKind(complaint.kind)))
-        head = await person(session, self.ctx, dept.head_user_id) \
-            if dept is not None and dept.head_user_id else None
+        head = await head_of(session, self.ctx,
+                             intake_department(self.ctx, ComplaintKind(complaint.kind)))
         if head is not None:
             queue_message(session, now, self.ctx.texts.html(
                 head.language, "feedback.intake_told", number=complaint.number,

@@ -108,6 +108,13 @@ async def holds_role(session: AsyncSession, user_id: int, *roles: str) -> bool:
         UserRole.user_id == user_id, UserRole.role.in_(roles))) is not None
 
 
+async def head_of(session: AsyncSession, ctx: AppContext, department_key: str | None) -> Person | None:
+    """The department's head as the bot knows them; None without one."""
+    dept = await session.get(Department, department_key) if department_key else None
+    return await person(session, ctx, dept.head_user_id) \
+        if dept is not None and dept.head_user_id else None
+
+
 async def language_of(session: AsyncSession, ctx: AppContext, chat_id: int) -> str:
     """The language to write to this chat in: the person's, else the default (a group)."""
     found = await person(session, ctx, chat_id)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import from_db, to_db
+from bot.clock import to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.severity import GROUND_WORDS, MajorGround, Severity, read_ground
 from bot.domain.validation import clean_text
@@ -32,13 +32,8 @@ from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
 from bot.services.complaints import Complaints, intake_department
 from bot.services.context import AppContext, Refused
-from bot.services.deadline_events import (
-    AUTO_MAJOR,
-    RESOLVE,
-    start_resolution_clock,
-    stop_clocks,
-)
-from bot.services.people import Person, hr_chat, person
+from bot.services.deadline_events import AUTO_MAJOR, RESOLVE, start_clock, stop_clocks
+from bot.services.people import Person, head_of, hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department
 
 MAX_NOTE = 500
@@ -54,9 +49,14 @@ def checked_length(text: str) -> str:
 @dataclass(frozen=True)
 class SeverityChanged:
     number: str
-    severity: Severity
-    ground: MajorGround | None
-    told: str | None  # the managing head told of a major complaint (None: no head set)
+    ground: MajorGround | None  # None: lowered to 輕微
+    # Marked major: the managing head told ("" when they marked it themselves, None when the
+    # managing department has no head).
+    told: str | None
+
+    @property
+    def ground_words(self) -> str:
+        return GROUND_WORDS[self.ground] if self.ground else ""
 
 
 class SeverityMarks:
@@ -79,10 +79,10 @@ class SeverityMarks:
                 raise Refused("errors.already_major", number=complaint.number)
             record(session, now, complaint.id, actor.id, "severity_raised", ground=ground.value,
                    note=note)
-            await self._became_major(session, complaint, now)
+            self._became_major(session, complaint, now)
             told = await self._tell_managing_head(session, complaint, actor.display_name,
                                                   actor.id, ground, note)
-            return SeverityChanged(str(complaint.number), Severity.MAJOR, ground, told)
+            return SeverityChanged(str(complaint.number), ground, told)
 
     async def lower(self, actor_id: int, number: str, reason: str) -> SeverityChanged:
         reason = checked_length(clean_text(reason))
@@ -104,7 +104,7 @@ class SeverityMarks:
             record(session, now, complaint.id, actor.id, "severity_lowered", reason=reason)
             await stop_clocks(session, complaint.id, now, RESOLVE)
             self._redraw(session, complaint)
-            return SeverityChanged(str(complaint.number), Severity.MINOR, None, None)
+            return SeverityChanged(str(complaint.number), None, None)
 
     async def _open_complaint(self, session: AsyncSession, actor_id: int,
                               number: str) -> tuple[Complaint, Person]:
@@ -140,15 +140,14 @@ class SeverityMarks:
             .execution_options(synchronize_session="fetch"))
         return claimed.rowcount == 1  # type: ignore[attr-defined]
 
-    async def _became_major(self, session: AsyncSession, complaint: Complaint,
-                            now: datetime) -> None:
+    def _became_major(self, session: AsyncSession, complaint: Complaint, now: datetime) -> None:
         # (The 10-day moment stays: lowered again, the complaint still becomes 重大 by
         # itself; while it is major that moment does nothing.)
         settings = self.ctx.settings.severity
         due = now + timedelta(hours=settings.resolve_within_hours)
         complaint.major_due_at = to_db(due)
-        start_resolution_clock(session, complaint.id, now, due,
-                               [timedelta(minutes=m) for m in settings.resolve_warn_before])
+        start_clock(session, complaint.id, RESOLVE, due, now=now,
+                    warn_before=[timedelta(minutes=m) for m in settings.resolve_warn_before])
         self._redraw(session, complaint)
 
     async def fire(self, session: AsyncSession, event: DeadlineEvent, now: datetime,
@@ -164,12 +163,12 @@ class SeverityMarks:
                 return False  # marked by hand meanwhile
             record(session, now, complaint.id, None, "severity_raised", ground=ground.value,
                    automatic=True, late=late)
-            await self._became_major(session, complaint, now)
+            self._became_major(session, complaint, now)
             await self._tell_managing_head(session, complaint, None, None, ground, "")
             return True
         if complaint.severity != Severity.MAJOR or complaint.major_due_at is None:
             return False
-        due = from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
+        due = Complaints(self.ctx).local(complaint.major_due_at)
         head = await self._managing_head(session, complaint)
         if event.before_seconds > 0:
             record(session, now, complaint.id, None, "major_warning",
@@ -182,34 +181,28 @@ class SeverityMarks:
             return True
         record(session, now, complaint.id, None, "major_overdue", late=late)
         self._redraw(session, complaint)
-        for someone in await self._told_when_overdue(session, complaint, head):
+        for chat_id in await self._told_when_overdue(session, complaint, head):
             queue_message(session, now, self.ctx.texts.html(
-                someone.language, "severity.resolve_overdue", number=complaint.number, due=due,
-                late=late), chat_id=someone.id)
+                await language_of(session, self.ctx, chat_id), "severity.resolve_overdue",
+                number=complaint.number, due=due, late=late), chat_id=chat_id)
         return True
 
     async def _managing_head(self, session: AsyncSession, complaint: Complaint) -> Person | None:
-        key = self.ctx.settings.severity.managing_department \
-            or intake_department(self.ctx, ComplaintKind(complaint.kind))
-        dept = await session.get(Department, key)
-        return await person(session, self.ctx, dept.head_user_id) \
-            if dept is not None and dept.head_user_id else None
+        return await head_of(session, self.ctx, self.ctx.settings.severity.managing_department
+                             or intake_department(self.ctx, ComplaintKind(complaint.kind)))
 
     async def _told_when_overdue(self, session: AsyncSession, complaint: Complaint,
-                                 head: Person | None) -> list[Person]:
-        """The managing head, and the vice-president over the complainant's department
-        (else the GM)."""
+                                 head: Person | None) -> list[int]:
+        """The chats told: the managing head's and the vice-president's over the
+        complainant's department (else the GM's); with neither set up, HR's."""
         dept = await session.get(Department, complaint.department_key) \
             if complaint.department_key else None
         above = dept.vice_president_id if dept is not None and dept.vice_president_id \
             else self.ctx.settings.roles.general_manager
-        people = [head, await person(session, self.ctx, above) if above else None]
-        found: dict[int, Person] = {p.id: p for p in people if p is not None}
-        if not found:  # nobody set up to hear it: HR keeps the books
-            chat = await hr_chat(session, self.ctx)
-            hr = await person(session, self.ctx, chat) if chat else None
-            found = {hr.id: hr} if hr is not None else {}
-        return list(found.values())
+        chats = [chat for chat in (head.id if head else None, above) if chat]
+        if not chats:  # nobody set up to hear it: HR keeps the books
+            chats = [chat for chat in (await hr_chat(session, self.ctx),) if chat]
+        return list(dict.fromkeys(chats))
 
     def _redraw(self, session: AsyncSession, complaint: Complaint) -> None:
         now = self.ctx.now()
@@ -229,6 +222,6 @@ class SeverityMarks:
         queue_message(session, self.ctx.now(), self.ctx.texts.html(
             head.language, "severity.reported", number=complaint.number, ground=ground.value,
             words=GROUND_WORDS[ground], note=note, who=who,
-            due=from_db(complaint.major_due_at).astimezone(self.ctx.settings.zone)
+            due=Complaints(self.ctx).local(complaint.major_due_at)
             if complaint.major_due_at else None), chat_id=head.id)
         return head.display_name

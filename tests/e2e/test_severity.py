@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Runtime
-from tests.e2e.conftest import ADMIN_DEPT_HEAD, FORUM, VP, Actor, StartBot, config_data, text_of
+from tests.e2e.conftest import (
+    ADMIN_DEPT_HEAD,
+    FORUM,
+    QUIET_REPORTS,
+    VP,
+    Actor,
+    StartBot,
+    config_data,
+    text_of,
+)
 from tests.e2e.flows import YEAR, file_and_post, topic_of
 from tests.e2e.test_chains import MovableClock
+from tests.e2e.test_deadlines import HR_GROUP
 from tests.fakebot import FakeTelegram
 
 NUMBER = f"P-{YEAR}-0001"
@@ -147,3 +157,21 @@ async def test_closing_a_major_complaint_stops_its_clocks(
     await fake.wait_idle(quiet=1.5)
     assert not [m for m in desk_head.inbox()[since:] if "重大投訴" in text_of(m)]
     assert not [m for m in sales.inbox()[since_sales:] if "還沒有答覆" in text_of(m)]
+
+
+async def test_an_overdue_major_complaint_nobody_is_set_up_for_reaches_hrs_group(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    # The managing department has no head, the complainant's no vice-president, no GM: HR's
+    # own group (fines.hr_chat_id) hears of it, written in the default language.
+    clock = MovableClock()
+    fake.add_group(HR_GROUP, "人事群", is_forum=False)
+    departments = [*config_data("sqlite://", FORUM)["departments"],
+                   {"key": "quality", "name": "品管部"}]
+    await start_bot(clock=clock, sweep_seconds=0.3, departments=departments,
+                    severity={"managing_department": "quality"},
+                    fines={**QUIET_REPORTS, "hr_chat_id": HR_GROUP})
+    await file_and_post(fake, people)
+    marked = await people["desk"].say(f"/major {NUMBER} a", expect="標為重大投訴")
+    assert "沒有設負責人" in text_of(marked)
+    clock.jump_to(clock.now() + timedelta(hours=12, seconds=10))
+    await fake.wait_bot_message(HR_GROUP, contains="未在期限", timeout=15)

@@ -20,6 +20,7 @@ from bot.config import LANGUAGES
 from bot.domain.chains import SHEET
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.workflow import Status, steps_of
+from bot.formats import Money
 from bot.services.chains import MAX_TEXT as MAX_CHAIN_TEXT
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature
 from bot.services.complaints import MAX_REJECT_REASON, CardView, HistoryItem, StepView
@@ -120,7 +121,7 @@ def worst_cases() -> list[tuple[str, dict[str, Any]]]:
                                "reason": typed(MAX_REJECT_REASON), "customer": typed(200)}),
         ("fines.head_changed", {"fine_id": 2**31 - 1, "status": "waived",
                                 "reason": typed(MAX_WAIVE_REASON), "who": typed(TELEGRAM_NAME),
-                                "money": "1,000,000.00 CNY"}),
+                                "money": Money(100000000, "CNY")}),
         ("lists.mine", {"lines": lines}),
         ("lists.owed", {"department": "品質管理及客戶服務部門", "lines": lines}),
         ("membership.join_request", {"name": typed(NAME), "department": "業務部",

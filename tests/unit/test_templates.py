@@ -32,6 +32,7 @@ from bot.domain.periods import Period
 from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
+from bot.formats import Money
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
@@ -329,7 +330,7 @@ def timed(steps: list[StepView], due: datetime) -> list[StepView]:
 # What DeadlineEngine passes every deadlines.* macro (bot/services/deadlines.py, _facts).
 DEADLINE_FACTS = {"number": "P-2026-0007", "step": "answer", "step_label": "質量鑒定結果和處理意見",
                   "department": HOSTILE, "due": DUE_SOON}
-FINE_FACTS = {**DEADLINE_FACTS, "due": DUE_PAST, "money": "50.00 CNY", "fine_id": 17}
+FINE_FACTS = {**DEADLINE_FACTS, "due": DUE_PAST, "money": Money(5000, "CNY"), "fine_id": 17}
 
 PERIOD = Period(datetime(2026, 11, 1, tzinfo=HKT), datetime(2026, 12, 1, tzinfo=HKT), "2026-11")
 
@@ -378,8 +379,8 @@ def many_fines(count: int) -> list[FineRow]:
 SUMMARY: dict[str, Any] = {
     "day": date(2026, 11, 20),
     "departments": [
-        {"name": HOSTILE, "breaches": 2, "fines": 1, "cents": 5000, "money": "50.00 CNY"},
-        {"name": "採購部", "breaches": 1, "fines": 0, "cents": 0, "money": "0.00 CNY"},
+        {"name": HOSTILE, "breaches": 2, "fines": 1, "cents": 5000, "money": Money(5000, "CNY")},
+        {"name": "採購部", "breaches": 1, "fines": 0, "cents": 0, "money": Money(0, "CNY")},
     ],
     "at_risk": [
         {"number": "P-2026-0007", "department": HOSTILE, "step": "質量鑒定結果和處理意見",
@@ -974,12 +975,12 @@ def build_cases() -> list[Case]:
             add(f"deadlines.{name}", True, f"no fine-late={late}", **DEADLINE_FACTS, late=late,
                 fine=None, head=None, fine_id=None)
             add(f"deadlines.{name}", True, f"fine-late={late}", **DEADLINE_FACTS, late=late,
-                fine="50.00 CNY", head=HOSTILE, fine_id=17)
+                fine=Money(5000, "CNY"), head=HOSTILE, fine_id=17)
     for name in ("hr_breach", "hr_breach_line"):
         add(f"deadlines.{name}", True, "fine-no head", **DEADLINE_FACTS, late=False,
-            fine="50.00 CNY", head=None, fine_id=17)
+            fine=Money(5000, "CNY"), head=None, fine_id=17)
     add("deadlines.hr_breach", False, "service", **{**DEADLINE_FACTS, "department": "物流部"},
-        late=False, fine="1,050.00 CNY", head="李小明", fine_id=18)
+        late=False, fine=Money(105000, "CNY"), head="李小明", fine_id=18)
     for name in ("thread_warning", "thread_warning_line", "head_warning"):
         add(f"deadlines.{name}", True, "no due", **{**DEADLINE_FACTS, "due": None},
             left=timedelta(minutes=30), late=False)
@@ -1015,13 +1016,13 @@ def build_cases() -> list[Case]:
     add("fines.ask_waive_reason", False, "private", fine_id=17)
     add("fines.ask_waive_reason", False, "pressed in HR's group", fine_id=17, private=False)
     for code in ("waived", "paid"):
-        add("fines.changed", False, code, fine_id=17, status=code, money="50.00 CNY")
+        add("fines.changed", False, code, fine_id=17, status=code, money=Money(5000, "CNY"))
     add("fines.head_changed", True, "waived", fine_id=17, status="waived", reason=HOSTILE,
-        who=HOSTILE, money="50.00 CNY")
+        who=HOSTILE, money=Money(5000, "CNY"))
     add("fines.head_changed", True, "waived multiline", fine_id=17, status="waived",
-        reason="客戶原因\n經理批准 & <不計>", who=HOSTILE, money="1,050.00 CNY")
+        reason="客戶原因\n經理批准 & <不計>", who=HOSTILE, money=Money(105000, "CNY"))
     add("fines.head_changed", True, "paid", fine_id=17, status="paid", reason=None, who=HOSTILE,
-        money="50.00 CNY")
+        money=Money(5000, "CNY"))
     add("fines.daily_summary", True, "busy day", summary=SUMMARY)
     add("fines.daily_summary", False, "quiet day", summary={**SUMMARY, "departments": [],
                                                             "at_risk": []})
@@ -1707,7 +1708,7 @@ def test_late_notices_say_so(locale: str) -> None:
     for name, extra in (("thread_warning", {"left": timedelta(minutes=30)}),
                         ("head_warning", {"left": timedelta(minutes=30)}),
                         ("thread_breach", {}), ("head_breach", {}),
-                        ("hr_breach", {"fine": "50.00 CNY", "head": HOSTILE, "fine_id": 17})):
+                        ("hr_breach", {"fine": Money(5000, "CNY"), "head": HOSTILE, "fine_id": 17})):
         for late in (False, True):
             text = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, **extra, late=late)
             assert (note in text) is late, text
@@ -1719,7 +1720,7 @@ def test_hr_breach_names_the_fine_only_when_there_is_one(locale: str) -> None:
     texts = Texts(locale)
     for name in ("hr_breach", "hr_breach_line"):
         fined = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, late=False,
-                           fine="50.00 CNY", head="陳大文", fine_id=4321)
+                           fine=Money(5000, "CNY"), head="陳大文", fine_id=4321)
         unfined = texts.html(locale, f"deadlines.{name}", **DEADLINE_FACTS, late=False,
                              fine=None, head=None, fine_id=None)
         # The fine's number is what /waive N and /paid N take.
