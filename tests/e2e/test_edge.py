@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot.app import Runtime
 from bot.clock import to_db
 from bot.domain.fields import ComplaintKind, fields_of
+from bot.formats import Money
 from bot.services.deadlines import DeadlineEngine
 from bot.services.handling import MAX_ANSWER
 from bot.store.models import Complaint, Fine, OutboxMessage, StepRecord
@@ -120,7 +121,7 @@ async def test_a_burst_of_300_fines_reaches_hr_paced_as_a_few_digests(
             await engine._to_hr(session, "deadlines.hr_breach", fine_id=fine_id,
                                 number=f"P-{YEAR}-0900", step="answer",
                                 step_label="質量鑒定結果和處理意見", department="生產部", due=None,
-                                late=False, fine="50.00 CNY", head="周生產")
+                                late=False, fine=Money(5000, "CNY"), head="周生產")
 
     def listed() -> str:
         return "\n".join(t for t in bot_texts(fake, hr_head.id) if "則通知" in t)
