@@ -54,7 +54,9 @@ JOIN_DEPARTMENT = ButtonKind("jd", "<department>: the department someone asks to
 JOIN_DECISION = ButtonKind("jr", "<request>:y|n: the head decides on a request to join")
 LANGUAGE = ButtonKind("lg", "<language>: the language chosen with /language (zh-Hant, zh-Hans, en; "
                             "app: the Telegram app's)")
+FOLLOW_UP = ButtonKind("fu", "<visit>:m|s|n|r|go:<value>: a follow-up visit's answers (how, "
+                             "satisfaction, more needed), reopening, or /followups' start")
 
 ALL_KINDS = (FORM_CHOICE, FORM, RESUBMIT, APPROVAL, STEP, DEPARTMENT_PICKER, VERDICT,
              ANSWER_BODY, FINE, CHAIN_STEP, DAILY_SHEET, FREIGHT_BEARER, JOIN_DEPARTMENT,
-             JOIN_DECISION, LANGUAGE)
+             JOIN_DECISION, LANGUAGE, FOLLOW_UP)

@@ -22,8 +22,8 @@ from bot.texts import Texts
 # Everyone, in the private chat.
 PRIVATE_ANYONE = ("start", "whoami", "join", "language", "help")
 # Members of a department, in the private chat.
-PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "show", "freight", "whoami",
-                  "language", "help")
+PRIVATE_MEMBER = ("start", "product", "service", "cancel", "mine", "open", "followups", "show",
+                  "freight", "whoami", "language", "help")
 # In the workgroup.
 GROUP_MEMBER = ("complain", "answer", "open", "show", "major", "minor", "whoami", "help")
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")

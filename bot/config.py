@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.domain.followup import Visitor
+
 TOKEN_ENV = "COMPLAINT_BOT_TOKEN"
 LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
@@ -220,6 +222,29 @@ class FeedbackSettings(_Strict):
     within_hours: float = Field(default=24, gt=0)
 
 
+class FollowUpSettings(_Strict):
+    """Ch. 9: the follow-up visit (回訪) after a complaint closes (bot/services/followups.py)."""
+
+    # Due this many clock hours after closing, with warnings this many minutes before; when
+    # missed, the visitor's head and HR are told.
+    within_hours: float = Field(default=24, gt=0)
+    warn_before: list[float] = [120, 30]
+    # Who visits: "accepter" (whoever pressed 受理), "managing_head" (the head of
+    # [severity] managing_department, else of the intake department) or "intake_head".
+    minor_visitor: Visitor = Visitor.ACCEPTER
+    major_visitor: Visitor = Visitor.MANAGING_HEAD
+    # A missed visit is fined this much (to the visitor's department, its head): 0, none.
+    fine: Decimal = Field(default=Decimal("0"), ge=0, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _warnings_before_the_deadline(self) -> FollowUpSettings:
+        limit = self.within_hours * 60
+        if any(not 0 < minutes < limit for minutes in self.warn_before):
+            raise ValueError(f"followup.warn_before: minutes above 0 and below within_hours "
+                             f"({limit:g} minutes)")
+        return self
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -236,6 +261,7 @@ class Settings(_Strict):
     sheet: SheetSettings = SheetSettings()
     severity: SeveritySettings = SeveritySettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    followup: FollowUpSettings = FollowUpSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []

@@ -21,6 +21,7 @@ from bot.buttons import (
     DAILY_SHEET,
     DEPARTMENT_PICKER,
     FINE,
+    FOLLOW_UP,
     FORM,
     FORM_CHOICE,
     FREIGHT_BEARER,
@@ -37,6 +38,7 @@ from handlers import (
     approval,
     chains,
     fines,
+    followups,
     forms,
     general,
     lists,
@@ -65,6 +67,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("show", general.show))
     app.add_handler(CommandHandler("major", severity.major))
     app.add_handler(CommandHandler("minor", severity.minor))
+    app.add_handler(CommandHandler("followups", followups.followups))
     app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
     app.add_handler(CommandHandler("service", forms.service, filters=PRIVATE))
     app.add_handler(CommandHandler("mine", lists.mine))
@@ -103,6 +106,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(membership.department_button, pattern=JOIN_DEPARTMENT.pattern))
     app.add_handler(CallbackQueryHandler(membership.decision_button, pattern=JOIN_DECISION.pattern))
     app.add_handler(CallbackQueryHandler(general.language_button, pattern=LANGUAGE.pattern))
+    app.add_handler(CallbackQueryHandler(followups.followup_button, pattern=FOLLOW_UP.pattern))
 
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, forms.private_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, forms.private_photo))

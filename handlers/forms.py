@@ -16,12 +16,13 @@ from bot.services.complaints import Complaints
 from bot.services.context import Refused
 from bot.services.conversation import Conversation
 from bot.services.fines import WAIVE_REASON
+from bot.services.followups import FOLLOW_UP_WORDS
 from bot.services.forms import Forms, FormScreen
 from bot.services.freight import FREIGHT_FORM
 from bot.services.outcome import APPEAL_REASON
 from bot.services.people import Person
 from bot.store.models import PendingInput
-from handlers import approval, chains, fines, membership, outcome
+from handlers import approval, chains, fines, followups, membership, outcome
 from handlers.common import (
     Context,
     app_ctx,
@@ -81,6 +82,7 @@ ANSWERS_TO: dict[str, TakeAnswer] = {
     WAIVE_REASON: fines.take_waive_reason,
     CHAIN_INPUT: chains.take_chain_input,
     FREIGHT_FORM: chains.take_freight_input,
+    FOLLOW_UP_WORDS: followups.take_words,
 }
 AskAgain = Callable[[Context, Person, PendingInput],
                     Awaitable[tuple[str, Keyboard | None]]]
@@ -93,6 +95,7 @@ ASKED_AGAIN: dict[str, AskAgain] = {
     WAIVE_REASON: fines.waive_question,
     CHAIN_INPUT: chains.chain_input_question,
     FREIGHT_FORM: chains.freight_question,
+    FOLLOW_UP_WORDS: followups.words_question,
 }
 
 

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from bot.domain.calendar import WorkingCalendar
 from bot.domain.chains import CHAINS
 from bot.domain.fields import ComplaintKind
-from bot.domain.workflow import ESCALATION_STEP, STEPS
+from bot.domain.workflow import ESCALATION_STEP, REVISIT_STEP, ROUND_STEPS, STEPS
 
-ESCALATION = "escalation"  # the config section for appeals' answers, whatever the kind
+# The config section for a later round's answers (an appeal's, a reopening's), whatever
+# the kind.
+ESCALATION = "escalation"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ DEFAULT_WARNINGS: dict[str, tuple[timedelta, ...]] = {
     "plan": _m(30, 10),  # 2-hour step
     "notify": _m(3),  # 10-minute step
     ESCALATION_STEP.key: _m(30, 10),
+    REVISIT_STEP.key: _m(30, 10),
 }
 # Rule 一.5 fines the department that has not replied within 2 hours: the answer and the plan.
 DEFAULT_FINED = frozenset({"answer", "plan"})
@@ -50,8 +53,8 @@ def _defaults() -> dict[tuple[str, str], Deadline]:
         for step in steps:
             rules[(kind.value, step.key)] = Deadline(step.deadline, DEFAULT_WARNINGS[step.key],
                                                      step.key in DEFAULT_FINED)
-    rules[(ESCALATION, ESCALATION_STEP.key)] = Deadline(
-        ESCALATION_STEP.deadline, DEFAULT_WARNINGS[ESCALATION_STEP.key], False)
+    for step in ROUND_STEPS:
+        rules[(ESCALATION, step.key)] = Deadline(step.deadline, DEFAULT_WARNINGS[step.key], False)
     # Rules 一.4 and 三: the sign-off sheet's and the freight slip's steps (never fined).
     for chain in CHAINS.values():
         for chain_step in chain.steps:
@@ -61,6 +64,7 @@ def _defaults() -> dict[tuple[str, str], Deadline]:
 
 
 DEFAULTS = _defaults()
+ROUND_STEP_KEYS = frozenset(step.key for step in ROUND_STEPS)
 
 
 def check_overrides(sections: Mapping[str, set[str]]) -> None:
@@ -103,7 +107,7 @@ class SlaPolicy:
         return cls(calendar, rules)
 
     def rule(self, kind: ComplaintKind, step_key: str) -> Deadline:
-        section = ESCALATION if step_key == ESCALATION_STEP.key else kind.value
+        section = ESCALATION if step_key in ROUND_STEP_KEYS else kind.value
         return self.rules[(section, step_key)]
 
     def times(self, kind: ComplaintKind, step_key: str, started_at: datetime) -> StepTimes:

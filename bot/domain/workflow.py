@@ -24,6 +24,9 @@ class Status(StrEnum):
     OPEN = "open"  # posted; the steps below are running
     ANSWERED = "answered"  # every step done; waiting for the complainant's verdict
     ESCALATED = "escalated"  # the complainant appealed (rule 一.6); a higher body answers
+    # Reopened after a follow-up visit (回訪) found the customer dissatisfied: the
+    # departments that answered answer again.
+    REOPENED = "reopened"
     CLOSED = "closed"
 
 
@@ -34,7 +37,8 @@ class Event(StrEnum):
     FINISH_STEPS = "finish_steps"
     CLOSE = "close"  # the complainant accepts the outcome
     ESCALATE = "escalate"  # the complainant finds it unreasonable and appeals
-    ANSWER_ESCALATION = "answer_escalation"
+    ANSWER_ESCALATION = "answer_escalation"  # (and a reopened round's answers)
+    REOPEN = "reopen"  # after a follow-up visit
 
 
 class InvalidTransition(Exception):
@@ -52,10 +56,12 @@ _TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.ANSWERED, Event.CLOSE): Status.CLOSED,
     (Status.ANSWERED, Event.ESCALATE): Status.ESCALATED,
     (Status.ESCALATED, Event.ANSWER_ESCALATION): Status.ANSWERED,
+    (Status.CLOSED, Event.REOPEN): Status.REOPENED,
+    (Status.REOPENED, Event.ANSWER_ESCALATION): Status.ANSWERED,
 }
 
-# Where a complaint waits for someone to act (its steps, or an appeal's answer).
-ACTIVE = (Status.OPEN, Status.ESCALATED)
+# Where a complaint waits for someone to act (its steps, an appeal's or a new round's answer).
+ACTIVE = (Status.OPEN, Status.ESCALATED, Status.REOPENED)
 
 
 def next_status(status: Status, event: Event) -> Status:
@@ -144,6 +150,15 @@ ESCALATION_STEP = Step("escalation", N_("申訴處理意見"), "一.6", Owner.IN
                        timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
                        provides=Provides.TEXT, tells_complainant=True)
 
+# Ch. 9 回訪: a visit that found the customer dissatisfied reopens the complaint; the
+# departments that answered the last round answer again, like an appeal.
+REVISIT_STEP = Step("revisit", N_("回訪後再處理意見"), "ch.9", Owner.INVESTIGATORS,
+                    timedelta(hours=2), ClockStart.ASSIGNED, per_department=True,
+                    provides=Provides.TEXT, tells_complainant=True)
+# The steps of a later round (an appeal, a reopening): whatever the kind, answered per round.
+ROUND_STEPS = (ESCALATION_STEP, REVISIT_STEP)
+ROUND_STEP_OF = {Status.ESCALATED: ESCALATION_STEP, Status.REOPENED: REVISIT_STEP}
+
 STEPS: dict[ComplaintKind, tuple[Step, ...]] = {
     ComplaintKind.PRODUCT: PRODUCT_STEPS,
     ComplaintKind.SERVICE: SERVICE_STEPS,
@@ -155,8 +170,9 @@ def steps_of(kind: ComplaintKind) -> tuple[Step, ...]:
 
 
 def step_of(kind: ComplaintKind, key: str) -> Step:
-    if key == ESCALATION_STEP.key:
-        return ESCALATION_STEP
+    for step in ROUND_STEPS:
+        if step.key == key:
+            return step
     for step in STEPS[kind]:
         if step.key == key:
             return step
@@ -173,10 +189,10 @@ def current_step(kind: ComplaintKind, done: Collection[str]) -> Step | None:
 
 def waiting_step(kind: ComplaintKind, status: Status, done: Collection[str]) -> Step | None:
     """The step a complaint waits on now: the first not done while it is open, the appeal's
-    answer while it is under appeal, none otherwise. `done` holds the steps finished by
+    answer while it is under appeal (or reopened), none otherwise. `done` holds the steps finished by
     every department that owns them. The card, /open and the step buttons all ask this."""
-    if status is Status.ESCALATED:
-        return ESCALATION_STEP
+    if status in ROUND_STEP_OF:
+        return ROUND_STEP_OF[status]
     if status is not Status.OPEN:
         return None
     return current_step(kind, done)

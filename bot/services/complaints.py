@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.buttons import APPROVAL, RESUBMIT
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind, Field, fields_of
+from bot.domain.followup import Method, Satisfaction, Visit, VisitAnswers
 from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.timefmt import complaint_number
 from bot.domain.validation import clean_text, is_crx_request
 from bot.domain.workflow import (
-    ESCALATION_STEP,
+    ROUND_STEPS,
     ClockStart,
     Event,
     InvalidTransition,
@@ -273,14 +274,18 @@ class Complaints:
                             department_key=dept_key, round=record.round if record else 0,
                             due_at=self.local(record.due_at) if record and record.due_at else None)
 
-        for step in (*steps_of(kind), ESCALATION_STEP):
+        for step in (*steps_of(kind), *ROUND_STEPS):
             records = [r for r in rows if r.step_key == step.key]
             if records:
                 view.steps.extend([await step_view(step, r, r.department_key) for r in records])
-            elif step is not ESCALATION_STEP:
+            elif step not in ROUND_STEPS:
                 view.steps.append(await step_view(step, None,
                                                   owner_department(self.ctx, kind, step.owner)))
         view.chains = await Chains(self.ctx).views_of_complaint(session, complaint.id)
+        if complaint.status == Status.CLOSED or complaint.round > 0:  # visits follow closing
+            from bot.services.followups import FollowUps  # (it builds on this module)
+
+            view.visit = await FollowUps(self.ctx).latest(session, complaint)
         return view
 
     async def find(self, session: AsyncSession, number: str) -> Complaint | None:
@@ -303,6 +308,10 @@ class Complaints:
                 details = dict(event.details)
                 if details.get("department") in names:  # audit keeps keys; people read names
                     details["department"] = names[details["department"]]
+                if event.action == "followup_recorded":  # the visit's choices, as words
+                    details["visit"] = VisitAnswers(
+                        Method(details["method"]), Satisfaction(details["satisfaction"]),
+                        details.get("words"), details.get("more"))
                 items.append(HistoryItem(self.local(event.at), event.action,
                                          who.display_name if who else None, details))
             return view, items
@@ -355,6 +364,7 @@ class CardView:
     severity: Severity = Severity.MINOR
     severity_ground: MajorGround | None = None
     major_due: datetime | None = None  # local: a major one is resolved with the customer by then
+    visit: Visit | None = None  # its last follow-up visit (回訪), once it has closed
 
     @property
     def is_major(self) -> bool:
@@ -383,7 +393,7 @@ class CardView:
         if step is None:
             return []
         return [s for s in self.steps if s.key == step.key and s.done_at is None
-                and (step is not ESCALATION_STEP or s.round == self.round)]
+                and (step not in ROUND_STEPS or s.round == self.round)]
 
     @property
     def actions(self) -> list[StepView]:

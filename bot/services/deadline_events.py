@@ -1,7 +1,8 @@
 """Deadline moments as rows (DeadlineEvent), written and called off in this one place: for
 the steps of a complaint (StepRecord, bot.services.deadlines), of a sign-off chain
 (ChainStepRecord, bot.services.chains), and the complaint's own clocks of ch. 9 (10 days to
-become 重大, 12 hours to resolve a major one: bot.services.severity). The scheduler
+become 重大, 12 hours to resolve a major one: bot.services.severity; the 24-hour feedback:
+bot.services.feedback; the follow-up visit: bot.services.followups). The scheduler
 (bot.scheduler) arms and fires them."""
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ async def cancel_deadline_events(session: AsyncSession, now: datetime, *,
 
 
 # DeadlineEvent.kind of the complaint's own clocks (ch. 9): 10 days open → 重大 by itself;
-# a major one resolved within 12 hours; the complainant hears back within 24 hours.
-AUTO_MAJOR, RESOLVE, FEEDBACK = "major", "resolve", "feedback"
+# a major one resolved within 12 hours; the complainant hears back within 24 hours; the
+# follow-up visit (回訪) within 24 hours of closing (bot.services.followups).
+AUTO_MAJOR, RESOLVE, FEEDBACK, FOLLOW_UP_CLOCK = "major", "resolve", "feedback", "followup"
 
 
 def start_clock(session: AsyncSession, complaint_id: int, kind: str, due: datetime, *,
@@ -70,7 +72,8 @@ def start_clock(session: AsyncSession, complaint_id: int, kind: str, due: dateti
 
 async def stop_clocks(session: AsyncSession, complaint_id: int, now: datetime,
                       *kinds: str) -> None:
-    """The complaint closed (all its clocks), or was lowered (its resolution's)."""
+    """The complaint closed (all its clocks but the visit's, which starts then), was lowered
+    (its resolution's), or its visit was recorded (the visit's)."""
     await session.execute(
         update(DeadlineEvent)
         .where(DeadlineEvent.complaint_id == complaint_id,

@@ -23,7 +23,12 @@ from bot.outbox import Button, make_digestible, queue_action, queue_message
 from bot.services.audit import record
 from bot.services.chains import ChainNotices
 from bot.services.context import AppContext
-from bot.services.deadline_events import FEEDBACK, add_deadline_events, cancel_deadline_events
+from bot.services.deadline_events import (
+    FEEDBACK,
+    FOLLOW_UP_CLOCK,
+    add_deadline_events,
+    cancel_deadline_events,
+)
 from bot.services.people import hr_chat, language_of, person
 from bot.store.models import Complaint, DeadlineEvent, Department, Fine, StepRecord
 
@@ -84,10 +89,15 @@ class DeadlineEngine:
             if event.step_id is None:  # the complaint's own clocks of ch. 9
                 # (imported here: both build on this module)
                 from bot.services.feedback import Feedback
+                from bot.services.followups import FollowUps
                 from bot.services.severity import SeverityMarks
 
-                acted = await (Feedback(self.ctx) if event.kind == FEEDBACK
-                               else SeverityMarks(self.ctx)).fire(session, event, now, late)
+                if event.kind == FOLLOW_UP_CLOCK:
+                    acted = await FollowUps(self.ctx).fire(
+                        session, event.complaint_id, event.before_seconds, now, late)
+                else:
+                    acted = await (Feedback(self.ctx) if event.kind == FEEDBACK
+                                   else SeverityMarks(self.ctx)).fire(session, event, now, late)
                 return Fired(event.kind, late, None) if acted else None
             step = await session.get(StepRecord, event.step_id)
             complaint = await session.get(Complaint, event.complaint_id)

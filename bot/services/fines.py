@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
+from bot.domain.followup import VISIT_WORDS
 from bot.domain.periods import Period, PeriodError, parse_period, split_fines_args
 from bot.domain.script import same_name
 from bot.domain.validation import clean_text
-from bot.domain.workflow import step_of
+from bot.domain.workflow import ACTIVE, step_of
 from bot.formats import Money
 from bot.outbox import queue_message, retire_buttons
 from bot.services.audit import record
@@ -154,7 +155,7 @@ class Fines:
                     department_key: str | None) -> list[FineRow]:
         query = (select(Fine, Complaint, StepRecord)
                  .join(Complaint, Complaint.id == Fine.complaint_id)
-                 .join(StepRecord, StepRecord.id == Fine.step_id)
+                 .outerjoin(StepRecord, StepRecord.id == Fine.step_id)  # none: a missed visit
                  .where(Fine.levied_at >= to_db(period.start), Fine.levied_at < to_db(period.end))
                  .order_by(Fine.levied_at, Fine.id))
         if department_key:
@@ -167,7 +168,8 @@ class Fines:
                 if complaint.chat_id and complaint.card_message_id else None
             rows.append(FineRow(
                 id=fine.id, number=complaint.number or "",
-                step=step_of(ComplaintKind(complaint.kind), step.step_key).label,
+                step=step_of(ComplaintKind(complaint.kind), step.step_key).label if step
+                else VISIT_WORDS,
                 department=names.get(fine.department_key, fine.department_key),
                 head=fine.head_name or "", amount=Decimal(fine.amount_cents) / 100,
                 currency=fine.currency, status=self.ctx.texts.plain(lang, "reports.status",
@@ -225,7 +227,7 @@ class Fines:
                 select(StepRecord, Complaint).join(Complaint, Complaint.id == StepRecord.complaint_id)
                 .where(StepRecord.done_at.is_(None), StepRecord.due_at.is_not(None),
                        StepRecord.due_at <= to_db(horizon),
-                       Complaint.status.in_(["open", "escalated"]))
+                       Complaint.status.in_([s.value for s in ACTIVE]))
                 .order_by(StepRecord.due_at).limit(30)))
             at_risk = [{"number": complaint.number,
                         "department": names.get(step.department_key, step.department_key),

@@ -22,7 +22,7 @@ from bot.clock import to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.validation import clean_text
 from bot.domain.workflow import (
-    ESCALATION_STEP,
+    ROUND_STEPS,
     Assigns,
     ClockStart,
     Event,
@@ -86,7 +86,7 @@ class Handling:
         if step is None:
             return []
         return [r for r in undone if r.step_key == step.key
-                and (step is not ESCALATION_STEP or r.round == complaint.round)]
+                and (step not in ROUND_STEPS or r.round == complaint.round)]
 
     async def _load(self, session: AsyncSession, complaint_id: int) -> Complaint:
         complaint = await session.get(Complaint, complaint_id)
@@ -337,7 +337,7 @@ class Handling:
             return
         kind = ComplaintKind(complaint.kind)
         steps = steps_of(kind)
-        if step is ESCALATION_STEP:
+        if step in ROUND_STEPS:
             complaint.status = next_status(Status(complaint.status), Event.ANSWER_ESCALATION).value
             await self._send_outcome(session, complaint, now)
             return

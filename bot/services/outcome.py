@@ -16,6 +16,7 @@ from bot.services.context import AppContext, Refused
 from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
 from bot.services.deadline_events import stop_clocks
 from bot.services.deadlines import open_step
+from bot.services.followups import FollowUps
 from bot.services.people import person
 from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
 
@@ -46,7 +47,7 @@ class Outcome:
         return complaint
 
     async def accept(self, actor_id: int, complaint_id: int) -> str:
-        """接受: the complaint is closed, its topic too."""
+        """接受: the complaint is closed, its topic too, and its follow-up visit opens."""
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             complaint = await self._own_answered(session, actor_id, complaint_id)
@@ -54,6 +55,7 @@ class Outcome:
             complaint.closed_at = to_db(now)
             record(session, now, complaint.id, actor_id, "closed")
             await stop_clocks(session, complaint.id, now)  # resolved: no 10 days, no 12 hours
+            await FollowUps(self.ctx).open(session, complaint, now)  # 回訪 within 24 hours
             lang = self.ctx.settings.general.default_language
             complainant = await person(session, self.ctx, actor_id)
             queue_message(session, now, self.ctx.texts.html(

@@ -256,7 +256,11 @@ class Fine(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
-    step_id: Mapped[int] = mapped_column(ForeignKey("complaint_steps.id"), unique=True)  # once
+    # What was missed, once each: a step's reply (rule 一.5), or a follow-up visit when
+    # [followup] fine is set.
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_steps.id"), unique=True)
+    follow_up_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_ups.id", name="fk_fines_follow_up"), unique=True)
     department_key: Mapped[str] = mapped_column(ForeignKey("departments.key"))
     head_user_id: Mapped[int | None] = mapped_column(BigInteger)  # the head at that moment
     head_name: Mapped[str | None] = mapped_column(String(50))
@@ -267,6 +271,32 @@ class Fine(Base):
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reason: Mapped[str | None] = mapped_column(Text)  # why it was waived
+
+
+class FollowUp(Base):
+    """A follow-up visit (回訪, ch. 9): one per closing of a complaint (its round), due
+    within [followup] within_hours; the answers fill in as the visitor gives them."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    visitor_id: Mapped[int | None] = mapped_column(BigInteger)  # None: nobody set up; HR does it
+    visitor_department_key: Mapped[str | None] = mapped_column(ForeignKey("departments.key"))
+    severity: Mapped[str] = mapped_column(String(8))  # the complaint's when it closed
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    method: Mapped[str | None] = mapped_column(String(8))
+    satisfaction: Mapped[str | None] = mapped_column(String(8))
+    words: Mapped[str | None] = mapped_column(Text)
+    more_needed: Mapped[bool | None] = mapped_column(Boolean)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[int | None] = mapped_column(BigInteger)
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime)  # missed its deadline
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)  # into a new round
+
+    __table_args__ = (UniqueConstraint("complaint_id", "round"),)
 
 
 class Sheet(Base):

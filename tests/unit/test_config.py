@@ -51,6 +51,10 @@ def test_defaults_fill_everything_but_departments() -> None:
     ({**MINIMAL, "severity": {"resolve_within_hours": 1, "resolve_warn_before": [90]}},
      "below resolve_within_hours (60 minutes)"),
     ({**MINIMAL, "feedback": {"within_hours": 0}}, "feedback.within_hours:"),
+    ({**MINIMAL, "followup": {"within_hours": 1, "warn_before": [60]}},
+     "followup.warn_before: minutes above 0 and below within_hours (60 minutes)"),
+    ({**MINIMAL, "followup": {"minor_visitor": "anyone"}}, "followup.minor_visitor:"),
+    ({**MINIMAL, "followup": {"fine": -5}}, "followup.fine:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),
 ])

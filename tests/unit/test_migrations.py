@@ -187,3 +187,49 @@ def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: 
         assert connection.execute(text("SELECT count(*) FROM deadline_events")).scalar() == 0
         assert "severity" not in {c["name"] for c in inspect(connection).get_columns("complaints")}
     engine.dispose()
+
+
+def test_0006_keeps_the_fines_and_goes_back_without_the_visits(tmp_path: Path) -> None:
+    """A 0005 database's fines survive the upgrade (a fine may now be for a missed visit, not
+    a step); undone, the visits and their fines go and the step fines stay."""
+    from sqlalchemy import text
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0005")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, is_admin, reachable, created_at) "
+            "VALUES (1, 0, 1, '2026-11-01 09:00')"))
+        connection.execute(text("INSERT INTO departments (key, name) VALUES ('hr', 'HR')"))
+        connection.execute(text(
+            "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
+            "filed_at, round) VALUES (1, 'service', 'closed', 1, '{}', '[]', 0, "
+            "'2026-11-20 09:00', 0)"))
+        connection.execute(text(
+            "INSERT INTO complaint_steps (id, complaint_id, step_key, department_key, round, "
+            "started_at) VALUES (1, 1, 'plan', 'hr', 0, '2026-11-20 09:10')"))
+        connection.execute(text(
+            "INSERT INTO fines (id, complaint_id, step_id, department_key, amount_cents, "
+            "currency, status, levied_at) VALUES (1, 1, 1, 'hr', 5000, 'CNY', 'levied', "
+            "'2026-11-20 11:10')"))
+    command.upgrade(alembic_config(url), "head")
+    with engine.begin() as connection:
+        assert connection.execute(text("SELECT step_id, amount_cents FROM fines")).all() == \
+            [(1, 5000)]
+        connection.execute(text(
+            "INSERT INTO follow_ups (id, complaint_id, round, severity, opened_at, due_at) "
+            "VALUES (1, 1, 0, 'minor', '2026-11-21 09:00', '2026-11-22 09:00')"))
+        connection.execute(text(
+            "INSERT INTO fines (id, complaint_id, follow_up_id, department_key, amount_cents, "
+            "currency, status, levied_at) VALUES (2, 1, 1, 'hr', 2000, 'CNY', 'levied', "
+            "'2026-11-22 09:00')"))
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0005")
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM fines")).all() == [(1,)]
+        assert "follow_ups" not in inspect(connection).get_table_names()
+        step = next(c for c in inspect(connection).get_columns("fines") if c["name"] == "step_id")
+        assert step["nullable"] is False
+    engine.dispose()

@@ -17,6 +17,7 @@ from bot.domain.workflow import (
     Status,
     current_step,
     next_status,
+    step_of,
     steps_of,
     waiting_step,
 )
@@ -102,6 +103,18 @@ def test_appeal_rounds_follow_rule_1_6() -> None:
     # Under appeal, the appealed body's answer is what the complaint waits on.
     everything = {s.key for s in steps_of(ComplaintKind.PRODUCT)}
     assert waiting_step(ComplaintKind.PRODUCT, Status.ESCALATED, everything).key == "escalation"  # type: ignore[union-attr]
+
+
+def test_a_follow_up_visit_may_reopen_a_closed_complaint_into_a_new_round() -> None:
+    assert next_status(Status.CLOSED, Event.REOPEN) is Status.REOPENED
+    assert next_status(Status.REOPENED, Event.ANSWER_ESCALATION) is Status.ANSWERED
+    for status in (Status.OPEN, Status.ANSWERED, Status.ESCALATED):
+        with pytest.raises(InvalidTransition):
+            next_status(status, Event.REOPEN)  # only a closed complaint is reopened
+    for kind in ComplaintKind:
+        everything = {s.key for s in steps_of(kind)}
+        assert waiting_step(kind, Status.REOPENED, everything).key == "revisit"  # type: ignore[union-attr]
+        assert step_of(kind, "revisit").tells_complainant
 
 
 def test_what_each_step_asks_for_and_whom_it_tells() -> None:
