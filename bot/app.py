@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
@@ -56,6 +57,19 @@ def build_policy(settings: Settings) -> SlaPolicy:
     return SlaPolicy.build(calendar, overrides)
 
 
+def build_context(settings: Settings,
+                  clock: Clock | None = None) -> tuple[AppContext, AsyncEngine, AsyncEngine]:
+    """The application's services over the database (no Telegram): the context, and its read
+    and write engines (the caller disposes of them)."""
+    engine = create_engine(settings.database.url)
+    write_engine = writer(engine)
+    ctx = AppContext(settings=settings, read_sessions=session_factory(engine),
+                     write_sessions=session_factory(write_engine),
+                     serialize_writes=is_sqlite(engine), clock=clock or SystemClock(),
+                     texts=Texts(settings.general.default_language), sla=build_policy(settings))
+    return ctx, engine, write_engine
+
+
 def build_application(settings: Settings) -> BotApplication:
     # No Defaults: PTB would add parse_mode to methods that do not take it (e.g.
     # editMessageReplyMarkup); the sender passes it where it belongs. No Updater: it
@@ -83,14 +97,7 @@ class Runtime:
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.engine = create_engine(settings.database.url)
-        self.write_engine = writer(self.engine)
-        self.ctx = AppContext(settings=settings, read_sessions=session_factory(self.engine),
-                              write_sessions=session_factory(self.write_engine),
-                              serialize_writes=is_sqlite(self.engine),
-                              clock=clock or SystemClock(),
-                              texts=Texts(settings.general.default_language),
-                              sla=build_policy(settings))
+        self.ctx, self.engine, self.write_engine = build_context(settings, clock)
         self.app = build_application(settings)
         self.app.bot_data.ctx = self.ctx
         handlers.register(self.app)

@@ -1,4 +1,4 @@
-"""complaint-bot run | migrate | check-config"""
+"""complaint-bot run | migrate | check-config | purge"""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import asyncio
 import logging
 import os
 import sys
+from datetime import date
 
-from bot.config import LANGUAGES, ConfigError, load_settings
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.store.db import migrate_sync
 from bot.texts import missing_texts
 
@@ -24,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", parents=[common], help="migrate the database and start polling")
     sub.add_parser("migrate", parents=[common], help="bring the database to the newest schema")
     sub.add_parser("check-config", parents=[common], help="validate the config file and exit")
+    purge = sub.add_parser("purge", parents=[common],
+                           help="remove closed complaints closed before a day (ch. 9 keeps "
+                                "records [records] keep_years, at least 2)")
+    purge.add_argument("--before", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD",
+                       help="remove complaints closed before this day")
+    purge.add_argument("--dry-run", action="store_true",
+                       help="list what would be removed, remove nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,9 +58,36 @@ def main(argv: list[str] | None = None) -> int:
         migrate_sync(settings.database.url)
         print("database is up to date")
         return 0
+    if args.command == "purge":
+        migrate_sync(settings.database.url)
+        return asyncio.run(purge_records(settings, args.before, dry_run=args.dry_run))
     from bot.app import Runtime
 
     asyncio.run(Runtime(settings).serve_forever())
+    return 0
+
+
+async def purge_records(settings: Settings, before: date, *, dry_run: bool) -> int:
+    """`complaint-bot purge`: what went (or would go), one complaint number a line."""
+    from bot.app import build_context
+    from bot.services.records import PurgeTooRecent, Records
+
+    ctx, engine, write_engine = build_context(settings)
+    try:
+        report = await Records(ctx).purge(before, dry_run=dry_run)
+    except PurgeTooRecent as exc:
+        print(f"complaint-bot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+        if write_engine is not engine:
+            await write_engine.dispose()
+    for number in report.numbers:
+        print(number)
+    verb = "would be removed" if dry_run else "removed"
+    print(f"{len(report.numbers)} complaint(s) closed before {before} {verb}, with "
+          f"{report.fines} fine(s)" + ("" if dry_run else "; listed in purged_complaints"),
+          file=sys.stderr)
     return 0
 
 

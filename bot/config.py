@@ -245,6 +245,16 @@ class FollowUpSettings(_Strict):
         return self
 
 
+class RecordsSettings(_Strict):
+    """Ch. 9: each complaint's record is its file, kept at least two years."""
+
+    # Where each closed complaint's record goes as a file (a chat id: a group or a person);
+    # none: nowhere (/export still gives it on demand).
+    archive_chat_id: int | None = None
+    # `complaint-bot purge` removes nothing closed within this many years.
+    keep_years: int = Field(default=2, ge=2)
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -262,6 +272,7 @@ class Settings(_Strict):
     severity: SeveritySettings = SeveritySettings()
     feedback: FeedbackSettings = FeedbackSettings()
     followup: FollowUpSettings = FollowUpSettings()
+    records: RecordsSettings = RecordsSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []

@@ -97,6 +97,13 @@ class DocumentPayload(_Payload):
     reply_to: int | None = None
 
 
+class RecordPayload(_Payload):
+    """A complaint's record as a file, built when it is sent (kind "record")."""
+
+    complaint_id: int
+    reply_to: int | None = None
+
+
 class KeyboardEditPayload(_Payload):
     """New buttons on a sent message, or none (kind "edit_keyboard")."""
 
@@ -114,6 +121,10 @@ def message_of(row: OutboxMessage) -> MessagePayload:
 
 def document_of(row: OutboxMessage) -> DocumentPayload:
     return DocumentPayload.model_validate(row.payload)
+
+
+def record_of(row: OutboxMessage) -> RecordPayload:
+    return RecordPayload.model_validate(row.payload)
 
 
 def keyboard_edit_of(row: OutboxMessage) -> KeyboardEditPayload:
@@ -200,6 +211,17 @@ def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename:
                         created_at=to_db(now))
     store(row, DocumentPayload(filename=filename, caption=caption, reply_to=reply_to,
                                data=base64.b64encode(data).decode("ascii")))
+    queued(session, row)
+    return row
+
+
+def queue_record(session: AsyncSession, now: datetime, chat_id: int, complaint_id: int, *,
+                 thread_id: int | None = None, reply_to: int | None = None) -> OutboxMessage:
+    """Queue a complaint's record (bot.services.records) for a chat: the sender builds the
+    file when it sends it (the photos are fetched then, not in the caller's transaction)."""
+    row = OutboxMessage(kind="record", chat_id=chat_id, thread_id=thread_id,
+                        created_at=to_db(now))
+    store(row, RecordPayload(complaint_id=complaint_id, reply_to=reply_to))
     queued(session, row)
     return row
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 
 from bot.buttons import DEPARTMENT_PICKER, FORM, FREIGHT_BEARER, STEP
 from bot.domain.fields import FieldType, fields_of
@@ -140,3 +141,34 @@ def slip_screen(texts: Texts, lang: str, form: SlipForm) -> tuple[str, Keyboard 
     keyboard = [[Button(name, FREIGHT_BEARER.data(key))] for key, name in form.departments] \
         if form.stage == "bearer" else None
     return texts.html(lang, "chains.freight_form", form=form), keyboard
+
+
+def record_document(texts: Texts, lang: str, view: CardView, items: list[HistoryItem],
+                    photos: list[str | None], made_at: datetime) -> bytes:
+    """A complaint's record as one self-contained HTML file (/export, the archive chat): the
+    whole record as /show has it, the photos inside (base64; None: one that could not be
+    fetched), and when it was made."""
+    record = texts.unfitted_html(lang, "card.record", card=view, items=items)
+    figures = "\n".join(
+        f'<figure><img src="data:{_image_type(data)};base64,{data}" alt="{i}"></figure>'
+        if data else f"<p>{texts.html(lang, 'card.record_photo_missing', index=i)}</p>"
+        for i, data in enumerate(photos, 1))
+    title = texts.html(lang, "card.record_document_title", number=view.number)
+    photos_heading = texts.html(lang, "card.record_photos_heading", count=len(photos))
+    footer = texts.html(lang, "card.record_document_footer", at=made_at)
+    page = (f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{title}</title>\n<style>{_RECORD_STYLE}</style>\n</head>\n<body>\n"
+            f'<div class="record">{record}</div>\n'
+            + (f"<h2>{photos_heading}</h2>\n{figures}\n" if photos else "")
+            + f"<footer>{footer}</footer>\n</body>\n</html>\n")
+    return page.encode("utf-8")
+
+
+_RECORD_STYLE = ("body{font-family:sans-serif;max-width:48em;margin:2em auto;padding:0 1em}"
+                 ".record{white-space:pre-wrap;line-height:1.5}"
+                 "img{max-width:100%}footer{margin-top:2em;color:#666;font-size:small}")
+
+
+def _image_type(data: str) -> str:
+    """The MIME type of a base64 image, from its first bytes (Telegram's photos are JPEG)."""
+    return "image/png" if data.startswith("iVBOR") else "image/jpeg"

@@ -44,6 +44,7 @@ from handlers import (
     lists,
     membership,
     outcome,
+    records,
     severity,
     thread,
     unknown,
@@ -68,6 +69,9 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("major", severity.major))
     app.add_handler(CommandHandler("minor", severity.minor))
     app.add_handler(CommandHandler("followups", followups.followups))
+    app.add_handler(CommandHandler("case", records.case))
+    app.add_handler(CommandHandler("cases", records.cases))
+    app.add_handler(CommandHandler("export", records.export))
     app.add_handler(CommandHandler("product", forms.product, filters=PRIVATE))
     app.add_handler(CommandHandler("service", forms.service, filters=PRIVATE))
     app.add_handler(CommandHandler("mine", lists.mine))

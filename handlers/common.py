@@ -64,7 +64,7 @@ async def sender_of(update: Update, context: Context) -> Person:
     return found
 
 
-def _where(update: Update) -> tuple[int, int | None, int | None]:
+def reply_target(update: Update) -> tuple[int, int | None, int | None]:
     """Where an answer to this update goes: its chat, its topic, and in a group the message
     it answers (quoted, so that it is clear whom the bot answers)."""
     chat, message = update.effective_chat, update.effective_message
@@ -79,7 +79,7 @@ async def reply(update: Update, context: Context, text: str,
                 keyboard: Keyboard | None = None) -> None:
     """Answer in the chat (and topic) the update came from, through the outbox."""
     ctx = app_ctx(context)
-    chat_id, thread_id, reply_to = _where(update)
+    chat_id, thread_id, reply_to = reply_target(update)
     async with ctx.joined() as session:
         queue_message(session, ctx.now(), text, chat_id=chat_id, keyboard=keyboard,
                       thread_id=thread_id, reply_to=reply_to)
@@ -89,7 +89,7 @@ async def reply_document(update: Update, context: Context, filename: str,
                          data: bytes, caption: str) -> None:
     """A file (an XLSX report) in answer to a command, with an HTML caption."""
     ctx = app_ctx(context)
-    chat_id, thread_id, reply_to = _where(update)
+    chat_id, thread_id, reply_to = reply_target(update)
     async with ctx.joined() as session:
         queue_document(session, ctx.now(), chat_id, filename, data, caption,
                        thread_id=thread_id, reply_to=reply_to)

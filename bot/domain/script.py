@@ -24,3 +24,9 @@ def same_name(typed: str, name: str) -> bool:
         return True
     convert = _to_simplified().convert
     return bool(typed) and convert(typed) == convert(name)
+
+
+def folded(text: str) -> str:
+    """`text` for searching: Simplified script, case folded (a word typed in either script
+    finds the other)."""
+    return _to_simplified().convert(text).casefold()

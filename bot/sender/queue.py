@@ -35,7 +35,14 @@ from telegram.error import (
 )
 
 from bot.clock import to_db
-from bot.outbox import document_of, keyboard_edit_of, message_of, queue_message, store
+from bot.outbox import (
+    document_of,
+    keyboard_edit_of,
+    message_of,
+    queue_message,
+    record_of,
+    store,
+)
 from bot.pacing import PrivatePace
 from bot.processes import is_gone, this_process
 from bot.sender import batching
@@ -755,7 +762,7 @@ class Sender:
             "message": self._send_message, "post_card": self.threads.post_card,
             "refresh_card": self.threads.refresh_card, "refresh_topic": self.threads.refresh_topic,
             "post_photos": self.threads.post_photos, "document": self._send_document,
-            "edit_keyboard": self._edit_keyboard}
+            "record": self._send_record, "edit_keyboard": self._edit_keyboard}
         handler = handlers.get(row.kind)
         if handler is None:
             raise BadRequest(f"unknown outbox kind {row.kind}")
@@ -819,6 +826,35 @@ class Sender:
             chat, document, caption=caption, parse_mode=HTML if caption else None,
             message_thread_id=row.thread_id, reply_parameters=quoting(payload.reply_to)))
         return False
+
+    async def _send_record(self, row: OutboxMessage) -> bool:
+        """A complaint's record as a file (bot.services.records), built now: the photos are
+        fetched from Telegram and put in it."""
+        from bot.services.records import Records  # (it builds on the views, which need the sender's services)
+
+        assert row.chat_id is not None
+        payload = record_of(row)
+        async with self.ctx.sessions() as session:
+            lang = await language_of(session, self.ctx, row.chat_id)
+        try:
+            filename, data, caption = await Records(self.ctx).document(
+                payload.complaint_id, lang, self._fetch_file)
+        except LookupError:  # purged meanwhile: nothing left to send
+            return False
+        document = InputFile(data, filename=filename)
+        await self._to_chat(row.chat_id, lambda chat: self.bot.send_document(
+            chat, document, caption=caption, parse_mode=HTML, message_thread_id=row.thread_id,
+            reply_parameters=quoting(payload.reply_to)))
+        return False
+
+    async def _fetch_file(self, file_id: str) -> bytes | None:
+        """A file's bytes from Telegram; None when Telegram no longer has it (the record
+        says so) — a network failure or a flood wait is retried with the row."""
+        try:
+            file = await self.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+        except BadRequest:
+            return None
 
     async def _edit_keyboard(self, row: OutboxMessage) -> bool:
         """New buttons on a sent message, or none. Nothing to change, or the message gone

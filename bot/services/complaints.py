@@ -300,21 +300,26 @@ class Complaints:
                 raise Refused("errors.no_such_complaint", number=number)
             if actor is None or not await self.may_see(session, actor, complaint):
                 raise Refused("errors.not_allowed_to_see", number=complaint.number)
-            view = await self.card(session, complaint)
-            names = {d.key: d.name for d in await session.scalars(select(Department))}
-            items = []
-            for event in await history(session, complaint.id):
-                who = await person(session, self.ctx, event.actor_id) if event.actor_id else None
-                details = dict(event.details)
-                if details.get("department") in names:  # audit keeps keys; people read names
-                    details["department"] = names[details["department"]]
-                if event.action == "followup_recorded":  # the visit's choices, as words
-                    details["visit"] = VisitAnswers(
-                        Method(details["method"]), Satisfaction(details["satisfaction"]),
-                        details.get("words"), details.get("more"))
-                items.append(HistoryItem(self.local(event.at), event.action,
-                                         who.display_name if who else None, details))
-            return view, items
+            return await self.record_of(session, complaint)
+
+    async def record_of(self, session: AsyncSession,
+                        complaint: Complaint) -> tuple[CardView, list[HistoryItem]]:
+        """The card and its whole history (/show, /export, the archive)."""
+        view = await self.card(session, complaint)
+        names = {d.key: d.name for d in await session.scalars(select(Department))}
+        items = []
+        for event in await history(session, complaint.id):
+            who = await person(session, self.ctx, event.actor_id) if event.actor_id else None
+            details = dict(event.details)
+            if details.get("department") in names:  # audit keeps keys; people read names
+                details["department"] = names[details["department"]]
+            if event.action == "followup_recorded":  # the visit's choices, as words
+                details["visit"] = VisitAnswers(
+                    Method(details["method"]), Satisfaction(details["satisfaction"]),
+                    details.get("words"), details.get("more"))
+            items.append(HistoryItem(self.local(event.at), event.action,
+                                     who.display_name if who else None, details))
+        return view, items
 
     async def may_see(self, session: AsyncSession, actor: Person, complaint: Complaint) -> bool:
         if actor.is_admin or actor.id == complaint.complainant_id:

@@ -78,9 +78,9 @@ class AppContext:
     # The rule book's deadlines on the working calendar.
     sla: SlaPolicy = field(default=None)  # type: ignore[assignment]
     # Set by the outbox sender: called after a commit with the outbox rows it queued.
-    wake_sender: Any = field(default=lambda: None)
+    wake_sender: Any = field(default=lambda *_: None)
     # Set by the scheduler: called after a commit that opened deadlines.
-    wake_scheduler: Any = field(default=lambda: None)
+    wake_scheduler: Any = field(default=lambda *_: None)
     # Set by the outbox sender: awaited with the session just before a unit commits, to
     # claim the private messages it queued (they are sent the moment it commits).
     claim_at_commit: Any = field(default=None)

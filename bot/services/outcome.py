@@ -18,6 +18,7 @@ from bot.services.deadline_events import stop_clocks
 from bot.services.deadlines import open_step
 from bot.services.followups import FollowUps
 from bot.services.people import person
+from bot.services.records import Records
 from bot.store.models import Answer, Complaint, Department, Escalation, PendingInput
 
 APPEAL_REASON = "appeal_reason"
@@ -56,6 +57,7 @@ class Outcome:
             record(session, now, complaint.id, actor_id, "closed")
             await stop_clocks(session, complaint.id, now)  # resolved: no 10 days, no 12 hours
             await FollowUps(self.ctx).open(session, complaint, now)  # 回訪 within 24 hours
+            Records(self.ctx).archive(session, complaint, now)  # its file, to the archive chat
             lang = self.ctx.settings.general.default_language
             complainant = await person(session, self.ctx, actor_id)
             queue_message(session, now, self.ctx.texts.html(

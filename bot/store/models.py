@@ -470,3 +470,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
+
+
+class TypicalCase(Base):
+    """A closed complaint in the case library (典型案例, ch. 9): the lesson and tags."""
+
+    __tablename__ = "typical_cases"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    lesson: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    marked_by: Mapped[int] = mapped_column(BigInteger)
+    marked_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PurgedComplaint(Base):
+    """What `complaint-bot purge` removed (ch. 9 keeps records two years): one row each."""
+
+    __tablename__ = "purged_complaints"
+
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filed_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    purged_at: Mapped[datetime] = mapped_column(DateTime)
+    fines: Mapped[int] = mapped_column(Integer)  # how many fines went with it
+    fines_cents: Mapped[int] = mapped_column(Integer)

@@ -13,6 +13,7 @@ from bot.store.models import Fine, FollowUp
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post_service, press_in_group, say_in_thread
 from tests.e2e.test_chains import MovableClock
+from tests.e2e.test_handling import complaint_id
 from tests.fakebot import FakeTelegram
 
 NUMBER = f"S-{YEAR}-0001"
@@ -23,23 +24,24 @@ async def close_service_complaint(fake: FakeTelegram, people: dict[str, Actor]) 
     member accepts (受理) it, so they are the visitor of a minor complaint. Returns the card."""
     hr, logistics, sales = people["hr"], people["logi_head"], people["sales"]
     card = await file_and_post_service(fake, people)
-    fake.press(hr.id, card, "st:1:accept:hr")
+    cid = complaint_id(fake, card)
+    fake.press(hr.id, card, f"st:{cid}:accept:hr")
     await fake.wait_edit(card, contains="✅ 受理")
-    picker = await press_in_group(fake, hr, card, "st:1:route:hr")
+    picker = await press_in_group(fake, hr, card, f"st:{cid}:route:hr")
     index = next(i for i, (text, _) in enumerate(fake.buttons(picker)) if text == "物流部")
-    fake.press(hr.id, picker, f"pk:1:{index}")
+    fake.press(hr.id, picker, f"pk:{cid}:{index}")
     await fake.wait_bot_message(FORUM, contains="已交給 物流部")
     prompt = await press_in_group(fake, logistics, await fake.wait_edit(card, contains="⏳ 處理方案"),
-                                  "st:1:plan:logistics")
+                                  f"st:{cid}:plan:logistics")
     await say_in_thread(fake, logistics, card, "向客戶致歉，補發並免運費", reply_to=prompt,
                         expect="已記錄")
     since_sales = sales.mark()
     prompt = await press_in_group(fake, hr, await fake.wait_edit(card, contains="⏳ 通知投訴人"),
-                                  "st:1:notify:hr")
+                                  f"st:{cid}:notify:hr")
     await say_in_thread(fake, hr, card, "已與物流部確認，今天補發。", reply_to=prompt,
                         expect="已把處理方案通知投訴人")
     notice = await sales.next_message(since_sales, "有答覆了")
-    await sales.press(notice, "vd:1:ok", expect="結案")
+    await sales.press(notice, sales.button(notice, ":ok"), expect="結案")
     return card
 
 

@@ -34,6 +34,8 @@ from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.formats import Money
+from bot.services.cases import MAX_LESSON, MAX_TAGS
+from bot.services.cases import Case as LibraryCase
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
 from bot.services.fines import Listing
@@ -600,6 +602,16 @@ VISITS = {
                                  words=HOSTILE, more_needed=False, done=True), reopened=True),
 }
 
+# The longest a case's texts may be (bot/services/cases.py), with hostile text in each.
+CASES_SEEN = [
+    LibraryCase(number="P-2026-0001", customer=HOSTILE + "客" * 200, brand=HOSTILE,
+                problem=HOSTILE + "問" * 2000, lesson=HOSTILE + "教" * (MAX_LESSON - 20),
+                tags=tuple(f"<b>x</b>標籤{i:02}" for i in range(MAX_TAGS)), marked_by=HOSTILE,
+                marked_at=FILED_AT),
+    LibraryCase(number="S-2026-0002", customer="", brand="", problem="", lesson="包裝要複檢",
+                tags=(), marked_by="何人事", marked_at=FILED_AT),
+]
+
 
 @dataclass(frozen=True)
 class Case:
@@ -927,6 +939,31 @@ def build_cases() -> list[Case]:
         HistoryItem(FILED_AT, "followup_recorded", HOSTILE, {"visit": unhappy.answers}),
         HistoryItem(FILED_AT, "reopened", HOSTILE, {"round": 1}),
         HistoryItem(FILED_AT, "followup_kept_closed", HOSTILE, {})])
+    # cases.html.j2 (ch. 9: the typical-case library)
+    add("cases.marked", True, "tags", case=CASES_SEEN[0])
+    add("cases.marked", True, "no tags", case=replace(CASES_SEEN[0], tags=()))
+    add("cases.unmarked", number="P-2026-0001")
+    add("cases.usage")
+    add("cases.tags", False, case=CASES_SEEN[0])  # (tags have no spaces: escaped, checked above)
+    add("cases.entry", True, "full", case=CASES_SEEN[0])
+    add("cases.entry", False, "bare", case=CASES_SEEN[1])
+    add("cases.search", True, "found", cases=CASES_SEEN, count=25, words=HOSTILE)
+    add("cases.search", False, "none found", cases=[], count=0, words="包裝")
+    add("cases.search", False, "empty library", cases=[], count=0, words="")
+    for name in ("case_usage", "not_allowed_to_mark_case", "not_member_cases", "export_usage"):
+        add(f"errors.{name}")
+    for name in ("case_not_closed", "not_a_case"):
+        add(f"errors.{name}", number="P-2026-0001")
+    add("errors.too_many_tags", max=10)
+    # card.html.j2: the record as a file (/export, the archive chat)
+    add("card.record_document_title", False, "numbered", number="P-2026-0001")
+    add("card.record_document_title", False, "draft", number=None)
+    add("card.record_photos_heading", count=3)
+    add("card.record_photo_missing", index=2)
+    add("card.record_document_footer", at=FILED_AT)
+    add("card.record_document_caption", False, "photos", number="P-2026-0001", photos=3)
+    add("card.record_document_caption", False, "none", number=None, photos=0)
+    add("card.record_on_its_way", number="P-2026-0001")
     add("buttons.followup_more", False, "yes", more=True)
     add("buttons.followup_more", False, "no", more=False)
     add("buttons.followup_reopen")
