@@ -29,10 +29,10 @@ GROUP_MEMBER = ("complain", "answer", "open", "show", "major", "minor", "whoami"
 GROUP_ADMIN = (*GROUP_MEMBER, "bind")
 # The fruit fund (rule 一.5): HR and admins keep it; heads see their own department's.
 # With the daily sign-off sheet (rule 一.4), the freight slips' export (rule 三) and marking a
-# complaint 重大 and a closed one a typical case (ch. 9).
-FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "waive", "paid", "sheet", "crx", "freight_xlsx",
-            "major", "minor", "case")
-FINES_HEAD = ("fund", "fines", "fines_xlsx", "sheet", "major", "case")
+# complaint 重大, a closed one a typical case, and the monthly analysis report (ch. 9).
+FINES_HR = ("fund", "fines", "fines_xlsx", "summary", "report", "waive", "paid", "sheet", "crx",
+            "freight_xlsx", "major", "minor", "case")
+FINES_HEAD = ("fund", "fines", "fines_xlsx", "report", "sheet", "major", "case")
 
 
 def commands_for(person: Person | None, *, private: bool, hr_department: str = "hr",

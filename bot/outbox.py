@@ -97,6 +97,13 @@ class DocumentPayload(_Payload):
     reply_to: int | None = None
 
 
+class PhotosPayload(_Payload):
+    """Pictures kept in the row (kind "photos": the monthly report's charts), an album."""
+
+    captions: list[str]
+    data: list[str]  # base64, one per caption
+
+
 class RecordPayload(_Payload):
     """A complaint's record as a file, built when it is sent (kind "record")."""
 
@@ -121,6 +128,10 @@ def message_of(row: OutboxMessage) -> MessagePayload:
 
 def document_of(row: OutboxMessage) -> DocumentPayload:
     return DocumentPayload.model_validate(row.payload)
+
+
+def photos_of(row: OutboxMessage) -> PhotosPayload:
+    return PhotosPayload.model_validate(row.payload)
 
 
 def record_of(row: OutboxMessage) -> RecordPayload:
@@ -211,6 +222,19 @@ def queue_document(session: AsyncSession, now: datetime, chat_id: int, filename:
                         created_at=to_db(now))
     store(row, DocumentPayload(filename=filename, caption=caption, reply_to=reply_to,
                                data=base64.b64encode(data).decode("ascii")))
+    queued(session, row)
+    return row
+
+
+def queue_photos(session: AsyncSession, now: datetime, chat_id: int,
+                 photos: list[tuple[str, bytes]], *, thread_id: int | None = None) -> OutboxMessage:
+    """Queue up to 10 pictures (PNG bytes, each with a plain-text caption) sent as one album."""
+    if not 1 <= len(photos) <= 10:
+        raise ValueError("an album has 1 to 10 pictures")
+    row = OutboxMessage(kind="photos", chat_id=chat_id, thread_id=thread_id,
+                        created_at=to_db(now))
+    store(row, PhotosPayload(captions=[caption for caption, _ in photos],
+                             data=[base64.b64encode(data).decode("ascii") for _, data in photos]))
     queued(session, row)
     return row
 

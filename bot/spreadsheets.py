@@ -25,6 +25,8 @@ times), so a report can be compared or cached.
 
 from __future__ import annotations
 
+import functools
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,13 +36,11 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.writer.excel import ExcelWriter
-
+# openpyxl is imported where a workbook is made, not with this module: it imports numpy
+# when numpy is installed (the charts need it), which a restart should not wait for.
 if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.styles import Border, Font, PatternFill
     from openpyxl.worksheet.worksheet import Worksheet
 
     from bot.texts import Texts
@@ -76,12 +76,27 @@ MIN_WIDTH, MAX_WIDTH = 6, 60
 FIXED_MOMENT = datetime(2000, 1, 1)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
-_BOLD = Font(bold=True)
-_TITLE_FONT = Font(bold=True, size=13)
-_HEADER_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-_THIN = Side(style="thin", color="FF808080")
-_HEADER_BORDER = Border(bottom=_THIN)
-_TOTAL_BORDER = Border(top=_THIN)
+# Characters XML 1.0 cannot carry (openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+@dataclass(frozen=True)
+class _Styles:
+    bold: Font
+    title: Font
+    header_fill: PatternFill
+    header_border: Border
+    total_border: Border
+
+
+@functools.cache
+def _styles() -> _Styles:
+    from openpyxl.styles import Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="FF808080")
+    return _Styles(Font(bold=True), Font(bold=True, size=13),
+                   PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7"),
+                   Border(bottom=thin), Border(top=thin))
 _ZERO = Decimal(0)
 
 
@@ -216,6 +231,8 @@ def sum_totals(totals: Iterable[TotalRow]) -> list[TotalRow]:
 
 def fines_workbook(rows: Sequence[FineRow], headings: Headings) -> bytes:
     """The XLSX file (bytes) of ``rows`` in the order given, with their totals."""
+    from openpyxl import Workbook
+
     book = Workbook()
     fines = book.active
     assert fines is not None
@@ -230,6 +247,8 @@ def fines_workbook(rows: Sequence[FineRow], headings: Headings) -> bytes:
 
 
 def _fill_fines(sheet: Worksheet, rows: Sequence[FineRow], headings: Headings) -> None:
+    from openpyxl.utils import get_column_letter
+
     _title_and_header(sheet, headings.title, headings.fine_columns)
     for r, row in enumerate(rows, start=3):
         values: list[Any] = [row.id, row.number, row.step, row.department, row.head, row.amount,
@@ -256,8 +275,8 @@ def _fill_totals(sheet: Worksheet, totals: list[TotalRow], headings: Headings) -
         _put_total(sheet, i, total, label=headings.total_label)
         for c in range(1, len(TOTAL_FIELDS) + 1):
             cell = sheet.cell(i, c)
-            cell.font = _BOLD
-            cell.border = _TOTAL_BORDER
+            cell.font = _styles().bold
+            cell.border = _styles().total_border
     _finish(sheet, len(TOTAL_FIELDS))
 
 
@@ -269,13 +288,15 @@ def _put_total(sheet: Worksheet, r: int, total: TotalRow, label: str | None = No
 
 
 def _title_and_header(sheet: Worksheet, title: str, columns: list[str]) -> None:
-    _put(sheet, 1, 1, title).font = _TITLE_FONT
+    from openpyxl.styles import Alignment
+
+    _put(sheet, 1, 1, title).font = _styles().title
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     for c, name in enumerate(columns, start=1):
         cell = _put(sheet, 2, c, name)
-        cell.font = _BOLD
-        cell.fill = _HEADER_FILL
-        cell.border = _HEADER_BORDER
+        cell.font = _styles().bold
+        cell.fill = _styles().header_fill
+        cell.border = _styles().header_border
         cell.alignment = Alignment(vertical="center")
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "2:2"
@@ -305,7 +326,7 @@ def _put(sheet: Worksheet, r: int, c: int, value: Any) -> Any:
 
 
 def _clean(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:CELL_TEXT_MAX]
+    return _ILLEGAL.sub("", text)[:CELL_TEXT_MAX]
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -332,6 +353,8 @@ def _cell_width(value: Any) -> int:
 
 def _finish(sheet: Worksheet, columns: int) -> None:
     """Column widths that fit the header and the values (not the merged title row)."""
+    from openpyxl.utils import get_column_letter
+
     for c in range(1, columns + 1):
         widest = max((_cell_width(sheet.cell(r, c).value) for r in range(2, sheet.max_row + 1)),
                      default=0)
@@ -345,6 +368,10 @@ def table_workbook(sheet_name: str, title: str, columns: Sequence[str],
                    rows: Sequence[Sequence[Any]]) -> bytes:
     """An XLSX of one sheet laid out like a paper form: a title, a bold header with an
     autofilter and frozen panes, then the rows (text wraps; numbers and moments typed)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
     _check_sheet_name(sheet_name)
     book = Workbook()
     sheet = book.active
@@ -373,6 +400,8 @@ def table_columns(texts: Texts, lang: str, macro: str) -> list[str]:
 
 def _save(book: Workbook) -> bytes:
     """The workbook's bytes, with every ZIP entry dated :data:`FIXED_MOMENT`."""
+    from openpyxl.writer.excel import ExcelWriter
+
     raw = BytesIO()
     with ZipFile(raw, "w", ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(book, archive).write_data()
@@ -384,3 +413,84 @@ def _save(book: Workbook) -> bytes:
             info.external_attr = entry.external_attr
             target.writestr(info, source.read(entry.filename))
     return fixed.getvalue()
+
+
+# --- many sheets, many rows: the monthly analysis report (bot/monthly_report.py) -------
+
+@dataclass(frozen=True)
+class SheetData:
+    """One sheet of a report workbook: its tab's name, a title row, the header, the rows."""
+
+    name: str
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+def sheets_workbook(sheets: Sequence[SheetData]) -> bytes:
+    """An XLSX of several sheets, each a title, a bold header (frozen, filtered) and rows:
+    numbers as numbers, moments as Excel datetimes, text always text. Written row by row
+    (openpyxl's write-only mode), so a month of 50,000 complaints stays within seconds;
+    column widths come from the header and the first rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    for data in sheets:
+        _check_sheet_name(data.name)
+        sheet = book.create_sheet(data.name)
+        width = len(data.columns)
+        widths = [display_width(str(name)) for name in data.columns]
+        for row in data.rows[:WIDTH_SAMPLE]:
+            for c, value in enumerate(row):
+                widths[c] = max(widths[c], _cell_width(value))
+        for c, w in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(c)].width = min(max(w + 2, MIN_WIDTH),
+                                                                      MAX_WIDTH)
+        sheet.freeze_panes = "A3"
+        sheet.auto_filter.ref = f"A2:{get_column_letter(width)}{max(2, len(data.rows) + 2)}"
+        title = WriteOnlyCell(sheet, _clean(data.title))
+        title.font = _styles().title
+        sheet.append([title])
+        header = []
+        for name in data.columns:
+            cell = WriteOnlyCell(sheet, _clean(str(name)))
+            cell.font, cell.fill, cell.border = _styles().bold, _styles().header_fill, _styles().header_border
+            header.append(cell)
+        sheet.append(header)
+        for r, row in enumerate(data.rows, start=1):
+            if len(row) != width:
+                raise ValueError(f"{data.name}: row {r} has {len(row)} cells for {width} columns")
+            sheet.append([_write_only_value(sheet, value) for value in row])
+    book.properties.creator = "complaint-bot"
+    book.properties.created = book.properties.modified = FIXED_MOMENT
+    return _save(book)
+
+
+WIDTH_SAMPLE = 200  # rows looked at for a column's width
+
+
+def _write_only_value(sheet: Any, value: Any) -> Any:
+    """A value for a write-only row: text that looks like a formula stays text; moments
+    and money get their formats."""
+    from openpyxl.cell.cell import WriteOnlyCell
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = _clean(value)
+        if text[:1] in ("=", "@", "+", "-") and len(text) > 1:
+            cell = WriteOnlyCell(sheet, text)
+            cell.data_type = "s"
+            return cell
+        return text
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, _local(value))
+        cell.number_format = MOMENT_FORMAT
+        return cell
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = MONEY_FORMAT
+        return cell
+    return value

@@ -35,6 +35,7 @@ from bot.buttons import (
 from bot.inbox import current_edge
 from bot.services.context import Refused
 from handlers import (
+    analysis,
     approval,
     chains,
     fines,
@@ -81,6 +82,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("fines", fines.listing))
     app.add_handler(CommandHandler("fines_xlsx", fines.workbook))
     app.add_handler(CommandHandler("summary", fines.summary))
+    app.add_handler(CommandHandler("report", analysis.report))
     app.add_handler(CommandHandler("waive", fines.waive_command))
     app.add_handler(CommandHandler("paid", fines.paid_command))
     app.add_handler(CommandHandler("sheet", chains.sheet_command))

@@ -11,7 +11,7 @@ from bot.store.models import OutboxMessage
 
 Lane = tuple[str, int]
 REDRAWS = ("refresh_card", "refresh_topic")
-PRIVATE_KINDS = ("message", "document", "record", "edit_keyboard")  # what a private chat's rows do
+PRIVATE_KINDS = ("message", "document", "record", "photos", "edit_keyboard")  # what a private chat's rows do
 
 
 class Side(enum.Enum):

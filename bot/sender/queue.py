@@ -24,7 +24,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, Result, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, InputMediaPhoto, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -39,6 +39,7 @@ from bot.outbox import (
     document_of,
     keyboard_edit_of,
     message_of,
+    photos_of,
     queue_message,
     record_of,
     store,
@@ -762,7 +763,8 @@ class Sender:
             "message": self._send_message, "post_card": self.threads.post_card,
             "refresh_card": self.threads.refresh_card, "refresh_topic": self.threads.refresh_topic,
             "post_photos": self.threads.post_photos, "document": self._send_document,
-            "record": self._send_record, "edit_keyboard": self._edit_keyboard}
+            "record": self._send_record, "photos": self._send_photos,
+            "edit_keyboard": self._edit_keyboard}
         handler = handlers.get(row.kind)
         if handler is None:
             raise BadRequest(f"unknown outbox kind {row.kind}")
@@ -825,6 +827,20 @@ class Sender:
         await self._to_chat(row.chat_id, lambda chat: self.bot.send_document(
             chat, document, caption=caption, parse_mode=HTML if caption else None,
             message_thread_id=row.thread_id, reply_parameters=quoting(payload.reply_to)))
+        return False
+
+    async def _send_photos(self, row: OutboxMessage) -> bool:
+        """Pictures kept in the row (bot.outbox.queue_photos), as one album."""
+        payload = photos_of(row)
+        media = [InputMediaPhoto(base64.b64decode(data), caption=caption or None)
+                 for caption, data in zip(payload.captions, payload.data, strict=True)]
+        if len(media) == 1:
+            await self._to_chat(row.chat_id, lambda chat: self.bot.send_photo(
+                chat, media[0].media, caption=payload.captions[0] or None,
+                message_thread_id=row.thread_id))
+        else:
+            await self._to_chat(row.chat_id, lambda chat: self.bot.send_media_group(
+                chat, media, message_thread_id=row.thread_id))
         return False
 
     async def _send_record(self, row: OutboxMessage) -> bool:

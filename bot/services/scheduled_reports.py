@@ -1,22 +1,28 @@
 """HR's scheduled reports (rule 一.5): the daily summary on working days and the monthly
-XLSX on the first working day of the month — each sent exactly once (a JobRun row is
+XLSX on the first working day of the month, with the monthly analysis report (ch. 9: the
+company's to HR, each department's part to its head) — each sent exactly once (a JobRun row is
 claimed in the transaction that queues it), late if the bot was down at the time."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+if TYPE_CHECKING:
+    from bot.monthly_report import ReportFiles
+
 from bot.outbox import queue_document, queue_message
+from bot.services.analysis import Analysis
 from bot.services.context import AppContext, Refused
 from bot.services.deadlines import hr_chat
 from bot.services.fines import Fines
 from bot.services.jobs import run_once
-from bot.services.people import keeps_hr_books, person
+from bot.services.people import keeps_hr_books, language_of, person
 from bot.spreadsheets import fines_workbook, render_headings
-from bot.store.models import JobRun
+from bot.store.models import Department, JobRun
 
 
 def _midnight(day: date, ctx: AppContext) -> datetime:
@@ -99,4 +105,35 @@ class ScheduledReports:
 
             if await run_once(self.ctx, f"monthly:{last_month}", monthly):
                 sent.append(f"monthly:{last_month}")
+        if fines.monthly_report and _first_report_day_of_month(self.ctx, today) \
+                and local.time() >= self.ctx.settings.calendar.day_start:
+            sent += await self._analysis(last_month, chat_id, now)
+        return sent
+
+    async def _analysis(self, month: str, hr: int, now: datetime) -> list[str]:
+        """The month's analysis report (ch. 9): the whole company to HR, each department's
+        part to its head; each once (a JobRun per reader)."""
+        analysis = Analysis(self.ctx)
+        async with self.ctx.sessions() as session:
+            heads = [(d.head_user_id, d.key) for d in await session.scalars(
+                select(Department).where(Department.head_user_id.is_not(None))
+                .order_by(Department.key)) if d.head_user_id != hr]
+            done = set(await session.scalars(select(JobRun.key).where(
+                JobRun.key.like(f"analysis:{month}:%"))))
+            readers = [(hr, None, await language_of(session, self.ctx, hr)),
+                       *[(head, key, await language_of(session, self.ctx, head))
+                         for head, key in heads if head is not None]]
+        sent = []
+        for chat, department, lang in readers:
+            key = f"analysis:{month}:{department or 'company'}"
+            if key in done:
+                continue
+            files = await analysis.files(lang, month, department)
+
+            async def deliver(session: AsyncSession, chat: int = chat,
+                              files: ReportFiles = files) -> None:
+                analysis.queue(session, now, chat, files)
+
+            if await run_once(self.ctx, key, deliver):
+                sent.append(key)
         return sent

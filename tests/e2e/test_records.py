@@ -8,9 +8,13 @@ import base64
 import sys
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from matplotlib import image
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app import Runtime
@@ -23,6 +27,7 @@ from tests.e2e.test_handling import accept_and_publish, answer_product
 from tests.fakebot import FakeTelegram
 
 ARCHIVE = -100777
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class Page(HTMLParser):
@@ -153,3 +158,34 @@ async def test_purge_removes_only_what_is_older_than_two_years_and_keeps_a_list(
     assert [(p.number, p.kind) for p in purged] == [(NUMBER, "service")]
     assert audit and audit[0].details["count"] == 1
     await people["hr_head"].say(f"/show {NUMBER}", expect="找不到")
+
+
+async def test_report_sends_the_text_the_workbook_and_the_charts_to_hr_and_a_heads_part(
+        bot: Runtime, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    hr_head, logistics, sales = people["hr_head"], people["logi_head"], people["sales"]
+    await close_service_complaint(fake, people)
+    month = datetime.now(ZONE).strftime("%Y-%m")  # the complaint's: this month so far
+
+    await sales.say(f"/report {month}", expect="部門負責人")  # not HR, not a head
+    await hr_head.say("/report 2026-13", expect="用法")
+    await hr_head.say("/report 2999-01", expect="還沒到")
+
+    summary = await hr_head.say(f"/report {month}", expect="客戶投訴分析報告表")
+    assert "投訴 1 件" in text_of(summary) and "（全公司）" in text_of(summary)
+    book_message = await fake.wait_for(lambda: next(
+        (d for d in fake.documents(hr_head.id) if d["filename"].endswith(".xlsx")
+         and d["filename"].startswith("complaints-")), None), message="the workbook")
+    book = load_workbook(BytesIO(book_message["data"]))
+    records = list(book[book.sheetnames[-1]].iter_rows(min_row=3, values_only=True))
+    assert [r[0] for r in records] == [NUMBER]
+    summary_sheet = list(book[book.sheetnames[0]].iter_rows(min_row=3, values_only=True))
+    assert summary_sheet[0][1] == 1  # the text's "1 件" is the workbook's
+    photos = await fake.wait_for(lambda: [m for m in hr_head.inbox() if "photo" in m] or None,
+                                 message="the charts")
+    assert len(photos) == 4 and len({m["media_group_id"] for m in photos}) == 1
+    for message in photos:
+        data = fake.files[message["photo"][-1]["file_id"]].data
+        assert image.imread(BytesIO(data), format="png").shape[0] > 100
+
+    part = await logistics.say(f"/report {month}", expect="客戶投訴分析報告表")
+    assert "（物流部）" in text_of(part) and "投訴 1 件" in text_of(part)

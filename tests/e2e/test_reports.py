@@ -1,4 +1,5 @@
-"""HR's scheduled reports: the daily summary and the monthly XLSX, each sent once."""
+"""HR's scheduled reports: the daily summary, the monthly XLSX and the monthly analysis
+report, each sent once."""
 
 from __future__ import annotations
 
@@ -80,8 +81,15 @@ async def test_monthly_xlsx_on_the_first_working_day(start_bot: StartBot, fake: 
     assert "生產部" in fine_row and "周生產" in fine_row and 50 in fine_row
     totals = [[cell.value for cell in row] for row in book.worksheets[1].iter_rows()]
     assert any("生產部" in row and 50 in row for row in totals)
+    # The month's analysis report (ch. 9): the company's to HR, production's part to its head.
+    analysis = await hr.next_message(0, "客戶投訴分析報告表 2026-11")
+    assert "（全公司）" in text_of(analysis) and "投訴 1 件" in text_of(analysis)
+    part = await Actor(fake, PROD_HEAD).next_message(0, "客戶投訴分析報告表 2026-11")
+    assert "（生產部）" in text_of(part) and "罰款 1 筆" in text_of(part)
     await fake.wait_idle(quiet=1.5)
     assert len([d for d in fake.documents(HR_HEAD) if d["filename"] == "fines-2026-11.xlsx"]) == 1
+    assert sum("（全公司）" in text_of(m) for m in hr.inbox()) == 1
+    assert [d["filename"] for d in fake.documents(PROD_HEAD)] == ["complaints-2026-11-生產部.xlsx"]
 
 
 async def test_run_once_does_the_work_once_and_retries_a_failure(bot: Runtime) -> None:

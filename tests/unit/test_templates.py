@@ -28,12 +28,20 @@ from bot.commands import FINES_HR, GROUP_ADMIN, PRIVATE_ANYONE, PRIVATE_MEMBER
 from bot.config import LANGUAGES
 from bot.domain.chains import CHAINS, FREIGHT, SHEET, Chain
 from bot.domain.fields import PRODUCT_FIELDS, SERVICE_FIELDS, ComplaintKind, Field, fields_of
+from bot.domain.figures import timing
 from bot.domain.followup import MAX_WORDS, Method, Satisfaction, Visit, VisitAnswers
 from bot.domain.periods import Period
 from bot.domain.severity import GROUND_WORDS, MajorGround, Severity
 from bot.domain.validation import Invalid
 from bot.domain.workflow import ESCALATION_STEP, Status, steps_of
 from bot.formats import Money
+from bot.services.analysis import (
+    AppealFigures,
+    DepartmentFigures,
+    FollowUpFigures,
+    MonthReport,
+    MonthTotals,
+)
 from bot.services.cases import MAX_LESSON, MAX_TAGS
 from bot.services.cases import Case as LibraryCase
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
@@ -613,6 +621,30 @@ CASES_SEEN = [
 ]
 
 
+def month_report(department: str | None, *, empty: bool = False) -> MonthReport:
+    totals = MonthTotals(0, 0, 0, 0, 0, 0, 0, 0, 0) if empty else \
+        MonthTotals(120, 80, 40, 3, 7, 5, 25000, 100, 97)
+    report = MonthReport(month="2026-11", start=FILED_AT, end=FILED_AT, department=department,
+                         currency="CNY", totals=totals,
+                         previous=MonthTotals(100, 70, 30, 1, 9, 6, 30000, 90, 90))
+    if empty:
+        return report
+    report.timings = [timing(key, [3.0, 4.0, 250.0], 2, 5.0) for key in
+                      ("accept", "publish_process", "answer", "route", "plan", "notify")]
+    report.timings.append(timing("close", [1500.0], 1, None))
+    report.departments = [DepartmentFigures(f"d{i}", HOSTILE + "部" * 20, 3, 2, 10000, 40, 35)
+                          for i in range(12)]
+    report.appeals = AppealFigures(4, 2, 1, 1, 0)
+    report.followups = FollowUpFigures(100, 97, 5, {"good": 90, "bad": 7}, 2)
+    report.problems = [(HOSTILE + "問" * 40, 30 - i) for i in range(10)]
+    report.cases = CASES_SEEN
+    return report
+
+
+MONTH_REPORTS = {"company": month_report(None), "department": month_report(HOSTILE),
+                 "empty": month_report(None, empty=True)}
+
+
 @dataclass(frozen=True)
 class Case:
     name: str  # "file.macro" as the bot calls it
@@ -964,6 +996,30 @@ def build_cases() -> list[Case]:
     add("card.record_document_caption", False, "photos", number="P-2026-0001", photos=3)
     add("card.record_document_caption", False, "none", number=None, photos=0)
     add("card.record_on_its_way", number="P-2026-0001")
+    # analysis.html.j2 / analysis.txt.j2 (ch. 9: the monthly analysis report)
+    for label, report in MONTH_REPORTS.items():
+        add("analysis.summary", label != "empty", label, report=report,
+            steps={x.key: HOSTILE for x in report.timings},
+            money_of=lambda cents: Money(cents, "CNY"))
+    add("analysis.workbook_caption", month="2026-11")
+    add("analysis.chart_caption", True, title=HOSTILE)
+    add("analysis.pct", False, "some", value=0.755)
+    add("analysis.pct", False, "none", value=None)
+    add("analysis.mins", False, "some", value=12.34)
+    add("analysis.mins", False, "none", value=None)
+    for now, before in ((3, 1), (1, 3), (2, 2)):
+        add("analysis.delta", False, f"{now}-{before}", now=now, before=before)
+    add("analysis.scope", False, "company", month="2026-11", department=None)
+    add("analysis.scope", True, "department", month="2026-11", department=HOSTILE)
+    for name in ("sheet_names", "kinds", "severities", "yes_no", "statuses", "metrics",
+                 "summary_columns", "dimensions", "count_columns", "weekly_columns",
+                 "timing_columns", "close_step", "department_columns", "appeal_columns",
+                 "appeal_rows", "visit_columns", "problem_columns", "case_columns",
+                 "record_columns", "record_times", "chart_titles", "chart_units"):
+        add(f"analysis.{name}")
+    add("errors.report_usage")
+    add("errors.report_not_allowed")
+    add("errors.report_future", month="2027-01")
     add("buttons.followup_more", False, "yes", more=True)
     add("buttons.followup_more", False, "no", more=False)
     add("buttons.followup_reopen")

@@ -1,0 +1,461 @@
+"""The monthly analysis report (客戶投訴分析報告表, ch. 9 and 10): a month's complaints in
+figures, for HR and the admins (the whole company) and each department head (their part).
+
+The month's complaints are those filed in it (投訴時間). Its figures: counts by kind,
+severity, brand, customer request and responsible department; how long each step took
+(median and 90th percentile) against its deadline; breaches and fines per department
+(those of the month, whatever complaint); appeals raised in the month and where they stand;
+the follow-up visits due in the month (回訪率 must be 100 %), late ones and satisfaction; the
+most frequent problems; the change against the previous month. With them, the month's
+客戶投訴記錄表 (every complaint, every field, each step's time) and 回訪客戶月統計表.
+
+Everything is read with a few set-based queries (no ORM objects per row), so a month of
+50,000 complaints stays within seconds (bench/report.py). The workbook, the charts and the
+text summary are all drawn from one `MonthReport`, so their figures cannot disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import from_db, to_db
+from bot.domain.fields import ComplaintKind
+from bot.domain.figures import Timing, rate, timing
+from bot.domain.workflow import Owner, Status, step_of, steps_of
+from bot.outbox import queue_document, queue_message, queue_photos
+from bot.services.cases import Case, Cases
+from bot.services.context import AppContext, Refused
+from bot.services.people import keeps_hr_books, person
+from bot.store.models import (
+    Complaint,
+    DeadlineEvent,
+    Department,
+    Escalation,
+    Fine,
+    FollowUp,
+    StepRecord,
+    User,
+)
+
+if TYPE_CHECKING:
+    from bot.monthly_report import ReportFiles
+
+MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+TOP_PROBLEMS = 10
+PROBLEM_CHARS = 40  # problems are grouped by their first words
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    key: str
+    name: str
+    breaches: int  # steps it let slip in the month
+    fines: int
+    fine_cents: int
+    steps: int  # its steps of the month's complaints that had a deadline
+    in_time: int  # … done by their due time
+
+    @property
+    def in_time_rate(self) -> float | None:
+        return rate(self.in_time, self.steps)
+
+
+@dataclass(frozen=True)
+class AppealFigures:
+    raised: int
+    accepted: int  # the complainant accepted the appeal's answer: closed
+    waiting_verdict: int  # answered, the complainant has not said yet
+    being_answered: int  # still with the body appealed to
+    appealed_again: int  # a second round or more
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """A line of the 回訪客戶月統計表."""
+
+    number: str
+    customer: str
+    visitor: str
+    severity: str
+    opened_at: datetime
+    due_at: datetime
+    done_at: datetime | None
+    method: str | None
+    satisfaction: str | None
+    words: str
+    more_needed: bool | None
+    late: bool
+    reopened: bool
+
+
+@dataclass(frozen=True)
+class FollowUpFigures:
+    due: int  # visits opened in the month
+    done: int
+    late: int  # missed their deadline (done late, or not yet)
+    satisfaction: dict[str, int]  # Satisfaction value → visits
+    reopened: int
+
+    @property
+    def done_rate(self) -> float | None:
+        return rate(self.done, self.due)
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """A line of the 客戶投訴記錄表: the complaint, every field, each step's time."""
+
+    number: str
+    kind: str
+    severity: str
+    status: str
+    complainant: str
+    department: str
+    answers: dict[str, object]
+    filed_at: datetime
+    posted_at: datetime | None
+    closed_at: datetime | None
+    steps: dict[str, datetime | None]  # step key → when it was done (the last department's)
+    responsible: list[str]  # the departments that answered
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """The figures compared with the previous month."""
+
+    complaints: int
+    product: int
+    service: int
+    major: int
+    breaches: int
+    fines: int
+    fine_cents: int
+    visits_due: int
+    visits_done: int
+
+    @property
+    def visit_rate(self) -> float | None:
+        return rate(self.visits_done, self.visits_due)
+
+
+@dataclass
+class MonthReport:
+    month: str  # YYYY-MM
+    start: datetime  # local, inclusive
+    end: datetime  # local, exclusive
+    department: str | None  # a head's part: their department's name; None: the company
+    currency: str
+    totals: MonthTotals
+    previous: MonthTotals
+    by_kind: Counter[str] = field(default_factory=Counter)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    by_brand: Counter[str] = field(default_factory=Counter)
+    by_request: Counter[str] = field(default_factory=Counter)
+    by_department: Counter[str] = field(default_factory=Counter)  # responsible, by name
+    timings: list[Timing] = field(default_factory=list)
+    departments: list[DepartmentFigures] = field(default_factory=list)
+    appeals: AppealFigures = AppealFigures(0, 0, 0, 0, 0)
+    followups: FollowUpFigures = FollowUpFigures(0, 0, 0, {}, 0)
+    visits: list[VisitRow] = field(default_factory=list)
+    problems: list[tuple[str, int]] = field(default_factory=list)
+    weekly: list[tuple[date, int, int]] = field(default_factory=list)  # (Monday, product, service)
+    records: list[RecordRow] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+
+
+def read_month(text: str, today: date) -> str:
+    """'2026-11' (or '2026-1'); empty: the month before today's. Refused otherwise."""
+    if not text.strip():
+        return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    found = MONTH.match(text)
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        raise Refused("errors.report_usage")
+    month = f"{int(found.group(1)):04d}-{int(found.group(2)):02d}"
+    if month > today.strftime("%Y-%m"):
+        raise Refused("errors.report_future", month=month)
+    return month
+
+
+def month_bounds(month: str, zone: object) -> tuple[datetime, datetime]:
+    year, number = map(int, month.split("-"))
+    start = datetime(year, number, 1, tzinfo=zone)  # type: ignore[arg-type]
+    end = datetime(year + (number == 12), number % 12 + 1, 1, tzinfo=zone)  # type: ignore[arg-type]
+    return start, end
+
+
+def _problem(answers: dict[str, object], kind: str) -> str:
+    text = str(answers.get("problem") if kind == ComplaintKind.PRODUCT else
+               answers.get("event_cause") or "")
+    first = text.strip().split("\n", 1)[0].strip()
+    return first[:PROBLEM_CHARS]
+
+
+class Analysis:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def _local(self, moment: datetime | None) -> datetime | None:
+        return None if moment is None else from_db(moment).astimezone(self.ctx.settings.zone)
+
+    async def scope_of(self, actor_id: int) -> str | None:
+        """Whose report the actor gets: None for the whole company (HR, admins), else the
+        key of the department they head. Anyone else is refused."""
+        async with self.ctx.sessions() as session:
+            actor = await person(session, self.ctx, actor_id)
+        if keeps_hr_books(self.ctx, actor):
+            return None
+        if actor is not None and actor.is_head and actor.department_key:
+            return actor.department_key
+        raise Refused("errors.report_not_allowed")
+
+    async def files(self, lang: str, month: str,
+                    department_key: str | None = None) -> ReportFiles:
+        """The report as the workbook, the charts and the text (bot/monthly_report.py); the
+        files are drawn in a worker thread, not in the bot's event loop."""
+        from bot.monthly_report import build  # (matplotlib: imported when a report is drawn)
+
+        report = await self.report(month, department_key)
+        return await asyncio.to_thread(build, self.ctx.texts, lang, report)
+
+    def queue(self, session: AsyncSession, now: datetime, chat_id: int, files: ReportFiles, *,
+              thread_id: int | None = None, reply_to: int | None = None) -> None:
+        """The text, then the workbook, then the charts as one album: in the caller's
+        transaction (sent once, with whatever else it commits)."""
+        queue_message(session, now, files.summary, chat_id=chat_id, thread_id=thread_id,
+                      reply_to=reply_to)
+        queue_document(session, now, chat_id, files.filename, files.workbook, files.caption,
+                       thread_id=thread_id)
+        queue_photos(session, now, chat_id, files.charts, thread_id=thread_id)
+
+    async def report(self, month: str, department_key: str | None = None) -> MonthReport:
+        zone = self.ctx.settings.zone
+        start, end = month_bounds(month, zone)
+        previous_start = month_bounds((start - timedelta(days=1)).strftime("%Y-%m"), zone)[0]
+        async with self.ctx.sessions() as session:
+            names = {d.key: d.name for d in await session.scalars(select(Department))}
+            report = MonthReport(
+                month=month, start=start, end=end,
+                department=names.get(department_key, department_key) if department_key else None,
+                currency=self.ctx.settings.fines.currency,
+                totals=await self._totals(session, start, end, department_key),
+                previous=await self._totals(session, previous_start, start, department_key))
+            await self._complaints(session, report, department_key, names)
+            await self._departments(session, report, department_key, names)
+            await self._appeals(session, report, department_key)
+            await self._visits(session, report, department_key)
+            report.cases = [c for c in await Cases(self.ctx).marked_between(session, start, end)
+                            if department_key is None
+                            or c.number in {r.number for r in report.records}]
+        return report
+
+    # --- which complaints --------------------------------------------------------------
+
+    def _in_scope(self, department_key: str | None):  # type: ignore[no-untyped-def]
+        """A complaint in a head's part: filed from their department or with a step of it."""
+        if department_key is None:
+            return True
+        involved = select(StepRecord.complaint_id).where(
+            StepRecord.department_key == department_key)
+        return or_(Complaint.department_key == department_key, Complaint.id.in_(involved))
+
+    def _filed(self, start: datetime, end: datetime, department_key: str | None):  # type: ignore[no-untyped-def]
+        return and_(Complaint.number.is_not(None), Complaint.filed_at >= to_db(start),
+                    Complaint.filed_at < to_db(end), self._in_scope(department_key))
+
+    async def _totals(self, session: AsyncSession, start: datetime, end: datetime,
+                      department_key: str | None) -> MonthTotals:
+        kinds = dict((await session.execute(
+            select(Complaint.kind, func.count()).where(self._filed(start, end, department_key))
+            .group_by(Complaint.kind))).all())
+        major = await session.scalar(select(func.count()).where(
+            self._filed(start, end, department_key), Complaint.severity == "major")) or 0
+        breaches = await session.scalar(self._breaches(start, end, department_key)
+                                        .with_only_columns(func.count())) or 0
+        fines = (await session.execute(
+            select(func.count(), func.coalesce(func.sum(Fine.amount_cents), 0))
+            .where(Fine.levied_at >= to_db(start), Fine.levied_at < to_db(end),
+                   *([Fine.department_key == department_key] if department_key else [])))).one()
+        visits = (await session.execute(
+            select(func.count(), func.count(FollowUp.done_at))
+            .join(Complaint, Complaint.id == FollowUp.complaint_id)
+            .where(FollowUp.opened_at >= to_db(start), FollowUp.opened_at < to_db(end),
+                   self._in_scope(department_key)))).one()
+        return MonthTotals(
+            complaints=sum(kinds.values()), product=kinds.get(ComplaintKind.PRODUCT.value, 0),
+            service=kinds.get(ComplaintKind.SERVICE.value, 0), major=major, breaches=breaches,
+            fines=fines[0], fine_cents=fines[1], visits_due=visits[0], visits_done=visits[1])
+
+    def _breaches(self, start: datetime, end: datetime, department_key: str | None):  # type: ignore[no-untyped-def]
+        return (select(StepRecord.department_key)
+                .join(DeadlineEvent, DeadlineEvent.step_id == StepRecord.id)
+                .where(DeadlineEvent.kind == "breach", DeadlineEvent.fired_at >= to_db(start),
+                       DeadlineEvent.fired_at < to_db(end),
+                       *([StepRecord.department_key == department_key]
+                         if department_key else [])))
+
+    # --- the complaints themselves --------------------------------------------------------
+
+    async def _complaints(self, session: AsyncSession, report: MonthReport,
+                          department_key: str | None, names: dict[str, str]) -> None:
+        filed = self._filed(report.start, report.end, department_key)
+        rows = (await session.execute(
+            select(Complaint.id, Complaint.number, Complaint.kind, Complaint.severity,
+                   Complaint.status, Complaint.complainant_id, Complaint.department_key,
+                   Complaint.answers, Complaint.filed_at, Complaint.posted_at,
+                   Complaint.closed_at).where(filed).order_by(Complaint.filed_at, Complaint.id))).all()
+        steps = (await session.execute(
+            select(StepRecord.complaint_id, StepRecord.step_key, StepRecord.department_key,
+                   StepRecord.started_at, StepRecord.due_at, StepRecord.done_at)
+            .join(Complaint, Complaint.id == StepRecord.complaint_id).where(filed)
+            .where(StepRecord.round == 0))).all()
+        people = dict((await session.execute(select(User.id, func.coalesce(
+            User.name, User.telegram_name)).where(User.id.in_({r.complainant_id for r in rows}))
+        )).all()) if rows else {}
+        by_complaint: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+        for step in steps:
+            by_complaint[step.complaint_id].append(step)
+        durations: dict[str, list[float]] = defaultdict(list)
+        in_time: Counter[str] = Counter()
+        problems: Counter[str] = Counter()
+        weekly: dict[date, list[int]] = {}
+        first_monday = report.start.date() - timedelta(days=report.start.weekday())
+        monday = first_monday
+        while monday < report.end.date():
+            weekly[monday] = [0, 0]
+            monday += timedelta(days=7)
+        for row in rows:
+            kind = ComplaintKind(row.kind)
+            answers = row.answers or {}
+            report.by_kind[row.kind] += 1
+            report.by_severity[row.severity] += 1
+            if answers.get("brand"):
+                report.by_brand[str(answers["brand"])] += 1
+            wish = answers.get("request") or answers.get("purpose")
+            if wish:
+                report.by_request[str(wish)] += 1
+            problem = _problem(answers, row.kind)
+            if problem:
+                problems[problem] += 1
+            filed = self._local(row.filed_at)
+            assert filed is not None
+            weekly[filed.date() - timedelta(days=filed.weekday())][
+                0 if kind is ComplaintKind.PRODUCT else 1] += 1
+            done_at: dict[str, datetime | None] = {}
+            responsible = []
+            for step in by_complaint.get(row.id, ()):
+                owner = step_of(kind, step.step_key).owner
+                if owner is Owner.INVESTIGATORS and step.department_key not in responsible:
+                    responsible.append(step.department_key)
+                if step.done_at is not None:
+                    done_at[step.step_key] = max(
+                        filter(None, (done_at.get(step.step_key), self._local(step.done_at))))
+                    durations[step.step_key].append(
+                        (step.done_at - step.started_at).total_seconds() / 60)
+                    if step.due_at is None or step.done_at <= step.due_at:
+                        in_time[step.step_key] += 1
+            for key in responsible:
+                report.by_department[names.get(key, key)] += 1
+            if row.posted_at is not None and row.closed_at is not None:
+                durations["close"].append((row.closed_at - row.posted_at).total_seconds() / 60)
+                in_time["close"] += 1
+            report.records.append(RecordRow(
+                number=row.number, kind=row.kind, severity=row.severity, status=row.status,
+                complainant=people.get(row.complainant_id) or str(row.complainant_id),
+                department=names.get(row.department_key, row.department_key or ""),
+                answers=answers, filed_at=filed, posted_at=self._local(row.posted_at),
+                closed_at=self._local(row.closed_at), steps=done_at,
+                responsible=[names.get(k, k) for k in responsible]))
+        report.problems = problems.most_common(TOP_PROBLEMS)
+        report.weekly = [(monday, p, s) for monday, (p, s) in weekly.items()]
+        keys = list(dict.fromkeys(s.key for kind in ComplaintKind for s in steps_of(kind)))
+        for key in [*keys, "close"]:
+            if key == "close":
+                deadline = None
+            else:
+                kind = next(k for k in ComplaintKind if key in {s.key for s in steps_of(k)})
+                deadline = self.ctx.sla.rule(kind, key).duration.total_seconds() / 60
+            report.timings.append(timing(key, durations.get(key, []), in_time[key], deadline))
+
+    async def _departments(self, session: AsyncSession, report: MonthReport,
+                           department_key: str | None, names: dict[str, str]) -> None:
+        breaches = Counter(await session.scalars(
+            self._breaches(report.start, report.end, department_key)))
+        fines = {key: (count, cents) for key, count, cents in (await session.execute(
+            select(Fine.department_key, func.count(), func.sum(Fine.amount_cents))
+            .where(Fine.levied_at >= to_db(report.start), Fine.levied_at < to_db(report.end),
+                   *([Fine.department_key == department_key] if department_key else []))
+            .group_by(Fine.department_key))).all()}
+        steps: Counter[str] = Counter()
+        in_time: Counter[str] = Counter()
+        filed = self._filed(report.start, report.end, department_key)
+        for key, due_at, done_at in (await session.execute(
+                select(StepRecord.department_key, StepRecord.due_at, StepRecord.done_at)
+                .join(Complaint, Complaint.id == StepRecord.complaint_id)
+                .where(filed, StepRecord.due_at.is_not(None),
+                       *([StepRecord.department_key == department_key]
+                         if department_key else [])))).all():
+            assert due_at is not None
+            if done_at is None and from_db(due_at) > self.ctx.now():
+                continue  # not due yet: neither kept nor missed
+            steps[key] += 1
+            if done_at is not None and done_at <= due_at:
+                in_time[key] += 1
+        for key in sorted(set(breaches) | set(fines) | set(steps),
+                          key=lambda k: list(names).index(k) if k in names else len(names)):
+            count, cents = fines.get(key, (0, 0))
+            report.departments.append(DepartmentFigures(
+                key=key, name=names.get(key, key), breaches=breaches[key], fines=count,
+                fine_cents=cents or 0, steps=steps[key], in_time=in_time[key]))
+
+    async def _appeals(self, session: AsyncSession, report: MonthReport,
+                       department_key: str | None) -> None:
+        rows = (await session.execute(
+            select(Escalation.round, Complaint.status)
+            .join(Complaint, Complaint.id == Escalation.complaint_id)
+            .where(Escalation.created_at >= to_db(report.start),
+                   Escalation.created_at < to_db(report.end),
+                   self._in_scope(department_key)))).all()
+        statuses = Counter(status for _round, status in rows)
+        report.appeals = AppealFigures(
+            raised=len(rows), accepted=statuses[Status.CLOSED.value],
+            waiting_verdict=statuses[Status.ANSWERED.value],
+            being_answered=statuses[Status.ESCALATED.value],
+            appealed_again=sum(1 for round_, _status in rows if round_ >= 2))
+
+    async def _visits(self, session: AsyncSession, report: MonthReport,
+                      department_key: str | None) -> None:
+        rows = (await session.execute(
+            select(FollowUp, Complaint.number, Complaint.answers)
+            .join(Complaint, Complaint.id == FollowUp.complaint_id)
+            .where(FollowUp.opened_at >= to_db(report.start),
+                   FollowUp.opened_at < to_db(report.end), self._in_scope(department_key))
+            .order_by(FollowUp.opened_at, FollowUp.id))).all()
+        visitors = dict((await session.execute(select(User.id, func.coalesce(
+            User.name, User.telegram_name)).where(User.id.in_(
+                {v.visitor_id for v, _n, _a in rows if v.visitor_id})))).all()) if rows else {}
+        for visit, number, answers in rows:
+            answers = answers or {}
+            opened, due = self._local(visit.opened_at), self._local(visit.due_at)
+            assert opened is not None and due is not None
+            report.visits.append(VisitRow(
+                number=number or "", customer=str(answers.get("customer") or
+                                                  answers.get("target") or ""),
+                visitor=visitors.get(visit.visitor_id, "") if visit.visitor_id else "",
+                severity=visit.severity, opened_at=opened, due_at=due,
+                done_at=self._local(visit.done_at), method=visit.method,
+                satisfaction=visit.satisfaction, words=visit.words or "",
+                more_needed=visit.more_needed, late=visit.overdue_at is not None,
+                reopened=visit.reopened_at is not None))
+        report.followups = FollowUpFigures(
+            due=len(report.visits), done=sum(v.done_at is not None for v in report.visits),
+            late=sum(v.late for v in report.visits),
+            satisfaction=dict(Counter(v.satisfaction for v in report.visits if v.satisfaction)),
+            reopened=sum(v.reopened for v in report.visits))
