@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import from_db, to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.figures import Timing, rate, timing
-from bot.domain.workflow import Owner, Status, step_of, steps_of
+from bot.domain.workflow import ROUND_STEPS, Owner, Status, steps_of
 from bot.outbox import queue_document, queue_message, queue_photos
 from bot.services.cases import Case, Cases
 from bot.services.context import AppContext, Refused
@@ -77,7 +77,7 @@ class AppealFigures:
     appealed_again: int  # a second round or more
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (tens of thousands a month: no frozen-dataclass setattr per field)
 class VisitRow:
     """A line of the 回訪客戶月統計表."""
 
@@ -109,7 +109,7 @@ class FollowUpFigures:
         return rate(self.done, self.due)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RecordRow:
     """A line of the 客戶投訴記錄表: the complaint, every field, each step's time."""
 
@@ -198,12 +198,29 @@ def _problem(answers: dict[str, object], kind: str) -> str:
     return first[:PROBLEM_CHARS]
 
 
+MONTH_MARGIN = timedelta(days=62)  # around a month: its steps and visits end within it
+
+
 class Analysis:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self._offset: timedelta | None = None
 
     def _local(self, moment: datetime | None) -> datetime | None:
-        return None if moment is None else from_db(moment).astimezone(self.ctx.settings.zone)
+        """A stored (naive UTC) moment in local time. Tens of thousands of rows: where the
+        zone keeps one offset around the month (no daylight saving, as in China), adding it
+        is all a conversion takes."""
+        if moment is None:
+            return None
+        if self._offset is not None:
+            return (moment + self._offset).replace(tzinfo=self.ctx.settings.zone)
+        return from_db(moment).astimezone(self.ctx.settings.zone)
+
+    def _fix_offset(self, start: datetime, end: datetime) -> None:
+        zone = self.ctx.settings.zone
+        offsets = {(moment + shift).astimezone(zone).utcoffset()
+                   for moment in (start, end) for shift in (-MONTH_MARGIN, MONTH_MARGIN)}
+        self._offset = offsets.pop() if len(offsets) == 1 else None
 
     async def scope_of(self, actor_id: int) -> str | None:
         """Whose report the actor gets: None for the whole company (HR, admins), else the
@@ -239,6 +256,7 @@ class Analysis:
         zone = self.ctx.settings.zone
         start, end = month_bounds(month, zone)
         previous_start = month_bounds((start - timedelta(days=1)).strftime("%Y-%m"), zone)[0]
+        self._fix_offset(start, end)
         async with self.ctx.sessions() as session:
             names = {d.key: d.name for d in await session.scalars(select(Department))}
             report = MonthReport(
@@ -306,12 +324,12 @@ class Analysis:
     async def _complaints(self, session: AsyncSession, report: MonthReport,
                           department_key: str | None, names: dict[str, str]) -> None:
         filed = self._filed(report.start, report.end, department_key)
-        rows = (await session.execute(
+        rows = (await (await session.connection()).execute(
             select(Complaint.id, Complaint.number, Complaint.kind, Complaint.severity,
                    Complaint.status, Complaint.complainant_id, Complaint.department_key,
                    Complaint.answers, Complaint.filed_at, Complaint.posted_at,
                    Complaint.closed_at).where(filed).order_by(Complaint.filed_at, Complaint.id))).all()
-        steps = (await session.execute(
+        steps = (await (await session.connection()).execute(
             select(StepRecord.complaint_id, StepRecord.step_key, StepRecord.department_key,
                    StepRecord.started_at, StepRecord.due_at, StepRecord.done_at)
             .join(Complaint, Complaint.id == StepRecord.complaint_id).where(filed)
@@ -319,9 +337,11 @@ class Analysis:
         people = dict((await session.execute(select(User.id, func.coalesce(
             User.name, User.telegram_name)).where(User.id.in_({r.complainant_id for r in rows}))
         )).all()) if rows else {}
-        by_complaint: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
-        for step in steps:
-            by_complaint[step.complaint_id].append(step)
+        # Plain tuples from here on: tens of thousands of rows, read field by field.
+        by_complaint: dict[int, list[tuple[str, str, datetime, datetime | None,
+                                           datetime | None]]] = defaultdict(list)
+        for complaint_id, *step in steps:
+            by_complaint[complaint_id].append(tuple(step))  # type: ignore[arg-type]
         durations: dict[str, list[float]] = defaultdict(list)
         in_time: Counter[str] = Counter()
         problems: Counter[str] = Counter()
@@ -331,47 +351,52 @@ class Analysis:
         while monday < report.end.date():
             weekly[monday] = [0, 0]
             monday += timedelta(days=7)
-        for row in rows:
-            kind = ComplaintKind(row.kind)
-            answers = row.answers or {}
-            report.by_kind[row.kind] += 1
-            report.by_severity[row.severity] += 1
+        owners = {(kind, step.key): step.owner for kind in ComplaintKind
+                  for step in (*steps_of(kind), *ROUND_STEPS)}
+        product = ComplaintKind.PRODUCT
+        for (complaint_id, number, kind_value, severity, status, complainant_id, department_key,
+             answers, filed_at, posted_at, closed_at) in rows:
+            kind = ComplaintKind(kind_value)
+            answers = answers or {}
+            report.by_kind[kind_value] += 1
+            report.by_severity[severity] += 1
             if answers.get("brand"):
                 report.by_brand[str(answers["brand"])] += 1
             wish = answers.get("request") or answers.get("purpose")
             if wish:
                 report.by_request[str(wish)] += 1
-            problem = _problem(answers, row.kind)
+            problem = _problem(answers, kind_value)
             if problem:
                 problems[problem] += 1
-            filed = self._local(row.filed_at)
+            filed = self._local(filed_at)
             assert filed is not None
-            weekly[filed.date() - timedelta(days=filed.weekday())][
-                0 if kind is ComplaintKind.PRODUCT else 1] += 1
-            done_at: dict[str, datetime | None] = {}
-            responsible = []
-            for step in by_complaint.get(row.id, ()):
-                owner = step_of(kind, step.step_key).owner
-                if owner is Owner.INVESTIGATORS and step.department_key not in responsible:
-                    responsible.append(step.department_key)
-                if step.done_at is not None:
-                    done_at[step.step_key] = max(
-                        filter(None, (done_at.get(step.step_key), self._local(step.done_at))))
-                    durations[step.step_key].append(
-                        (step.done_at - step.started_at).total_seconds() / 60)
-                    if step.due_at is None or step.done_at <= step.due_at:
-                        in_time[step.step_key] += 1
+            weekly[filed.date() - timedelta(days=filed.weekday())][0 if kind is product else 1] += 1
+            done_at: dict[str, datetime] = {}
+            responsible: list[str] = []
+            for step_key, step_department, started_at, due_at, step_done_at in \
+                    by_complaint.get(complaint_id, ()):
+                if owners[kind, step_key] is Owner.INVESTIGATORS \
+                        and step_department not in responsible:
+                    responsible.append(step_department)
+                if step_done_at is not None:
+                    last = done_at.get(step_key)  # (stored, UTC) the last department's
+                    done_at[step_key] = step_done_at if last is None or step_done_at > last \
+                        else last
+                    durations[step_key].append((step_done_at - started_at).total_seconds() / 60)
+                    if due_at is None or step_done_at <= due_at:
+                        in_time[step_key] += 1
             for key in responsible:
                 report.by_department[names.get(key, key)] += 1
-            if row.posted_at is not None and row.closed_at is not None:
-                durations["close"].append((row.closed_at - row.posted_at).total_seconds() / 60)
+            if posted_at is not None and closed_at is not None:
+                durations["close"].append((closed_at - posted_at).total_seconds() / 60)
                 in_time["close"] += 1
             report.records.append(RecordRow(
-                number=row.number, kind=row.kind, severity=row.severity, status=row.status,
-                complainant=people.get(row.complainant_id) or str(row.complainant_id),
-                department=names.get(row.department_key, row.department_key or ""),
-                answers=answers, filed_at=filed, posted_at=self._local(row.posted_at),
-                closed_at=self._local(row.closed_at), steps=done_at,
+                number=number, kind=kind_value, severity=severity, status=status,
+                complainant=people.get(complainant_id) or str(complainant_id),
+                department=names.get(department_key, department_key or ""),
+                answers=answers, filed_at=filed, posted_at=self._local(posted_at),
+                closed_at=self._local(closed_at),
+                steps={key: self._local(moment) for key, moment in done_at.items()},
                 responsible=[names.get(k, k) for k in responsible]))
         report.problems = problems.most_common(TOP_PROBLEMS)
         report.weekly = [(monday, p, s) for monday, (p, s) in weekly.items()]
@@ -395,15 +420,16 @@ class Analysis:
             .group_by(Fine.department_key))).all()}
         steps: Counter[str] = Counter()
         in_time: Counter[str] = Counter()
+        now = to_db(self.ctx.now())
         filed = self._filed(report.start, report.end, department_key)
-        for key, due_at, done_at in (await session.execute(
+        for key, due_at, done_at in (await (await session.connection()).execute(
                 select(StepRecord.department_key, StepRecord.due_at, StepRecord.done_at)
                 .join(Complaint, Complaint.id == StepRecord.complaint_id)
                 .where(filed, StepRecord.due_at.is_not(None),
                        *([StepRecord.department_key == department_key]
                          if department_key else [])))).all():
             assert due_at is not None
-            if done_at is None and from_db(due_at) > self.ctx.now():
+            if done_at is None and due_at > now:
                 continue  # not due yet: neither kept nor missed
             steps[key] += 1
             if done_at is not None and done_at <= due_at:
@@ -432,28 +458,31 @@ class Analysis:
 
     async def _visits(self, session: AsyncSession, report: MonthReport,
                       department_key: str | None) -> None:
-        rows = (await session.execute(
-            select(FollowUp, Complaint.number, Complaint.answers)
+        rows = (await (await session.connection()).execute(
+            select(FollowUp.visitor_id, FollowUp.severity, FollowUp.opened_at, FollowUp.due_at,
+                   FollowUp.done_at, FollowUp.method, FollowUp.satisfaction, FollowUp.words,
+                   FollowUp.more_needed, FollowUp.overdue_at, FollowUp.reopened_at,
+                   Complaint.number, Complaint.answers)
             .join(Complaint, Complaint.id == FollowUp.complaint_id)
             .where(FollowUp.opened_at >= to_db(report.start),
                    FollowUp.opened_at < to_db(report.end), self._in_scope(department_key))
             .order_by(FollowUp.opened_at, FollowUp.id))).all()
         visitors = dict((await session.execute(select(User.id, func.coalesce(
             User.name, User.telegram_name)).where(User.id.in_(
-                {v.visitor_id for v, _n, _a in rows if v.visitor_id})))).all()) if rows else {}
-        for visit, number, answers in rows:
+                {v.visitor_id for v in rows if v.visitor_id})))).all()) if rows else {}
+        local = self._local
+        for (visitor_id, severity, opened_at, due_at, done_at, method, satisfaction, words,
+             more_needed, overdue_at, reopened_at, number, answers) in rows:
             answers = answers or {}
-            opened, due = self._local(visit.opened_at), self._local(visit.due_at)
+            opened, due = local(opened_at), local(due_at)
             assert opened is not None and due is not None
             report.visits.append(VisitRow(
-                number=number or "", customer=str(answers.get("customer") or
-                                                  answers.get("target") or ""),
-                visitor=visitors.get(visit.visitor_id, "") if visit.visitor_id else "",
-                severity=visit.severity, opened_at=opened, due_at=due,
-                done_at=self._local(visit.done_at), method=visit.method,
-                satisfaction=visit.satisfaction, words=visit.words or "",
-                more_needed=visit.more_needed, late=visit.overdue_at is not None,
-                reopened=visit.reopened_at is not None))
+                number=number or "",
+                customer=str(answers.get("customer") or answers.get("target") or ""),
+                visitor=visitors.get(visitor_id, "") if visitor_id else "", severity=severity,
+                opened_at=opened, due_at=due, done_at=local(done_at), method=method,
+                satisfaction=satisfaction, words=words or "", more_needed=more_needed,
+                late=overdue_at is not None, reopened=reopened_at is not None))
         report.followups = FollowUpFigures(
             due=len(report.visits), done=sum(v.done_at is not None for v in report.visits),
             late=sum(v.late for v in report.visits),
