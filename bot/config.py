@@ -190,7 +190,9 @@ class FineSettings(_Strict):
     # the head of the HR department (routing.service_intake) in private.
     hr_chat_id: int | None = None
     daily_summary_at: time = time(18, 0)  # on working days
-    monthly_report: bool = True  # an XLSX on the first working day of each month
+    # On the first working day of each month: the fines XLSX to HR, and the analysis report
+    # (ch. 9): the company's to HR, each department's part to its head.
+    monthly_report: bool = True
 
 
 class SeveritySettings(_Strict):
