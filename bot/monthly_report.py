@@ -118,14 +118,17 @@ def sheets(texts: Texts, lang: str, report: MonthReport) -> list[SheetData]:
            report.followups.satisfaction.get(s.value, 0)] for s in SATISFACTIONS],
     ]
     timing_rows = [[step_name(texts, lang, x.key), minutes(x.deadline_minutes), x.count,
-                    minutes(x.median_minutes), minutes(x.p90_minutes), x.in_time,
-                    percent(x.in_time_rate)] for x in report.timings]
+                    minutes(x.median_minutes), minutes(x.p90_minutes),
+                    x.in_time if x.deadline_minutes else None,
+                    percent(x.in_time_rate) if x.deadline_minutes else None]
+                   for x in report.timings]
     department_rows = [[d.name, d.steps, d.in_time, percent(d.in_time_rate), d.breaches, d.fines,
                         Decimal(d.fine_cents) / 100] for d in report.departments]
     a = report.appeals
     appeal_rows = [[name, n] for name, n in zip(
         words(texts, lang, "appeal_rows"),
-        (a.raised, a.accepted, a.waiting_verdict, a.being_answered, a.appealed_again), strict=True)]
+        (a.raised, a.accepted, a.waiting_verdict, a.being_answered, a.later_round,
+         a.appealed_again), strict=True)]
     visit_rows = [[v.number, v.customer, v.visitor, severities[0 if v.severity == "minor" else 1],
                    v.opened_at, v.due_at, v.done_at,
                    texts.gettext(lang, METHOD_WORDS[Method(v.method)]) if v.method else "",

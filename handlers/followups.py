@@ -18,13 +18,13 @@ async def followups(update: Update, context: Context) -> None:
     """/followups: the visits waiting on you (HR and the admins: everyone's)."""
     ctx = app_ctx(context)
     person = await sender_of(update, context)
-    mine, others = await FollowUps(ctx).waiting(person.id)
+    waiting = await FollowUps(ctx).waiting(person.id)
     keyboard: Keyboard = [
         [Button(ctx.texts.plain(person.language, "buttons.followup_record", number=v.number),
                 FOLLOW_UP.data(v.id, "go", "0"))]
-        for v in [*mine, *others][:MAX_LISTED_BUTTONS]]
+        for v in [*waiting.mine, *waiting.others][:MAX_LISTED_BUTTONS]]
     await reply(update, context, ctx.texts.html(person.language, "followup.listing",
-                                                mine=mine, others=others), keyboard or None)
+                                                waiting=waiting), keyboard or None)
 
 
 async def followup_button(update: Update, context: Context) -> None:

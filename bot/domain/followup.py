@@ -126,6 +126,12 @@ class Visit:
     done_at: datetime | None
     overdue: bool
     reopened: bool
+    kept_closed: bool = False  # the visitor decided not to reopen it
+
+    @property
+    def decided(self) -> bool:
+        """Whether reopening was decided on, either way (no more offering it)."""
+        return self.reopened or self.kept_closed
 
     @property
     def question(self) -> Question:

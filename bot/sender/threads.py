@@ -291,7 +291,8 @@ class ThreadDelivery:
                 fresh.card_hash = drawn
 
     async def refresh_topic(self, row: OutboxMessage) -> bool:
-        """The topic's title carries the status; a closed complaint's topic is closed."""
+        """The topic's title carries the status; a closed complaint's topic is closed, and
+        opened again when a follow-up visit reopens the complaint."""
         assert row.complaint_id is not None
         lang = self.ctx.settings.general.default_language
         for attempt in range(2):
@@ -304,6 +305,9 @@ class ThreadDelivery:
                     name=views.topic_name(self.ctx.texts, lang, view)))
                 if view.status is Status.CLOSED:
                     await unless_unchanged(self.bot.close_forum_topic(
+                        complaint.chat_id, complaint.thread_id))
+                elif view.status is Status.REOPENED:  # its departments must answer in it
+                    await unless_unchanged(self.bot.reopen_forum_topic(
                         complaint.chat_id, complaint.thread_id))
                 return False
             except BadRequest as exc:

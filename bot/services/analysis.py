@@ -5,7 +5,8 @@ The month's complaints are those filed in it (投訴時間). Its figures: counts
 severity, brand, customer request and responsible department; how long each step took
 (median and 90th percentile) against its deadline; breaches and fines per department
 (those of the month, whatever complaint); appeals raised in the month and where they stand;
-the follow-up visits due in the month (回訪率 must be 100 %), late ones and satisfaction; the
+the follow-up visits of the complaints closed in the month (回訪率 must be 100 %; those not due
+yet left out), late ones and satisfaction; the
 most frequent problems; the change against the previous month. With them, the month's
 客戶投訴記錄表 (every complaint, every field, each step's time) and 回訪客戶月統計表.
 
@@ -67,14 +68,21 @@ class DepartmentFigures:
     def in_time_rate(self) -> float | None:
         return rate(self.in_time, self.steps)
 
+    @property
+    def noted(self) -> bool:
+        """Missed a deadline or was fined (also for a missed visit) in the month."""
+        return bool(self.breaches or self.fines)
+
 
 @dataclass(frozen=True)
 class AppealFigures:
     raised: int
+    # Where each appeal's own round stands (these four add up to `raised`):
     accepted: int  # the complainant accepted the appeal's answer: closed
     waiting_verdict: int  # answered, the complainant has not said yet
     being_answered: int  # still with the body appealed to
-    appealed_again: int  # a second round or more
+    later_round: int  # answered, and another round followed (an appeal, a reopening)
+    appealed_again: int  # a complaint's second appeal or later
 
 
 @dataclass(slots=True)  # (tens of thousands a month: no frozen-dataclass setattr per field)
@@ -162,7 +170,7 @@ class MonthReport:
     by_department: Counter[str] = field(default_factory=Counter)  # responsible, by name
     timings: list[Timing] = field(default_factory=list)
     departments: list[DepartmentFigures] = field(default_factory=list)
-    appeals: AppealFigures = AppealFigures(0, 0, 0, 0, 0)
+    appeals: AppealFigures = AppealFigures(0, 0, 0, 0, 0, 0)
     followups: FollowUpFigures = FollowUpFigures(0, 0, 0, {}, 0)
     visits: list[VisitRow] = field(default_factory=list)
     problems: list[tuple[str, int]] = field(default_factory=list)
@@ -269,9 +277,9 @@ class Analysis:
             await self._departments(session, report, department_key, names)
             await self._appeals(session, report, department_key)
             await self._visits(session, report, department_key)
+            numbers = {r.number for r in report.records}
             report.cases = [c for c in await Cases(self.ctx).marked_between(session, start, end)
-                            if department_key is None
-                            or c.number in {r.number for r in report.records}]
+                            if department_key is None or c.number in numbers]
         return report
 
     # --- which complaints --------------------------------------------------------------
@@ -304,12 +312,18 @@ class Analysis:
         visits = (await session.execute(
             select(func.count(), func.count(FollowUp.done_at))
             .join(Complaint, Complaint.id == FollowUp.complaint_id)
-            .where(FollowUp.opened_at >= to_db(start), FollowUp.opened_at < to_db(end),
-                   self._in_scope(department_key)))).one()
+            .where(self._visits_due(start, end), self._in_scope(department_key)))).one()
         return MonthTotals(
             complaints=sum(kinds.values()), product=kinds.get(ComplaintKind.PRODUCT.value, 0),
             service=kinds.get(ComplaintKind.SERVICE.value, 0), major=major, breaches=breaches,
             fines=fines[0], fine_cents=fines[1], visits_due=visits[0], visits_done=visits[1])
+
+    def _visits_due(self, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+        """The visits of complaints closed in the period, leaving out those not yet due and
+        not yet made (a complaint closed on the 31st is visited on the 1st)."""
+        return and_(FollowUp.opened_at >= to_db(start), FollowUp.opened_at < to_db(end),
+                    or_(FollowUp.done_at.is_not(None),
+                        FollowUp.due_at <= to_db(self.ctx.now())))
 
     def _breaches(self, start: datetime, end: datetime, department_key: str | None):  # type: ignore[no-untyped-def]
         return (select(StepRecord.department_key)
@@ -387,9 +401,8 @@ class Analysis:
                         in_time[step_key] += 1
             for key in responsible:
                 report.by_department[names.get(key, key)] += 1
-            if posted_at is not None and closed_at is not None:
+            if posted_at is not None and closed_at is not None:  # (no deadline: none in time)
                 durations["close"].append((closed_at - posted_at).total_seconds() / 60)
-                in_time["close"] += 1
             report.records.append(RecordRow(
                 number=number, kind=kind_value, severity=severity, status=status,
                 complainant=people.get(complainant_id) or str(complainant_id),
@@ -402,11 +415,10 @@ class Analysis:
         report.weekly = [(monday, p, s) for monday, (p, s) in weekly.items()]
         keys = list(dict.fromkeys(s.key for kind in ComplaintKind for s in steps_of(kind)))
         for key in [*keys, "close"]:
-            if key == "close":
-                deadline = None
-            else:
-                kind = next(k for k in ComplaintKind if key in {s.key for s in steps_of(k)})
-                deadline = self.ctx.sla.rule(kind, key).duration.total_seconds() / 60
+            # The step's deadline, when every kind that has it has the same one.
+            deadlines = {self.ctx.sla.rule(kind, key).duration.total_seconds() / 60
+                         for kind in ComplaintKind if key in {s.key for s in steps_of(kind)}}
+            deadline = deadlines.pop() if len(deadlines) == 1 else None
             report.timings.append(timing(key, durations.get(key, []), in_time[key], deadline))
 
     async def _departments(self, session: AsyncSession, report: MonthReport,
@@ -443,18 +455,26 @@ class Analysis:
 
     async def _appeals(self, session: AsyncSession, report: MonthReport,
                        department_key: str | None) -> None:
+        """The appeals raised in the month, each by where its own round stands."""
         rows = (await session.execute(
-            select(Escalation.round, Complaint.status)
+            select(Escalation.complaint_id, Escalation.round, Complaint.status, Complaint.round)
             .join(Complaint, Complaint.id == Escalation.complaint_id)
             .where(Escalation.created_at >= to_db(report.start),
                    Escalation.created_at < to_db(report.end),
                    self._in_scope(department_key)))).all()
-        statuses = Counter(status for _round, status in rows)
+        first = dict((await session.execute(
+            select(Escalation.complaint_id, func.min(Escalation.round))
+            .where(Escalation.complaint_id.in_({r[0] for r in rows}))
+            .group_by(Escalation.complaint_id))).all()) if rows else {}
+        now: Counter[str] = Counter()
+        for _complaint, round_, status, current in rows:
+            now["later" if current > round_ else status] += 1
         report.appeals = AppealFigures(
-            raised=len(rows), accepted=statuses[Status.CLOSED.value],
-            waiting_verdict=statuses[Status.ANSWERED.value],
-            being_answered=statuses[Status.ESCALATED.value],
-            appealed_again=sum(1 for round_, _status in rows if round_ >= 2))
+            raised=len(rows), accepted=now[Status.CLOSED.value],
+            waiting_verdict=now[Status.ANSWERED.value],
+            being_answered=now[Status.ESCALATED.value], later_round=now["later"],
+            appealed_again=sum(1 for complaint, round_, _s, _c in rows
+                               if round_ > first.get(complaint, round_)))
 
     async def _visits(self, session: AsyncSession, report: MonthReport,
                       department_key: str | None) -> None:
@@ -464,8 +484,7 @@ class Analysis:
                    FollowUp.more_needed, FollowUp.overdue_at, FollowUp.reopened_at,
                    Complaint.number, Complaint.answers)
             .join(Complaint, Complaint.id == FollowUp.complaint_id)
-            .where(FollowUp.opened_at >= to_db(report.start),
-                   FollowUp.opened_at < to_db(report.end), self._in_scope(department_key))
+            .where(self._visits_due(report.start, report.end), self._in_scope(department_key))
             .order_by(FollowUp.opened_at, FollowUp.id))).all()
         visitors = dict((await session.execute(select(User.id, func.coalesce(
             User.name, User.telegram_name)).where(User.id.in_(

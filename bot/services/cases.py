@@ -27,7 +27,7 @@ from bot.store.models import Complaint, TypicalCase
 
 MAX_LESSON = 1000
 MAX_TAGS, MAX_TAG = 10, 20
-LISTED = 10  # /cases: the newest matches
+LISTED = 5  # /cases: the newest matches (five long lessons fill a message)
 _TAG = re.compile(rf"#(\S{{1,{MAX_TAG}}})")
 # What a case's search covers, besides its lesson and tags.
 SEARCHED_FIELDS = ("customer", "target", "brand", "problem", "event_cause", "event_course")
@@ -62,7 +62,10 @@ class Cases:
         return actor is not None and (actor.is_head or keeps_hr_books(self.ctx, actor))
 
     async def _closed(self, session: AsyncSession, actor_id: int,
-                      number: str) -> tuple[Complaint, Person]:
+                      number: str) -> tuple[Complaint, Person, TypicalCase | None]:
+        """The closed complaint, if the actor may keep its case: HR, a head or an admin who
+        may see the complaint; a case marked already, only whoever marked it, HR or an
+        admin rewrite or remove. With the case as it is, if any."""
         complaint = await self.complaints.find(session, number.strip())
         actor = await person(session, self.ctx, actor_id)
         if not self._may_mark(actor):
@@ -70,9 +73,14 @@ class Cases:
         assert actor is not None
         if complaint is None or complaint.number is None:
             raise Refused("errors.no_such_complaint", number=number)
+        if not await self.complaints.may_see(session, actor, complaint):
+            raise Refused("errors.not_allowed_to_see", number=complaint.number)
         if complaint.status != Status.CLOSED:
             raise Refused("errors.case_not_closed", number=complaint.number)
-        return complaint, actor
+        row = await session.get(TypicalCase, complaint.id)
+        if row is not None and row.marked_by != actor.id and not keeps_hr_books(self.ctx, actor):
+            raise Refused("errors.case_not_yours", number=complaint.number)
+        return complaint, actor, row
 
     async def mark(self, actor_id: int, number: str, text: str) -> Case:
         lesson, tags = read_lesson(text)
@@ -84,8 +92,7 @@ class Cases:
             raise Refused("errors.too_many_tags", max=MAX_TAGS)
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
-            complaint, actor = await self._closed(session, actor_id, number)
-            row = await session.get(TypicalCase, complaint.id)
+            complaint, actor, row = await self._closed(session, actor_id, number)
             if row is None:
                 row = TypicalCase(complaint_id=complaint.id)
                 session.add(row)
@@ -97,8 +104,7 @@ class Cases:
 
     async def unmark(self, actor_id: int, number: str) -> str:
         async with self.ctx.transaction() as session:
-            complaint, actor = await self._closed(session, actor_id, number)
-            row = await session.get(TypicalCase, complaint.id)
+            complaint, actor, row = await self._closed(session, actor_id, number)
             if row is None:
                 raise Refused("errors.not_a_case", number=complaint.number)
             await session.delete(row)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import APPROVAL, RESUBMIT
@@ -38,7 +38,7 @@ from bot.services.deadlines import open_step
 from bot.services.forms import missing_fields
 from bot.services.people import Person, person, require_member
 from bot.services.threads import remember
-from bot.store.models import Complaint, Department, Draft, NumberCounter, StepRecord
+from bot.store.models import Complaint, Department, Draft, Escalation, NumberCounter, StepRecord
 
 
 @dataclass(frozen=True)
@@ -427,6 +427,13 @@ def message_link(chat_id: int, thread_id: int | None, message_id: int) -> str | 
 
 
 __all__ = ["CardView", "Complaints", "HistoryItem", "InvalidTransition", "StepView", "Submitted"]
+
+
+async def appeals_of(session: AsyncSession, complaint_id: int) -> int:
+    """How many times the complaint has been appealed (a round may also be a reopening after
+    a follow-up visit, so the round is not the appeal's number)."""
+    return await session.scalar(select(func.count()).select_from(Escalation).where(
+        Escalation.complaint_id == complaint_id)) or 0
 
 
 async def next_number(session: AsyncSession, prefix: str, year: int) -> str:

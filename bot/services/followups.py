@@ -12,9 +12,10 @@ that answered last answer again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.buttons import FOLLOW_UP
@@ -49,10 +50,29 @@ from bot.services.deadline_events import (
     stop_clocks,
 )
 from bot.services.deadlines import open_step
-from bot.services.people import Person, department_name, head_of, hr_chat, keeps_hr_books, person
+from bot.services.people import (
+    Person,
+    department_name,
+    head_of,
+    hr_chat,
+    keeps_hr_books,
+    language_of,
+    person,
+)
 from bot.store.models import Answer, Complaint, Fine, FollowUp, PendingInput, StepRecord
 
 FOLLOW_UP_WORDS = "followup_words"  # PendingInput.purpose: the customer's words
+LISTED = 20  # /followups: of each list, the soonest due (the message stays short)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """/followups: the visits listed (the soonest due) and how many there are in all."""
+
+    mine: list[Visit]
+    mine_count: int
+    others: list[Visit]
+    others_count: int
 
 
 def answers_of(row: FollowUp) -> VisitAnswers:
@@ -93,7 +113,7 @@ class FollowUps:
         hr = await hr_chat(session, self.ctx)  # nobody holds the role: HR sees to it
         if hr is not None:
             queue_message(session, now, self.ctx.texts.html(
-                await self._language(session, hr), "followup.nobody_to_visit", visit=visit),
+                await language_of(session, self.ctx, hr), "followup.nobody_to_visit", visit=visit),
                 chat_id=hr)
 
     async def _visitor(self, session: AsyncSession, complaint: Complaint,
@@ -110,10 +130,6 @@ class FollowUps:
             found = await head_of(session, self.ctx,
                                   self.ctx.settings.severity.managing_department or intake)
         return found or await head_of(session, self.ctx, intake)
-
-    async def _language(self, session: AsyncSession, chat_id: int) -> str:
-        found = await person(session, self.ctx, chat_id)
-        return found.language if found else self.ctx.settings.general.default_language
 
     # --- the questions ---------------------------------------------------------------------
 
@@ -134,7 +150,7 @@ class FollowUps:
         elif question is Question.MORE:
             keyboard = [[button(texts.plain(lang, "buttons.followup_more", more=more), "n",
                                 "y" if more else "n") for more in (True, False)]]
-        elif question is Question.DONE and visit.answers.may_reopen and not visit.reopened:
+        elif question is Question.DONE and visit.answers.may_reopen and not visit.decided:
             keyboard = [[button(texts.plain(lang, "buttons.followup_reopen"), "r", "y")],
                         [button(texts.plain(lang, "buttons.followup_keep_closed"), "r", "n")]]
         else:
@@ -171,11 +187,13 @@ class FollowUps:
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             row, complaint, actor = await self._mine(session, actor_id, int(pending.ref_id or 0))
-            if row.done_at is not None:
-                await drop_pending(session, actor_id, FOLLOW_UP_WORDS)
-                raise Refused("errors.followup_done", number=complaint.number)
-            row.words = words
-            return await self._after_answer(session, row, complaint, actor, now)
+            if row.done_at is None:
+                row.words = words
+                return await self._after_answer(session, row, complaint, actor, now)
+            # Recorded meanwhile (by HR, say): the question goes — committed, not undone by
+            # the refusal — so that the visitor's next texts are theirs again.
+            await drop_pending(session, actor_id, FOLLOW_UP_WORDS)
+        raise Refused("errors.followup_done", number=complaint.number)
 
     async def _after_answer(self, session: AsyncSession, row: FollowUp, complaint: Complaint,
                             actor: Person, now: datetime) -> Visit:
@@ -223,14 +241,30 @@ class FollowUps:
         async with self.ctx.transaction() as session:
             now = self.ctx.now()
             row, complaint, actor = await self._mine(session, actor_id, visit_id)
-            answers = answers_of(row)
-            if row.done_at is None or not answers.may_reopen or row.reopened_at is not None \
-                    or complaint.status != Status.CLOSED or complaint.round != row.round:
+            if row.done_at is None or not answers_of(row).may_reopen:
+                raise Refused("errors.stale_button")
+            # Claimed with conditional UPDATEs, the decision and then the complaint's new
+            # round: two presses at once (the visitor and HR, a double tap) decide once.
+            decided = await session.execute(
+                update(FollowUp).where(FollowUp.id == row.id, FollowUp.reopened_at.is_(None),
+                                       FollowUp.kept_closed_at.is_(None))
+                .values(**{"reopened_at" if reopen else "kept_closed_at": to_db(now)})
+                .execution_options(synchronize_session="fetch"))
+            if decided.rowcount != 1:  # type: ignore[attr-defined]
                 raise Refused("errors.stale_button")
             if not reopen:
                 record(session, now, complaint.id, actor.id, "followup_kept_closed")
                 return await self._visit(session, row, complaint)
-            row.reopened_at = to_db(now)
+            moved = await session.execute(
+                update(Complaint).where(Complaint.id == complaint.id,
+                                        Complaint.status == Status.CLOSED.value,
+                                        Complaint.round == row.round)
+                .values(status=next_status(Status.CLOSED, Event.REOPEN).value, closed_at=None,
+                        round=Complaint.round + 1)
+                .execution_options(synchronize_session="fetch"))
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise Refused("errors.stale_button")
+            await session.refresh(complaint)
             await self._new_round(session, complaint, row, actor, now)
             return await self._visit(session, row, complaint)
 
@@ -240,14 +274,11 @@ class FollowUps:
         kind = ComplaintKind(complaint.kind)
         answers = await session.execute(
             select(Answer.department_key, Answer.step_key).where(
-                Answer.complaint_id == complaint.id, Answer.round == complaint.round)
+                Answer.complaint_id == complaint.id, Answer.round == row.round)
             .order_by(Answer.id))
         answered = list(dict.fromkeys(department for department, step in answers
                                       if step_of(kind, step).owner is Owner.INVESTIGATORS))
         departments = answered or [intake_department(self.ctx, kind)]
-        complaint.status = next_status(Status(complaint.status), Event.REOPEN).value
-        complaint.closed_at = None
-        complaint.round += 1
         for key in departments:
             await open_step(self.ctx, session, complaint, REVISIT_STEP.key, key, now,
                             round=complaint.round)
@@ -328,7 +359,7 @@ class FollowUps:
             chats.append(hr)
         for chat in dict.fromkeys(chats):
             queue_message(session, now, self.ctx.texts.html(
-                await self._language(session, chat), "followup.overdue", visit=visit,
+                await language_of(session, self.ctx, chat), "followup.overdue", visit=visit,
                 late=late, fine=money), chat_id=chat)
         if visitor is not None:
             text, keyboard = self.question(visitor.language, visit)
@@ -382,7 +413,8 @@ class FollowUps:
                      visitor=visitor.display_name if visitor else None,
                      due_at=self.complaints.local(row.due_at), answers=answers_of(row),
                      done_at=self.complaints.local(row.done_at) if row.done_at else None,
-                     overdue=row.overdue_at is not None, reopened=row.reopened_at is not None)
+                     overdue=row.overdue_at is not None, reopened=row.reopened_at is not None,
+                     kept_closed=row.kept_closed_at is not None)
 
     async def latest(self, session: AsyncSession, complaint: Complaint) -> Visit | None:
         """The complaint's last visit (for the card and /show)."""
@@ -407,18 +439,28 @@ class FollowUps:
                 await set_pending(session, self.ctx, actor.id, FOLLOW_UP_WORDS, ref_id=row.id)
             return self.question(actor.language, visit)
 
-    async def waiting(self, actor_id: int) -> tuple[list[Visit], list[Visit]]:
+    async def waiting(self, actor_id: int) -> Waiting:
         """/followups: the visits waiting on the actor, and (for HR and the admins) everyone
-        else's still waiting."""
+        else's still waiting — the soonest due first, at most LISTED of each."""
         async with self.ctx.sessions() as session:
             actor = await person(session, self.ctx, actor_id)
-            rows = list(await session.execute(
-                select(FollowUp, Complaint).join(Complaint, Complaint.id == FollowUp.complaint_id)
-                .where(FollowUp.done_at.is_(None)).order_by(FollowUp.due_at).limit(200)))
-            mine, others = [], []
-            for row, complaint in rows:
-                if actor is not None and row.visitor_id == actor.id:
-                    mine.append(await self._visit(session, row, complaint))
-                elif keeps_hr_books(self.ctx, actor):
-                    others.append(await self._visit(session, row, complaint))
-            return mine, others
+            if actor is None:
+                return Waiting([], 0, [], 0)
+            undone = (select(FollowUp, Complaint)
+                      .join(Complaint, Complaint.id == FollowUp.complaint_id)
+                      .where(FollowUp.done_at.is_(None)))
+            lists: list[tuple[list[Visit], int]] = []
+            for mine in (True, False):
+                if not mine and not keeps_hr_books(self.ctx, actor):
+                    lists.append(([], 0))
+                    continue
+                whose = FollowUp.visitor_id == actor.id if mine else \
+                    or_(FollowUp.visitor_id.is_(None), FollowUp.visitor_id != actor.id)
+                count = await session.scalar(
+                    undone.where(whose).with_only_columns(func.count())) or 0
+                rows = await session.execute(
+                    undone.where(whose).order_by(FollowUp.due_at, FollowUp.id).limit(LISTED))
+                lists.append(([await self._visit(session, row, complaint)
+                               for row, complaint in rows], count))
+            (mine_list, mine_count), (others, others_count) = lists
+            return Waiting(mine_list, mine_count, others, others_count)

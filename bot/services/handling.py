@@ -22,6 +22,8 @@ from bot.clock import to_db
 from bot.domain.fields import ComplaintKind
 from bot.domain.validation import clean_text
 from bot.domain.workflow import (
+    ESCALATION_STEP,
+    REVISIT_STEP,
     ROUND_STEPS,
     Assigns,
     ClockStart,
@@ -37,7 +39,7 @@ from bot.domain.workflow import (
 )
 from bot.outbox import Button, Keyboard, queue_action, queue_message
 from bot.services.audit import record
-from bot.services.complaints import Complaints, PressedCard, intake_department
+from bot.services.complaints import Complaints, PressedCard, appeals_of, intake_department
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import drop_pending, pending_row, set_pending
 from bot.services.deadlines import close_step, open_step
@@ -339,7 +341,7 @@ class Handling:
         steps = steps_of(kind)
         if step in ROUND_STEPS:
             complaint.status = next_status(Status(complaint.status), Event.ANSWER_ESCALATION).value
-            await self._send_outcome(session, complaint, now)
+            await self._send_outcome(session, complaint, now, step)
             return
         following = steps[steps.index(step) + 1] if step != steps[-1] else None
         if following is not None and following.clock_starts is ClockStart.PREVIOUS_STEP:
@@ -364,8 +366,10 @@ class Handling:
             StepRecord.round == complaint.round, StepRecord.done_at.is_(None)))
         return rows.first() is not None
 
-    async def _send_outcome(self, session: AsyncSession, complaint: Complaint, now: datetime) -> None:
-        """The complainant gets the answers in private, with 接受 / 申訴 buttons (rule 一.6)."""
+    async def _send_outcome(self, session: AsyncSession, complaint: Complaint, now: datetime,
+                            step: Step | None = None) -> None:
+        """The complainant gets the answers in private, with 接受 / 申訴 buttons (rule 一.6);
+        `step`: the round's step, for an appeal's answers (which appeal) or a reopened one's."""
         answers = list(await session.scalars(select(Answer).where(
             Answer.complaint_id == complaint.id, Answer.round == complaint.round).order_by(Answer.id)))
         complainant = await person(session, self.ctx, complaint.complainant_id)
@@ -384,7 +388,9 @@ class Handling:
             Button(self.ctx.texts.plain(lang, "buttons.verdict_accept"), VERDICT.data(complaint.id, "ok")),
             Button(self.ctx.texts.plain(lang, "buttons.verdict_appeal"), VERDICT.data(complaint.id, "ap"))]]
         queue_message(session, now, self.ctx.texts.html(
-            lang, "outcome.answers", number=complaint.number, items=items, round=complaint.round),
+            lang, "outcome.answers", number=complaint.number, items=items,
+            appeal=await appeals_of(session, complaint.id) if step is ESCALATION_STEP else 0,
+            revisit=step is REVISIT_STEP),
             chat_id=complainant.id, complaint_id=complaint.id, keyboard=keyboard)
         queue_action(session, now, "refresh_topic", complaint.id)
 

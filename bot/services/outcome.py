@@ -12,6 +12,7 @@ from bot.domain.validation import clean_text
 from bot.domain.workflow import ESCALATION_STEP, Event, Status, next_status
 from bot.outbox import queue_action, queue_message
 from bot.services.audit import record
+from bot.services.complaints import appeals_of
 from bot.services.context import AppContext, Refused
 from bot.services.conversation import PRIVATE_CHAT, drop_pending, set_pending
 from bot.services.deadline_events import stop_clocks
@@ -139,12 +140,14 @@ class Outcome:
             assert body is not None
             record(session, now, complaint.id, actor_id, "escalated", body=body_key, reason=reason,
                    round=complaint.round)
+            await session.flush()
+            appeal = await appeals_of(session, complaint.id)  # which appeal this is (1, 2, …)
             complainant = await person(session, self.ctx, actor_id)
             lang = self.ctx.settings.general.default_language
             queue_message(session, now, self.ctx.texts.html(
                 lang, "outcome.thread_escalated", number=complaint.number, body=body.name,
                 reason=reason, who=complainant.display_name if complainant else "",
-                round=complaint.round), complaint_id=complaint.id, to_thread=True)
+                round=appeal), complaint_id=complaint.id, to_thread=True)
             if body.head_user_id:
                 head = await person(session, self.ctx, body.head_user_id)
                 if head is not None:

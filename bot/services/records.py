@@ -18,8 +18,9 @@ import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
@@ -116,7 +117,7 @@ class Records:
 
     # --- retention ---------------------------------------------------------------------------
 
-    def earliest_purge(self, today: date) -> date:
+    def purge_limit(self, today: date) -> date:
         """The latest `--before` allowed: nothing closed within keep_years goes."""
         years = self.ctx.settings.records.keep_years
         try:
@@ -126,44 +127,46 @@ class Records:
 
     async def purge(self, before: date, *, dry_run: bool) -> PurgeReport:
         now = self.ctx.now()
-        limit = self.earliest_purge(self.complaints.local(now).date())
+        limit = self.purge_limit(self.complaints.local(now).date())
         if before > limit:
             raise PurgeTooRecent(limit, self.ctx.settings.records.keep_years)
         cutoff = datetime.combine(before, time(0), tzinfo=self.ctx.settings.zone)
+        # Set-based throughout (a subquery, not a list of ids): years of complaints at once.
+        going = select(Complaint.id).where(Complaint.status == "closed",
+                                           Complaint.closed_at < to_db(cutoff))
         async with self.ctx.transaction() as session:
-            rows = list(await session.scalars(select(Complaint).where(
-                Complaint.status == "closed", Complaint.closed_at < to_db(cutoff))
-                .order_by(Complaint.closed_at)))
-            ids = [c.id for c in rows]
-            fines = await session.scalar(select(func.count()).select_from(Fine).where(
-                Fine.complaint_id.in_(ids))) or 0
-            report = PurgeReport(before, [c.number or str(c.id) for c in rows], fines, dry_run)
-            if dry_run or not ids:
+            fines = {cid: (count, cents or 0) for cid, count, cents in (await session.execute(
+                select(Fine.complaint_id, func.count(), func.sum(Fine.amount_cents))
+                .where(Fine.complaint_id.in_(going)).group_by(Fine.complaint_id))).all()}
+            rows = (await session.execute(
+                select(Complaint.id, Complaint.number, Complaint.kind, Complaint.filed_at,
+                       Complaint.closed_at).where(Complaint.id.in_(going))
+                .order_by(Complaint.closed_at))).all()
+            report = PurgeReport(before, [number or str(cid) for cid, number, *_ in rows],
+                                 sum(count for count, _cents in fines.values()), dry_run)
+            if dry_run or not rows:
                 return report
-            for complaint in rows:
-                totals = (await session.execute(
-                    select(func.count(), func.coalesce(func.sum(Fine.amount_cents), 0))
-                    .where(Fine.complaint_id == complaint.id))).one()
-                session.add(PurgedComplaint(
-                    number=complaint.number or str(complaint.id), kind=complaint.kind,
-                    filed_at=complaint.filed_at, closed_at=complaint.closed_at,
-                    purged_at=to_db(now), fines=totals[0], fines_cents=totals[1]))
-            await self._remove(session, ids)
+            listed = [{"number": number or str(cid), "kind": kind, "filed_at": filed,
+                       "closed_at": closed, "purged_at": to_db(now),
+                       "fines": fines.get(cid, (0, 0))[0], "fines_cents": fines.get(cid, (0, 0))[1]}
+                      for cid, number, kind, filed, closed in rows]
+            for start in range(0, len(listed), 500):
+                await session.execute(insert(PurgedComplaint), listed[start:start + 500])
+            await self._remove(session, going)
             record(session, now, None, None, "purged", before=before.isoformat(),
-                   count=len(ids))
+                   count=len(rows))
             return report
 
-    async def _remove(self, session: AsyncSession, ids: list[int]) -> None:
-        """Everything of these complaints, children before parents."""
-        items = select(ChainItem.id).where(ChainItem.complaint_id.in_(ids))
+    async def _remove(self, session: AsyncSession, going: Select[Any]) -> None:
+        """Everything of these complaints, children before parents (foreign keys)."""
+        items = select(ChainItem.id).where(ChainItem.complaint_id.in_(going))
         chain_steps = select(ChainStepRecord.id).where(ChainStepRecord.item_id.in_(items))
         await session.execute(delete(DeadlineEvent).where(
-            DeadlineEvent.complaint_id.in_(ids) | DeadlineEvent.chain_step_id.in_(chain_steps)))
+            DeadlineEvent.complaint_id.in_(going) | DeadlineEvent.chain_step_id.in_(chain_steps)))
         for model in (Fine, TypicalCase, Answer, Comment, ThreadMessage, Escalation,
-                      OutboxMessage, AuditEvent):
-            await session.execute(delete(model).where(model.complaint_id.in_(ids)))
-        await session.execute(delete(FollowUp).where(FollowUp.complaint_id.in_(ids)))
+                      OutboxMessage, AuditEvent, FollowUp):
+            await session.execute(delete(model).where(model.complaint_id.in_(going)))
         await session.execute(delete(ChainStepRecord).where(ChainStepRecord.item_id.in_(items)))
-        await session.execute(delete(ChainItem).where(ChainItem.complaint_id.in_(ids)))
-        await session.execute(delete(StepRecord).where(StepRecord.complaint_id.in_(ids)))
-        await session.execute(delete(Complaint).where(Complaint.id.in_(ids)))
+        await session.execute(delete(ChainItem).where(ChainItem.complaint_id.in_(going)))
+        await session.execute(delete(StepRecord).where(StepRecord.complaint_id.in_(going)))
+        await session.execute(delete(Complaint).where(Complaint.id.in_(going)))

@@ -76,9 +76,13 @@ class ScheduledReports:
         lang = self.ctx.settings.general.default_language
         async with self.ctx.sessions() as session:
             chat_id = await hr_chat(session, self.ctx)
+        fines = self.ctx.settings.fines
+        last_month = _last_month(today)
+        if fines.monthly_report and _first_report_day_of_month(self.ctx, today) \
+                and local.time() >= self.ctx.settings.calendar.day_start:
+            sent += await self._analysis(last_month, chat_id, now)  # heads' too without HR
         if chat_id is None:
             return sent
-        fines = self.ctx.settings.fines
         async with self.ctx.sessions() as session:
             done = set(await session.scalars(select(JobRun.key).where(JobRun.key.in_(
                 [f"daily:{today.isoformat()}", f"monthly:{_last_month(today)}"]))))
@@ -91,7 +95,6 @@ class ScheduledReports:
 
             if await run_once(self.ctx, f"daily:{today.isoformat()}", daily):
                 sent.append(f"daily:{today.isoformat()}")
-        last_month = _last_month(today)
         if fines.monthly_report and _first_report_day_of_month(self.ctx, today) \
                 and local.time() >= self.ctx.settings.calendar.day_start \
                 and f"monthly:{last_month}" not in done:
@@ -105,12 +108,9 @@ class ScheduledReports:
 
             if await run_once(self.ctx, f"monthly:{last_month}", monthly):
                 sent.append(f"monthly:{last_month}")
-        if fines.monthly_report and _first_report_day_of_month(self.ctx, today) \
-                and local.time() >= self.ctx.settings.calendar.day_start:
-            sent += await self._analysis(last_month, chat_id, now)
         return sent
 
-    async def _analysis(self, month: str, hr: int, now: datetime) -> list[str]:
+    async def _analysis(self, month: str, hr: int | None, now: datetime) -> list[str]:
         """The month's analysis report (ch. 9): the whole company to HR, each department's
         part to its head; each once (a JobRun per reader)."""
         analysis = Analysis(self.ctx)
@@ -120,7 +120,7 @@ class ScheduledReports:
                 .order_by(Department.key)) if d.head_user_id != hr]
             done = set(await session.scalars(select(JobRun.key).where(
                 JobRun.key.like(f"analysis:{month}:%"))))
-            readers = [(hr, None, await language_of(session, self.ctx, hr)),
+            readers = [*([(hr, None, await language_of(session, self.ctx, hr))] if hr else []),
                        *[(head, key, await language_of(session, self.ctx, head))
                          for head, key in heads if head is not None]]
         sent = []

@@ -295,6 +295,7 @@ class FollowUp(Base):
     done_by: Mapped[int | None] = mapped_column(BigInteger)
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime)  # missed its deadline
     reopened_at: Mapped[datetime | None] = mapped_column(DateTime)  # into a new round
+    kept_closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # … or decided not to
 
     __table_args__ = (UniqueConstraint("complaint_id", "round"),)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.store.models import Fine, FollowUp
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
-from tests.e2e.flows import YEAR, file_and_post_service, press_in_group, say_in_thread
+from tests.e2e.flows import YEAR, file_and_post_service, press_in_group, say_in_thread, topic_of
 from tests.e2e.test_chains import MovableClock
 from tests.e2e.test_handling import complaint_id
 from tests.fakebot import FakeTelegram
@@ -151,6 +151,10 @@ async def test_a_dissatisfied_customer_reopens_the_complaint_into_a_new_round(
     recorded = await hr.press(step, hr.button(step, ":n:y"), expect="重新處理")
     await people["hr_head"].next_message(since_desk, "客戶不滿意")  # the intake head told
 
+    thread = topic_of(fake, card)
+    if thread is not None:
+        await fake.wait_for(lambda: fake.topics(FORUM)[thread]["closed"],
+                            message="the closed complaint's topic is closed")
     since_logistics, since_sales = logistics.mark(), sales.mark()
     reopen = hr.button(recorded, ":r:y")
     reopened = await hr.press(recorded, reopen, expect="已重新處理")
@@ -160,6 +164,9 @@ async def test_a_dissatisfied_customer_reopens_the_complaint_into_a_new_round(
     await logistics.next_message(since_logistics, "再處理意見")
     await sales.next_message(since_sales, "重新處理")
 
+    if thread is not None:  # closed with the complaint, open again for the new round
+        await fake.wait_for(lambda: not fake.topics(FORUM)[thread]["closed"],
+                            message="the topic is reopened")
     # The department that answered answers again, from the card's button, like an appeal.
     reopened_card = await fake.wait_edit(card, contains="回訪後再處理意見")
     prompt = await press_in_group(fake, logistics, reopened_card, "st:1:revisit:logistics")
@@ -206,3 +213,42 @@ async def test_a_major_complaint_is_visited_by_the_managing_head_who_is_reminded
     assert "面談" in text_of(task) and "重大投訴" in text_of(task)
     step = await hr_head.press(task, hr_head.button(task, ":m:phone"), expect="2/4")
     assert "已按你選的方式記錄" in text_of(step)  # the rule wants 面談: said, and recorded
+
+
+async def test_hr_records_a_visit_begun_by_its_visitor_whose_next_text_is_theirs_again(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    await start_bot(fines=QUIET_REPORTS)
+    hr, hr_head = people["hr"], people["hr_head"]
+    since = hr.mark()
+    await close_service_complaint(fake, people)
+    task = await visit_task(hr, since)
+    step = await hr.press(task, hr.button(task, ":m:phone"), expect="2/4")
+    await hr.press(step, hr.button(step, ":s:fair"), expect="3/4")  # the words are awaited
+
+    listed = await hr_head.say("/followups", expect="其他人未完成的回訪")  # HR sees everyone's
+    step = await hr_head.press(listed, hr_head.button(listed, ":go:0"), expect="3/4")
+    step = await hr_head.say("客戶說還可以", expect="4/4")
+    await hr_head.press(step, hr_head.button(step, ":n:n"), expect="已記錄")
+
+    await hr.say("客戶很好", expect="已經記錄了")  # the question the visitor had is gone…
+    reply = await hr.say("你好")
+    assert "已經記錄了" not in text_of(reply)  # … so their next text is not taken for it
+
+
+async def test_keeping_a_dissatisfied_customers_complaint_closed_is_decided_once(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    await start_bot(fines=QUIET_REPORTS)
+    hr = people["hr"]
+    since = hr.mark()
+    await close_service_complaint(fake, people)
+    task = await visit_task(hr, since)
+    step = await hr.press(task, hr.button(task, ":m:visit"), expect="2/4")
+    step = await hr.press(step, hr.button(step, ":s:bad"), expect="3/4")
+    step = await hr.say("價格問題，已解釋", expect="4/4")
+    recorded = await hr.press(step, hr.button(step, ":n:n"), expect="重新處理")
+    reopen = hr.button(recorded, ":r:y")
+    await hr.press(recorded, hr.button(recorded, ":r:n"), expect="維持結案")
+    answer = await fake.callback_answer(fake.press_forged(hr.id, reopen))
+    assert answer["show_alert"] and "失效" in str(answer["text"])  # decided: not reopened now
+    shown = await hr.say(f"/show {NUMBER}", expect="完整記錄")
+    assert "回訪後維持結案" in text_of(shown) and "回訪後重新處理" not in text_of(shown)

@@ -67,6 +67,9 @@ async def test_the_case_library_is_kept_by_hr_and_heads_and_searched_by_members(
     assert "教訓：承諾送貨前先確認庫存和車輛 <務必>" in text_of(marked)
     assert "#物流 #承諾" in text_of(marked) and text_of(marked).count("#物流") == 1
 
+    # Only whoever marked it, HR or an admin change it; a head must be able to see it.
+    await people["sales_head"].say(f"/case {NUMBER} 別的教訓", expect="由整理它的人")
+    await people["desk_head"].say(f"/case {NUMBER} 別的教訓", expect="沒有權限")
     found = await sales.say("/cases 物流", expect="典型案例")
     assert NUMBER in text_of(found) and "承諾送貨前" in text_of(found)
     simplified = await sales.say("/cases 库存 车辆", expect="典型案例")  # typed in Simplified

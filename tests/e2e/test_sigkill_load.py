@@ -58,6 +58,7 @@ from bot.store.models import (
     Comment,
     Complaint,
     Draft,
+    FollowUp,
     OutboxMessage,
     PendingInput,
     ProcessedUpdate,
@@ -729,8 +730,12 @@ def check_counts(session: Session, load: Load) -> list[str]:
             threads[row.complaint_id or 0] += 1
         else:
             private[row.chat_id or 0] += 1
-    problems = [f"chat {chat}: {private[chat]} messages queued, {load.owed[chat]} expected"
-                for chat in sorted(set(load.owed) | set(private)) if private[chat] != load.owed[chat]]
+    # Closing a complaint asks whoever accepted it (受理) for the follow-up visit, once.
+    owed = Counter(load.owed)
+    owed.update(session.scalars(sqlalchemy.select(StepRecord.done_by).where(
+        StepRecord.step_key == "accept", StepRecord.done_by.is_not(None))))
+    problems = [f"chat {chat}: {private[chat]} messages queued, {owed[chat]} expected"
+                for chat in sorted(set(owed) | set(private)) if private[chat] != owed[chat]]
     departments = Counter(s.complaint_id for s in session.scalars(
         sqlalchemy.select(StepRecord).where(StepRecord.step_key == "answer")))
     for complaint, number in session.execute(sqlalchemy.select(Complaint.id, Complaint.number)):
@@ -765,8 +770,10 @@ def check_database(session: Session, load: Load) -> list[str]:
         if sorted(owed.values()) != [1] * len(owed) or any(s.done_at is None for s in mine):
             problems.append(f"{complaint.number}: steps {sorted(owed.items())}, "
                             f"undone {[s.step_key for s in mine if s.done_at is None]}")
+        # (closing opens the follow-up visit, once: it is recorded outside this test)
         want: Counter[tuple[Any, ...]] = Counter({(complaint.id, action, None, None): 1
-                        for action in ("submitted", "approved", "posted", "answered", "closed")})
+                        for action in ("submitted", "approved", "posted", "answered", "closed",
+                                       "followup_opened")})
         for step in mine:
             want[(complaint.id, "step_done", step.step_key, step.department_key)] = 1
         got = Counter({k: v for k, v in events.items() if k[0] == complaint.id})
@@ -778,6 +785,9 @@ def check_database(session: Session, load: Load) -> list[str]:
                 or answers[(complaint.id, "publish_process", "order_desk")] != 1:
             problems.append(f"{complaint.number}: answers "
                             f"{sorted(k for k in answers.elements() if k[0] == complaint.id)}")
+    visits = Counter(session.scalars(sqlalchemy.select(FollowUp.complaint_id)))
+    if visits != Counter(c.id for c in complaints):
+        problems.append(f"follow-up visits per complaint: {sorted(visits.items())}")
     left = {"outbox rows not sent": session.scalars(sqlalchemy.select(OutboxMessage.id).where(
                 OutboxMessage.status != "sent")).all(),
             "comments": session.scalars(sqlalchemy.select(Comment.text)).all(),

@@ -126,6 +126,11 @@ async def seed(ctx: AppContext) -> None:
                      more_needed=True, done_at=to_db(at(22, 11)), done_by=HR,
                      overdue_at=to_db(at(22, 9))),
         ])
+        # Closed on 30 November, visited by 4 December: not due yet on 3 December, so not
+        # counted (nor missed).
+        session.add(FollowUp(complaint_id=p2.id, round=0, visitor_id=DESK,
+                             visitor_department_key="order_desk", severity="minor",
+                             opened_at=to_db(at(30, 23)), due_at=to_db(at(4, 9, month=12))))
         session.add(TypicalCase(complaint_id=p1.id, lesson="出貨前複檢瓶蓋", tags=["包裝"],
                                 marked_by=HR, marked_at=to_db(at(5, 9))))
 
@@ -155,13 +160,15 @@ async def test_the_months_figures(ctx: AppContext) -> None:
     assert (timings["accept"].count, timings["accept"].median_minutes,
             timings["accept"].p90_minutes, timings["accept"].in_time) == (3, 3, 4, 3)
     assert (timings["answer"].count, timings["answer"].in_time) == (1, 0)
-    assert timings["close"].count == 2
+    assert (timings["close"].count, timings["close"].in_time,
+            timings["close"].deadline_minutes) == (2, 0, None)  # no deadline: none "in time"
     departments = {d.key: d for d in report.departments}
     assert (departments["production"].breaches, departments["production"].fines,
             departments["production"].in_time_rate) == (1, 1, 0.0)
     # The order desk's publishing of P-0002 never came: a step missed, not a breach row.
     assert (departments["order_desk"].steps, departments["order_desk"].in_time) == (4, 3)
-    assert (report.appeals.raised, report.appeals.accepted) == (1, 1)
+    assert (report.appeals.raised, report.appeals.accepted, report.appeals.later_round,
+            report.appeals.appealed_again) == (1, 1, 0, 0)
     assert report.followups.satisfaction == {"good": 1, "bad": 1} and report.followups.late == 1
     assert report.problems[0] == ("瓶蓋漏液", 2)
     assert [c.number for c in report.cases] == ["P-2026-0001"]

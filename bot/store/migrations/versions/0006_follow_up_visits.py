@@ -52,7 +52,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Fines for missed visits and the visits themselves: 0005 knows neither.
+    # Fines for missed visits and the visits themselves: 0005 knows neither. Nor a round
+    # reopened after a visit: its steps go and the complaint is closed again, as it was.
+    revisit_steps = "SELECT id FROM complaint_steps WHERE step_key = 'revisit'"
+    op.execute(f"DELETE FROM deadline_events WHERE step_id IN ({revisit_steps})")
+    op.execute(f"DELETE FROM fines WHERE step_id IN ({revisit_steps})")
+    op.execute("DELETE FROM answers WHERE step_key = 'revisit'")
+    op.execute("DELETE FROM complaint_steps WHERE step_key = 'revisit'")
+    op.execute("UPDATE complaints SET status = 'closed' WHERE status = 'reopened'")
     op.execute("DELETE FROM fines WHERE follow_up_id IS NOT NULL")
     op.execute("DELETE FROM deadline_events WHERE kind = 'followup'")
     with op.batch_alter_table('fines', schema=None) as batch_op:

@@ -1,4 +1,5 @@
-"""case library (典型案例) and purged records: typical_cases, purged_complaints
+"""case library (典型案例) and purged records: typical_cases, purged_complaints; a visit's
+decision not to reopen (follow_ups.kept_closed_at)
 
 Revision ID: 0007
 Revises: 0006
@@ -17,6 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('kept_closed_at', sa.DateTime(), nullable=True))
     op.create_table(
         'typical_cases',
         sa.Column('complaint_id', sa.Integer(), nullable=False),
@@ -48,3 +51,5 @@ def downgrade() -> None:
     with op.batch_alter_table('typical_cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_typical_cases_marked_at'))
     op.drop_table('typical_cases')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_column('kept_closed_at')
