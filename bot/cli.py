@@ -1,4 +1,4 @@
-"""complaint-bot run | migrate | check-config | purge"""
+"""complaint-bot run | migrate | check-config | purge | backup | restore"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.store.db import migrate_sync
@@ -32,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="remove complaints closed before this day")
     purge.add_argument("--dry-run", action="store_true",
                        help="list what would be removed, remove nothing")
+    saving = sub.add_parser("backup", parents=[common],
+                            help="copy the database into FILE (SQLite; the bot may be running)")
+    saving.add_argument("file", type=Path, metavar="FILE")
+    restoring = sub.add_parser("restore", parents=[common],
+                               help="make FILE (a backup) the database; stop the bot first")
+    restoring.add_argument("file", type=Path, metavar="FILE")
+    restoring.add_argument("--force", action="store_true",
+                           help="replace a database that holds complaints or people")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -58,12 +67,28 @@ def main(argv: list[str] | None = None) -> int:
         migrate_sync(settings.database.url)
         print("database is up to date")
         return 0
+    if args.command in ("backup", "restore"):
+        return copy_database(settings, args.command, args.file, force=getattr(args, "force", False))
     if args.command == "purge":
         migrate_sync(settings.database.url)
         return asyncio.run(purge_records(settings, args.before, dry_run=args.dry_run))
     from bot.app import Runtime
 
     asyncio.run(Runtime(settings).serve_forever())
+    return 0
+
+
+def copy_database(settings: Settings, command: str, file: Path, *, force: bool) -> int:
+    from bot.store.backups import BackupError, backup, restore
+
+    try:
+        copied = backup(settings.database.url, file) if command == "backup" else \
+            restore(settings.database.url, file, force=force)
+    except BackupError as exc:
+        print(f"complaint-bot: {exc}", file=sys.stderr)
+        return 2
+    print(f"{copied.path}: {copied.complaints} complaints, {copied.fines} fines, "
+          f"{copied.open_deadlines} open deadlines (schema {copied.revision})")
     return 0
 
 
