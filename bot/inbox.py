@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from telegram.ext import Application
 
 from bot.outbox import queue_message
 from bot.services.context import AppContext
+from bot.services.error_reports import ErrorReports
 from bot.services.updates import handled_before, record_handled
 from bot.texts import language_from_telegram
 
@@ -74,6 +76,25 @@ class HandlerFailed(Exception):
     """Raised inside the unit so that it rolls back."""
 
 
+NUMBER = re.compile(r"\b[PSF]-\d{4}-\d{4,6}\b")
+
+
+def where_it_failed(update: Update) -> tuple[str, str | None]:
+    """For the admins' report: the command or the kind of button (its prefix), or the kind
+    of message; and the complaint number the user typed, if any."""
+    if update.callback_query is not None:
+        return f"button {(update.callback_query.data or '').split(':', 1)[0]}", None
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message is not None else ""
+    found = NUMBER.search(text)
+    number = found.group(0) if found else None
+    if text.startswith("/"):
+        return text.split(maxsplit=1)[0].split("@", 1)[0], number
+    chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return ("message in private" if private else "message in the workgroup"), number
+
+
 class Inbox:
     def __init__(self, ctx: AppContext,
                  app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -109,10 +130,14 @@ class Inbox:
             _edge.reset(token)
 
     async def _apologise(self, edge: Edge) -> None:
-        """Record the failed update with a short apology, in a transaction of its own."""
+        """Record the failed update with a short apology, in a transaction of its own; the
+        admins hear what failed (bot.services.error_reports)."""
         update = edge.update
         log.error("update %s failed; it is recorded as handled with an apology",
                   update.update_id, exc_info=edge.failed)
+        if edge.failed is not None:
+            where, number = where_it_failed(update)
+            await ErrorReports(self.ctx).report(edge.failed, where, number)
         user, chat, message = update.effective_user, update.effective_chat, update.effective_message
         lang = language_from_telegram(user.language_code if user else None,
                                       self.ctx.settings.general.default_language)

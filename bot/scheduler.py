@@ -21,9 +21,10 @@ from telegram.ext import ContextTypes, Job, JobQueue
 from bot.clock import from_db, to_db
 from bot.services.context import AppContext
 from bot.services.deadlines import DeadlineEngine
+from bot.services.error_reports import ErrorReports
 from bot.services.scheduled_reports import ScheduledReports
 from bot.services.sheets import Sheets
-from bot.store.models import DeadlineEvent
+from bot.store.models import Complaint, DeadlineEvent
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,15 @@ class DeadlineScheduler:
         await self.arm_window()
         try:
             await ScheduledReports(self.ctx).run_due()  # HR's daily summary and monthly XLSX, once each
-        except Exception:
+        except Exception as exc:
             log.exception("scheduled reports failed; the next sweep tries again")
+            await ErrorReports(self.ctx).report(exc, "scheduled reports")
         try:
             if await Sheets(self.ctx).compile_due() is not None:  # rule 一.4, once a day
                 await self.arm_window()
-        except Exception:
+        except Exception as exc:
             log.exception("compiling the daily sheet failed; the next sweep tries again")
+            await ErrorReports(self.ctx).report(exc, "the daily sheet")
 
     async def arm_window(self) -> None:
         now = self.ctx.now()
@@ -114,11 +117,23 @@ class DeadlineScheduler:
     async def _sweep_job(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.sweep()
 
+    async def _number_of(self, event_id: int) -> str | None:
+        """The complaint a deadline moment belongs to, for the admins' report."""
+        try:
+            async with self.ctx.sessions() as session:
+                return await session.scalar(
+                    select(Complaint.number).join(DeadlineEvent,
+                                                  DeadlineEvent.complaint_id == Complaint.id)
+                    .where(DeadlineEvent.id == event_id))
+        except Exception:  # the database itself: the report goes without it
+            return None
+
     async def _fire(self, event_id: int) -> None:
         try:
             fired = await self.engine.fire(event_id)
-        except Exception:  # the row stays unclaimed; the next sweep tries again
+        except Exception as exc:  # the row stays unclaimed; the next sweep tries again
             log.exception("deadline event %s failed", event_id)
+            await ErrorReports(self.ctx).report(exc, "a deadline", await self._number_of(event_id))
             return
         if fired is not None:
             self.fired += 1

@@ -1029,6 +1029,10 @@ def build_cases() -> list[Case]:
                  "appeal_rows", "visit_columns", "problem_columns", "case_columns",
                  "record_columns", "record_times", "chart_titles", "chart_units"):
         add(f"analysis.{name}")
+    add("sender.unexpected_error", True, "complaint", what=HOSTILE, where=HOSTILE,
+        number="P-2026-0001")
+    add("sender.unexpected_error", True, "none", what="x" * 300 + HOSTILE, where="/mine",
+        number=None)
     add("errors.report_usage")
     add("errors.report_not_allowed")
     add("errors.report_future", month="2027-01")
