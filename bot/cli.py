@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from datetime import date
 from pathlib import Path
 
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
+from bot.logs import configure as configure_logs
 from bot.store.db import migrate_sync
 from bot.texts import missing_texts
 
@@ -42,15 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     restoring.add_argument("--force", action="store_true",
                            help="replace a database that holds complaints or people")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # three lines per deadline job
     try:
         settings = load_settings(args.config, require_token=args.command == "run")
     except ConfigError as exc:
         print(f"complaint-bot: {exc}", file=sys.stderr)
         return 2
+    configure_logs(settings.token)  # the token redacted from every line
     if args.command == "check-config":
         missing = missing_texts()
         if missing:
