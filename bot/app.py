@@ -31,6 +31,7 @@ from bot.commands import (
 from bot.config import Settings
 from bot.domain.calendar import CalendarMode, WorkingCalendar
 from bot.domain.sla import SlaPolicy
+from bot.health_server import HealthServer
 from bot.inbox import Inbox, Poller
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
@@ -112,6 +113,7 @@ class Runtime:
         self._sender_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._check_task: asyncio.Task[None] | None = None
+        self.health = HealthServer(self.ctx)
 
     async def start(self) -> None:
         for gap in self.settings.chain_gaps():
@@ -126,6 +128,9 @@ class Runtime:
         self._poll_task = asyncio.create_task(self.poller.run(), name="inbox-poller")
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         await self.scheduler.start()
+        if self.settings.health.listen:
+            await self.health.start(self.settings.health.listen)
+            log.info("health on http://%s/healthz", self.settings.health.listen)
         # Queued behind the group's rate limit like any group request: off the start-up path.
         self._check_task = asyncio.create_task(self.check_workgroup(), name="workgroup-check")
         log.info("bot @%s is running", self.app.bot.username)
@@ -137,6 +142,7 @@ class Runtime:
         if self._poll_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
+        await self.health.stop()
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:

@@ -1,4 +1,4 @@
-"""complaint-bot run | migrate | check-config | purge | backup | restore"""
+"""complaint-bot run | migrate | check-config | status | purge | backup | restore"""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", parents=[common], help="migrate the database and start polling")
     sub.add_parser("migrate", parents=[common], help="bring the database to the newest schema")
     sub.add_parser("check-config", parents=[common], help="validate the config file and exit")
+    sub.add_parser("status", parents=[common],
+                   help="whether the running bot is healthy (exit 1 if not), read from its database")
     purge = sub.add_parser("purge", parents=[common],
                            help="remove closed complaints closed before a day (ch. 9 keeps "
                                 "records [records] keep_years, at least 2)")
@@ -64,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         migrate_sync(settings.database.url)
         print("database is up to date")
         return 0
+    if args.command == "status":
+        return asyncio.run(print_status(settings))
     if args.command in ("backup", "restore"):
         return copy_database(settings, args.command, args.file, force=getattr(args, "force", False))
     if args.command == "purge":
@@ -73,6 +77,23 @@ def main(argv: list[str] | None = None) -> int:
 
     asyncio.run(Runtime(settings).serve_forever())
     return 0
+
+
+async def print_status(settings: Settings) -> int:
+    """`complaint-bot status`: the health facts, a line each; exit 1 when not healthy."""
+    from bot.app import build_context
+    from bot.services.health import Health
+
+    ctx, engine, write_engine = build_context(settings)
+    try:
+        facts = await Health(ctx).facts()
+    finally:
+        await engine.dispose()
+        if write_engine is not engine:
+            await write_engine.dispose()
+    for key, value in facts.as_json().items():
+        print(f"{key}: {'—' if value is None else value}")
+    return 0 if facts.healthy else 1
 
 
 def copy_database(settings: Settings, command: str, file: Path, *, force: bool) -> int:

@@ -257,6 +257,22 @@ class RecordsSettings(_Strict):
     keep_years: int = Field(default=2, ge=2)
 
 
+class HealthSettings(_Strict):
+    """GET /healthz (bot/services/health.py): off unless an address is given."""
+
+    # "127.0.0.1:8080" (host:port; port 0: any free one). Empty: no health server.
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if value:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+                raise ValueError("health.listen: host:port, e.g. \"127.0.0.1:8080\"")
+        return value
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -275,6 +291,7 @@ class Settings(_Strict):
     feedback: FeedbackSettings = FeedbackSettings()
     followup: FollowUpSettings = FollowUpSettings()
     records: RecordsSettings = RecordsSettings()
+    health: HealthSettings = HealthSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []

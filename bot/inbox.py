@@ -208,6 +208,7 @@ class Poller:
             finally:
                 self._polling = None
             self.polls += 1
+            self.inbox.ctx.bot_api_ok_at = self.inbox.ctx.now()
             try:
                 for update in updates:
                     await self.inbox.handle(update)

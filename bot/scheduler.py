@@ -22,6 +22,7 @@ from bot.clock import from_db, to_db
 from bot.services.context import AppContext
 from bot.services.deadlines import DeadlineEngine
 from bot.services.error_reports import ErrorReports
+from bot.services.health import Health
 from bot.services.scheduled_reports import ScheduledReports
 from bot.services.sheets import Sheets
 from bot.store.models import Complaint, DeadlineEvent
@@ -89,6 +90,10 @@ class DeadlineScheduler:
         except Exception as exc:
             log.exception("compiling the daily sheet failed; the next sweep tries again")
             await ErrorReports(self.ctx).report(exc, "the daily sheet")
+        try:
+            await Health(self.ctx).beat(now)  # `complaint-bot status` and /healthz read it
+        except Exception:
+            log.exception("the heartbeat could not be written")
 
     async def arm_window(self) -> None:
         now = self.ctx.now()

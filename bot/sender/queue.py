@@ -589,6 +589,7 @@ class Sender:
             await self._retry_later(side, target, ids, f"{type(exc).__name__}: {exc}")
             return Attempt.BACKOFF, set()
         else:
+            self.ctx.bot_api_ok_at = self.ctx.now()
             if not marked:
                 await self._settle_sent(ids)
             if side is Side.PRIVATE:

@@ -84,6 +84,8 @@ class AppContext:
     # Set by the outbox sender: awaited with the session just before a unit commits, to
     # claim the private messages it queued (they are sent the moment it commits).
     claim_at_commit: Any = field(default=None)
+    # The last moment a Bot API call succeeded (getUpdates, a message sent): for health.
+    bot_api_ok_at: datetime | None = None
     _write_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

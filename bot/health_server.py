@@ -1,0 +1,42 @@
+"""The bot's small web server: `GET /healthz` (JSON; 200 when healthy, else 503), on
+`[health] listen`. aiohttp, in the bot's own event loop."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.services.context import AppContext
+from bot.services.health import Health
+
+if TYPE_CHECKING:  # (aiohttp is imported when the server starts: most bots run without it)
+    from aiohttp import web
+
+
+class HealthServer:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None  # the port it listens on (given 0: the one it got)
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        facts = await Health(self.ctx).facts()
+        return web.json_response(facts.as_json(), status=200 if facts.healthy else 503)
+
+    async def start(self, listen: str) -> None:
+        from aiohttp import web
+
+        host, _, port = listen.rpartition(":")
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, int(port))
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
