@@ -24,12 +24,21 @@ class HealthServer:
         facts = await Health(self.ctx).facts()
         return web.json_response(facts.as_json(), status=200 if facts.healthy else 503)
 
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        await Health(self.ctx).facts()  # (sets the outbox gauge)
+        return web.Response(body=self.ctx.metrics.exposition(),
+                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     async def start(self, listen: str) -> None:
         from aiohttp import web
 
         host, _, port = listen.rpartition(":")
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, int(port))

@@ -25,6 +25,7 @@ import contextlib
 import html
 import logging
 import re
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,7 @@ class Inbox:
         database fails, and then nothing of the update was committed."""
         edge = Edge(update)
         token = _edge.set(edge)
+        started, outcome = time.perf_counter(), "handled"
         try:
             try:
                 async with self.ctx.unit() as unit:
@@ -118,16 +120,20 @@ class Inbox:
                     if edge.failed is not None:
                         raise HandlerFailed
             except HandlerFailed:
+                outcome = "failed"
                 await self._apologise(edge)
             except IntegrityError as exc:
                 if not handled(exc):
                     raise
                 log.info("update %s was handled before", update.update_id)
+                outcome = "again"
                 return
             self.handled += 1
             await self._answer_query(edge)
         finally:
             _edge.reset(token)
+            self.ctx.metrics.updates.labels(outcome).inc()
+            self.ctx.metrics.update_seconds.observe(time.perf_counter() - started)
 
     async def _apologise(self, edge: Edge) -> None:
         """Record the failed update with a short apology, in a transaction of its own; the

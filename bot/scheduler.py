@@ -142,5 +142,10 @@ class DeadlineScheduler:
             return
         if fired is not None:
             self.fired += 1
+            metrics = self.ctx.metrics
+            metrics.deadlines.labels(fired.kind).inc()
+            metrics.lateness_seconds.observe(max(fired.lateness, 0.0))
+            if fired.fine_id is not None:
+                metrics.fines.inc()
         with contextlib.suppress(KeyError):
             del self.armed[event_id]

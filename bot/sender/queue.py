@@ -552,6 +552,7 @@ class Sender:
             async with self._leased(ids):
                 marked = await deliver(rows)
         except RetryAfter as exc:
+            self.ctx.metrics.flood_waits.inc()
             delay = retry_seconds(exc)
             self._cooling[target] = time.monotonic() + delay
             await self._settle(ids, "pending", f"retry after {delay}s",
@@ -589,7 +590,10 @@ class Sender:
             await self._retry_later(side, target, ids, f"{type(exc).__name__}: {exc}")
             return Attempt.BACKOFF, set()
         else:
-            self.ctx.bot_api_ok_at = self.ctx.now()
+            self.ctx.bot_api_ok_at = now = self.ctx.now()
+            for row in rows:  # how long each waited in the outbox
+                self.ctx.metrics.delivery_seconds.observe(
+                    max((to_db(now) - row.created_at).total_seconds(), 0.0))
             if not marked:
                 await self._settle_sent(ids)
             if side is Side.PRIVATE:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.sla import SlaPolicy
+from bot.metrics import Metrics
 from bot.texts import Texts
 
 
@@ -86,6 +87,8 @@ class AppContext:
     claim_at_commit: Any = field(default=None)
     # The last moment a Bot API call succeeded (getUpdates, a message sent): for health.
     bot_api_ok_at: datetime | None = None
+    # Prometheus metrics (bot.metrics), one set per running bot.
+    metrics: Metrics = field(default_factory=Metrics)
     _write_lock: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

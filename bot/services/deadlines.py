@@ -58,6 +58,7 @@ class Fired:
     kind: str
     late: bool
     fine_id: int | None
+    lateness: float = 0.0  # seconds after its moment it was acted on
 
 
 class DeadlineEngine:
@@ -85,7 +86,8 @@ class DeadlineEngine:
             late = now - due > LATE_AFTER or (self.started_at is not None and due < self.started_at)
             if event.chain_step_id is not None:  # a step of the sheet or of a freight slip
                 acted = await ChainNotices(self.ctx).fire(session, event, now, late)
-                return Fired(event.kind, late, None) if acted else None
+                return Fired(event.kind, late, None, (now - due).total_seconds()) \
+                    if acted else None
             if event.step_id is None:  # the complaint's own clocks of ch. 9
                 # (imported here: both build on this module)
                 from bot.services.feedback import Feedback
@@ -98,7 +100,8 @@ class DeadlineEngine:
                 else:
                     acted = await (Feedback(self.ctx) if event.kind == FEEDBACK
                                    else SeverityMarks(self.ctx)).fire(session, event, now, late)
-                return Fired(event.kind, late, None) if acted else None
+                return Fired(event.kind, late, None, (now - due).total_seconds()) \
+                    if acted else None
             step = await session.get(StepRecord, event.step_id)
             complaint = await session.get(Complaint, event.complaint_id)
             assert step is not None and complaint is not None
@@ -111,7 +114,7 @@ class DeadlineEngine:
             else:
                 fine_id = await self._breach(session, complaint, step, now, late)
             queue_action(session, now, "refresh_card", complaint.id)
-            return Fired(event.kind, late, fine_id)
+            return Fired(event.kind, late, fine_id, (now - due).total_seconds())
 
     async def _facts(self, session: AsyncSession, complaint: Complaint,
                      step: StepRecord) -> dict[str, object]:

@@ -78,6 +78,7 @@ class Health:
                            OutboxMessage.last_error.is_distinct_from(NOT_POSTED)))).one()
         except Exception:  # the database does not answer: that is the fact
             return HealthFacts(False, None, None, 0, None, 0, 0, False)
+        self.ctx.metrics.outbox_waiting.set(waiting)
         sweep = beats.get(SWEEP)
         recent = timedelta(seconds=max(3 * self.ctx.settings.sweep_seconds, 60))
         return HealthFacts(

@@ -56,6 +56,11 @@ async def test_missed_answer_warns_breaches_and_fines_once(
     in_thread = fake.bot_messages(FORUM, thread)
     assert count(in_thread, "未在期限") == 1 and count(in_thread, "罰款 50.00") == 1
     assert count(in_thread, "還剩") == 1
+    sample = runtime.ctx.metrics.registry.get_sample_value  # (served at GET /metrics)
+    assert sample("complaint_bot_fines_levied_total") == 1
+    assert (sample("complaint_bot_deadlines_fired_total", {"kind": "breach"}) or 0) >= 1
+    assert (sample("complaint_bot_deadlines_fired_total", {"kind": "warning"}) or 0) >= 1
+    assert (sample("complaint_bot_deadline_lateness_seconds_count") or 0) >= 2
 
 
 async def test_two_departments_one_late(start_bot: StartBot, fake: FakeTelegram,

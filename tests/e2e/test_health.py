@@ -1,4 +1,4 @@
-"""Seeing that it is healthy: GET /healthz on [health] listen, and `complaint-bot status`
+"""Seeing that it is healthy: GET /healthz and /metrics on [health] listen, and `complaint-bot status`
 read from the database by another process — the sweep's heartbeat, the last Bot API
 success, the outbox's backlog, messages held for people who never started the bot."""
 
@@ -16,6 +16,12 @@ from tests.e2e.flows import fill_product_form
 from tests.e2e.test_backups import config_for
 from tests.e2e.test_durability import ROOT
 from tests.fakebot import FakeTelegram
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus' text format: 'name{labels} value' lines (comments skipped)."""
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
 
 
 async def status(config: Path) -> tuple[int, str]:
@@ -53,6 +59,15 @@ async def test_healthz_and_status_tell_the_same_facts(
     assert found["last_sweep"] and found["last_bot_api_success"]
     assert found["held_messages"] >= 1 and found["held_people"] == 1
     assert isinstance(found["outbox_waiting"], int)
+
+    async with aiohttp.ClientSession() as client, \
+            client.get(url.replace("/healthz", "/metrics")) as response:
+        assert response.status == 200 and response.content_type == "text/plain"
+        metrics = parse_metrics(await response.text())
+    assert metrics['complaint_bot_updates_total{outcome="handled"}'] >= 3  # /product … submit
+    assert metrics["complaint_bot_update_seconds_count"] >= 3
+    assert metrics["complaint_bot_delivery_seconds_count"] >= 3  # the form's replies
+    assert metrics["complaint_bot_outbox_waiting"] >= 0
 
     code, out = await status(config_for(fake, tmp_path / "complaints.db"))
     assert code == 0 and "healthy: True" in out and "last_sweep: 20" in out
