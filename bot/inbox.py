@@ -36,6 +36,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application
 
+from bot.logs import current_update
 from bot.outbox import queue_message
 from bot.services.context import AppContext
 from bot.services.error_reports import ErrorReports
@@ -109,6 +110,7 @@ class Inbox:
         edge = Edge(update)
         token = _edge.set(edge)
         started, outcome = time.perf_counter(), "handled"
+        logged = current_update.set(update.update_id)  # every log line meanwhile says which
         try:
             try:
                 async with self.ctx.unit() as unit:
@@ -132,6 +134,7 @@ class Inbox:
             await self._answer_query(edge)
         finally:
             _edge.reset(token)
+            current_update.reset(logged)
             self.ctx.metrics.updates.labels(outcome).inc()
             self.ctx.metrics.update_seconds.observe(time.perf_counter() - started)
 

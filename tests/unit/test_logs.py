@@ -49,3 +49,35 @@ def test_a_traceback_with_the_token_is_redacted() -> None:
 def test_records_without_the_token_are_left_as_they_are() -> None:
     text = logged(lambda log: log.info("update %s handled in %d ms", 42, 7))
     assert "update 42 handled in 7 ms" in text
+
+
+def test_a_line_says_which_update_and_complaint_plain_or_json() -> None:
+    import json
+
+    from bot.logs import AddContext, JsonFormatter, PlainFormatter, current_update
+
+    def emit(formatter: logging.Formatter) -> str:
+        out = io.StringIO()
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(formatter)
+        handler.addFilter(AddContext())
+        log = logging.getLogger("test.context")
+        log.addHandler(handler)
+        log.propagate = False
+        log.setLevel(logging.INFO)
+        token = current_update.set(4711)
+        try:
+            log.info("approved", extra={"complaint": "P-2026-0001", "event": "approved"})
+        finally:
+            current_update.reset(token)
+            log.info("between updates")
+            log.removeHandler(handler)
+        return out.getvalue()
+
+    plain = emit(PlainFormatter(FORMAT)).splitlines()
+    assert plain[0].endswith("approved [update 4711, P-2026-0001]")
+    assert plain[1].endswith("between updates")
+    first, second = (json.loads(line) for line in emit(JsonFormatter()).splitlines())
+    assert (first["message"], first["update_id"], first["complaint"], first["event"]) == \
+        ("approved", 4711, "P-2026-0001", "approved")
+    assert second["update_id"] is None and second["complaint"] is None
