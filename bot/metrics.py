@@ -32,7 +32,7 @@ class Metrics:
                                         "Time to handle an update, commit included",
                                         buckets=BUCKETS, registry=r)
         self.outbox_waiting = Gauge("complaint_bot_outbox_waiting",
-                                    "Outbox rows waiting to be sent (at the last sweep)",
+                                    "Outbox rows waiting to be sent (when last asked)",
                                     registry=r)
         self.delivery_seconds = Histogram("complaint_bot_delivery_seconds",
                                           "From a message queued to Telegram taking it",
