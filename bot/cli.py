@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.logs import configure as configure_logs
 from bot.store.db import migrate_sync
 from bot.texts import missing_texts
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from bot.services.context import AppContext
 
 DEFAULT_CONFIG = os.environ.get("COMPLAINT_BOT_CONFIG", "config.toml")
 
@@ -79,18 +86,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def print_status(settings: Settings) -> int:
-    """`complaint-bot status`: the health facts, a line each; exit 1 when not healthy."""
+@contextlib.asynccontextmanager
+async def offline(settings: Settings) -> AsyncIterator[AppContext]:
+    """The bot's services over its database, without Telegram (for the admin's commands)."""
     from bot.app import build_context
-    from bot.services.health import Health
 
     ctx, engine, write_engine = build_context(settings)
     try:
-        facts = await Health(ctx).facts()
+        yield ctx
     finally:
         await engine.dispose()
         if write_engine is not engine:
             await write_engine.dispose()
+
+
+async def print_status(settings: Settings) -> int:
+    """`complaint-bot status`: the health facts, a line each; exit 1 when not healthy."""
+    from bot.services.health import Health
+
+    async with offline(settings) as ctx:
+        facts = await Health(ctx).facts()
     for key, value in facts.as_json().items():
         print(f"{key}: {'—' if value is None else value}")
     return 0 if facts.healthy else 1
@@ -112,19 +127,14 @@ def copy_database(settings: Settings, command: str, file: Path, *, force: bool) 
 
 async def purge_records(settings: Settings, before: date, *, dry_run: bool) -> int:
     """`complaint-bot purge`: what went (or would go), one complaint number a line."""
-    from bot.app import build_context
     from bot.services.records import PurgeTooRecent, Records
 
-    ctx, engine, write_engine = build_context(settings)
     try:
-        report = await Records(ctx).purge(before, dry_run=dry_run)
+        async with offline(settings) as ctx:
+            report = await Records(ctx).purge(before, dry_run=dry_run)
     except PurgeTooRecent as exc:
         print(f"complaint-bot: {exc}", file=sys.stderr)
         return 2
-    finally:
-        await engine.dispose()
-        if write_engine is not engine:
-            await write_engine.dispose()
     for number in report.numbers:
         print(number)
     verb = "would be removed" if dry_run else "removed"

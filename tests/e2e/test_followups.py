@@ -19,11 +19,13 @@ from tests.fakebot import FakeTelegram
 NUMBER = f"S-{YEAR}-0001"
 
 
-async def close_service_complaint(fake: FakeTelegram, people: dict[str, Actor]) -> dict[str, Any]:
-    """A service complaint through every step of rule 一.3 to the complainant's 接受: HR's
-    member accepts (受理) it, so they are the visitor of a minor complaint. Returns the card."""
+async def close_service_complaint(fake: FakeTelegram, people: dict[str, Actor],
+                                  card: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A service complaint (`card`, else a new one) through every step of rule 一.3 to the
+    complainant's 接受: HR's member accepts (受理) it, so they are the visitor of a minor
+    complaint. Returns the card."""
     hr, logistics, sales = people["hr"], people["logi_head"], people["sales"]
-    card = await file_and_post_service(fake, people)
+    card = card or await file_and_post_service(fake, people)
     cid = complaint_id(fake, card)
     fake.press(hr.id, card, f"st:{cid}:accept:hr")
     await fake.wait_edit(card, contains="✅ 受理")
@@ -191,23 +193,7 @@ async def test_a_major_complaint_is_visited_by_the_managing_head_who_is_reminded
     await hr.say(f"/major {NUMBER} c 客戶受傷", expect="標為重大投訴")
     await fake.wait_edit(card, contains="重大投訴")
     since = hr_head.mark()
-    # (close_service_complaint files another complaint first: walk this one by hand instead)
-    logistics, sales = people["logi_head"], people["sales"]
-    fake.press(hr.id, card, "st:1:accept:hr")
-    await fake.wait_edit(card, contains="✅ 受理")
-    picker = await press_in_group(fake, hr, card, "st:1:route:hr")
-    index = next(i for i, (text, _) in enumerate(fake.buttons(picker)) if text == "物流部")
-    fake.press(hr.id, picker, f"pk:1:{index}")
-    prompt = await press_in_group(fake, logistics, await fake.wait_edit(card, contains="⏳ 處理方案"),
-                                  "st:1:plan:logistics")
-    await say_in_thread(fake, logistics, card, "賠償醫藥費", reply_to=prompt, expect="已記錄")
-    since_sales = sales.mark()
-    prompt = await press_in_group(fake, hr, await fake.wait_edit(card, contains="⏳ 通知投訴人"),
-                                  "st:1:notify:hr")
-    await say_in_thread(fake, hr, card, "已安排賠償。", reply_to=prompt,
-                        expect="已把處理方案通知投訴人")
-    notice = await sales.next_message(since_sales, "有答覆了")
-    await sales.press(notice, "vd:1:ok", expect="結案")
+    await close_service_complaint(fake, people, card)
 
     task = await visit_task(hr_head, since)  # the managing (intake) head, not the accepter
     assert "面談" in text_of(task) and "重大投訴" in text_of(task)
