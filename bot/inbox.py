@@ -81,20 +81,21 @@ class HandlerFailed(Exception):
 NUMBER = re.compile(r"\b[PSF]-\d{4}-\d{4,6}\b")
 
 
-def where_it_failed(update: Update) -> tuple[str, str | None]:
-    """For the admins' report: the command or the kind of button (its prefix), or the kind
-    of message; and the complaint number the user typed, if any."""
+def where_it_failed(update: Update) -> tuple[str, str, str | None]:
+    """For the admins' report (bot.services.error_reports.PLACES): where — a command, a
+    button (its kind's prefix), a message in private or in the workgroup — the command or
+    prefix, and the complaint number the user typed, if any."""
     if update.callback_query is not None:
-        return f"button {(update.callback_query.data or '').split(':', 1)[0]}", None
+        return "button", (update.callback_query.data or "").split(":", 1)[0], None
     message = update.effective_message
     text = (message.text or message.caption or "") if message is not None else ""
     found = NUMBER.search(text)
     number = found.group(0) if found else None
     if text.startswith("/"):
-        return text.split(maxsplit=1)[0].split("@", 1)[0], number
+        return "command", text.split(maxsplit=1)[0].split("@", 1)[0], number
     chat = update.effective_chat
-    private = chat is not None and chat.type == ChatType.PRIVATE
-    return ("message in private" if private else "message in the workgroup"), number
+    return ("private" if chat is not None and chat.type == ChatType.PRIVATE else "group"), "", \
+        number
 
 
 class Inbox:
@@ -145,8 +146,8 @@ class Inbox:
         log.error("update %s failed; it is recorded as handled with an apology",
                   update.update_id, exc_info=edge.failed)
         if edge.failed is not None:
-            where, number = where_it_failed(update)
-            await ErrorReports(self.ctx).report(edge.failed, where, number)
+            place, detail, number = where_it_failed(update)
+            await ErrorReports(self.ctx).report(edge.failed, place, detail, number)
         user, chat, message = update.effective_user, update.effective_chat, update.effective_message
         lang = language_from_telegram(user.language_code if user else None,
                                       self.ctx.settings.general.default_language)

@@ -83,13 +83,13 @@ class DeadlineScheduler:
             await ScheduledReports(self.ctx).run_due()  # HR's daily summary and monthly XLSX, once each
         except Exception as exc:
             log.exception("scheduled reports failed; the next sweep tries again")
-            await ErrorReports(self.ctx).report(exc, "scheduled reports")
+            await ErrorReports(self.ctx).report(exc, "reports")
         try:
             if await Sheets(self.ctx).compile_due() is not None:  # rule 一.4, once a day
                 await self.arm_window()
         except Exception as exc:
             log.exception("compiling the daily sheet failed; the next sweep tries again")
-            await ErrorReports(self.ctx).report(exc, "the daily sheet")
+            await ErrorReports(self.ctx).report(exc, "sheet")
         try:
             await Health(self.ctx).beat(now)  # `complaint-bot status` and /healthz read it
         except Exception:
@@ -138,7 +138,8 @@ class DeadlineScheduler:
             fired = await self.engine.fire(event_id)
         except Exception as exc:  # the row stays unclaimed; the next sweep tries again
             log.exception("deadline event %s failed", event_id)
-            await ErrorReports(self.ctx).report(exc, "a deadline", await self._number_of(event_id))
+            await ErrorReports(self.ctx).report(exc, "deadline",
+                                                number=await self._number_of(event_id))
             return
         if fired is not None:
             self.fired += 1

@@ -94,12 +94,9 @@ class DeadlineEngine:
                 from bot.services.followups import FollowUps
                 from bot.services.severity import SeverityMarks
 
-                if event.kind == FOLLOW_UP_CLOCK:
-                    acted = await FollowUps(self.ctx).fire(
-                        session, event.complaint_id, event.before_seconds, now, late)
-                else:
-                    acted = await (Feedback(self.ctx) if event.kind == FEEDBACK
-                                   else SeverityMarks(self.ctx)).fire(session, event, now, late)
+                clock = FollowUps(self.ctx) if event.kind == FOLLOW_UP_CLOCK else \
+                    Feedback(self.ctx) if event.kind == FEEDBACK else SeverityMarks(self.ctx)
+                acted = await clock.fire(session, event, now, late)
                 return Fired(event.kind, late, None, (now - due).total_seconds()) \
                     if acted else None
             step = await session.get(StepRecord, event.step_id)

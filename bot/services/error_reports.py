@@ -29,9 +29,13 @@ QUIET = timedelta(minutes=10)
 MAX_DETAIL = 300  # characters of the error's own words
 
 
-def kind_of(error: BaseException, where: str) -> str:
+# Where an error can happen (the template names each: sender.html.j2 failed_where).
+PLACES = ("command", "button", "private", "group", "deadline", "reports", "sheet")
+
+
+def kind_of(error: BaseException, place: str, detail: str) -> str:
     """A short key for 'this exception, there' (JobRun keys are at most 40 characters)."""
-    digest = hashlib.sha1(f"{type(error).__qualname__}|{where}".encode()).hexdigest()[:16]
+    digest = hashlib.sha1(f"{type(error).__qualname__}|{place}|{detail}".encode()).hexdigest()[:16]
     return f"error:{digest}"
 
 
@@ -46,17 +50,20 @@ class ErrorReports:
             text = text.replace(token, "<token>")
         return text[:MAX_DETAIL]
 
-    async def report(self, error: BaseException, where: str, number: str | None = None) -> bool:
+    async def report(self, error: BaseException, place: str, detail: str = "",
+                     number: str | None = None) -> bool:
         """Tell the admins, unless this kind was reported within QUIET; True if told. Never
         raises: a failure here must not hide the error it is about."""
         try:
-            return await self._report(error, where, number)
+            return await self._report(error, place, detail, number)
         except Exception:
             log.exception("reporting an error to the admins failed")
             return False
 
-    async def _report(self, error: BaseException, where: str, number: str | None) -> bool:
-        key, now = kind_of(error, where), self.ctx.now()
+    async def _report(self, error: BaseException, place: str, detail: str,
+                      number: str | None) -> bool:
+        assert place in PLACES, place
+        key, now = kind_of(error, place, detail), self.ctx.now()
         try:
             async with self.ctx.transaction() as session:
                 if not await self._claim(session, key, now):
@@ -67,7 +74,8 @@ class ErrorReports:
                     admin = await person(session, self.ctx, admin_id)
                     lang = admin.language if admin else self.ctx.settings.general.default_language
                     queue_message(session, now, self.ctx.texts.html(
-                        lang, "sender.unexpected_error", what=self._detail(error), where=where,
+                        lang, "sender.unexpected_error", what=self._detail(error), place=place,
+                        detail=detail,
                         number=number), chat_id=admin_id)
                 return True
         except IntegrityError:  # another process claimed this kind just now

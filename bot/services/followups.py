@@ -59,7 +59,15 @@ from bot.services.people import (
     language_of,
     person,
 )
-from bot.store.models import Answer, Complaint, Fine, FollowUp, PendingInput, StepRecord
+from bot.store.models import (
+    Answer,
+    Complaint,
+    DeadlineEvent,
+    Fine,
+    FollowUp,
+    PendingInput,
+    StepRecord,
+)
 
 FOLLOW_UP_WORDS = "followup_words"  # PendingInput.purpose: the customer's words
 LISTED = 20  # /followups: of each list, the soonest due (the message stays short)
@@ -323,9 +331,10 @@ class FollowUps:
 
     # --- the clock -------------------------------------------------------------------------
 
-    async def fire(self, session: AsyncSession, event_complaint_id: int, before_seconds: int,
-                   now: datetime, late: bool) -> bool:
+    async def fire(self, session: AsyncSession, event: DeadlineEvent, now: datetime,
+                   late: bool) -> bool:
         """A warning (before_seconds > 0) or the deadline of the complaint's open visit."""
+        event_complaint_id, before_seconds = event.complaint_id, event.before_seconds
         row = await session.scalar(select(FollowUp).where(
             FollowUp.complaint_id == event_complaint_id, FollowUp.done_at.is_(None))
             .order_by(FollowUp.round.desc()))

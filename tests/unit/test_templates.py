@@ -47,6 +47,7 @@ from bot.services.cases import MAX_LESSON, MAX_TAGS
 from bot.services.cases import Case as LibraryCase
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature, Withdrawal
 from bot.services.complaints import CardView, HistoryItem, StepView
+from bot.services.error_reports import PLACES as ERROR_PLACES
 from bot.services.fines import Listing
 from bot.services.followups import LISTED as LISTED_VISITS
 from bot.services.followups import Waiting
@@ -1029,10 +1030,12 @@ def build_cases() -> list[Case]:
                  "appeal_rows", "visit_columns", "problem_columns", "case_columns",
                  "record_columns", "record_times", "chart_titles", "chart_units"):
         add(f"analysis.{name}")
-    add("sender.unexpected_error", True, "complaint", what=HOSTILE, where=HOSTILE,
-        number="P-2026-0001")
-    add("sender.unexpected_error", True, "none", what="x" * 300 + HOSTILE, where="/mine",
-        number=None)
+    add("sender.unexpected_error", True, "complaint", what=HOSTILE, place="command",
+        detail=HOSTILE, number="P-2026-0001")
+    add("sender.unexpected_error", True, "none", what="x" * 300 + HOSTILE, place="deadline",
+        detail="", number=None)
+    for place in ERROR_PLACES:
+        add("sender.failed_where", False, place, place=place, detail="/mine")
     add("errors.report_usage")
     add("errors.report_not_allowed")
     add("errors.report_future", month="2027-01")
