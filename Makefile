@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-quick catalogs lint typecheck check migrate check-config check-wheel lock clean bench
+.PHONY: run test test-pg test-quick catalogs lint typecheck check migrate check-config check-wheel lock clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ check-config: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --durations=15
+
+# The suite on PostgreSQL: a throwaway cluster of its own in a temporary folder
+# (tests/databases.py), with the server programs of Debian's postgresql package (installed
+# first when missing). PYTEST_ARGS picks tests, e.g. PYTEST_ARGS=tests/e2e/test_durability.py
+test-pg: $(STAMP)
+	.ci/install-postgresql
+	COMPLAINT_BOT_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 # The inner loop: everything but the tests marked slow (real processes killed at random,
 # API outages, bursts of hundreds of messages); CI and `make test` run those too.

@@ -31,16 +31,16 @@ from bot.commands import (
 from bot.config import Settings
 from bot.domain.calendar import CalendarMode, WorkingCalendar
 from bot.domain.sla import SlaPolicy
-from bot.health_server import HealthServer
-from bot.inbox import Inbox, Poller
+from bot.inbox import Inbox, Poller, Webhook
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
 from bot.services.people import People
 from bot.services.updates import Updates
 from bot.services.workgroup import workgroup_chat_id
-from bot.store.db import create_engine, is_sqlite, migrate, session_factory, writer
+from bot.store.db import create_engine, migrate, session_factory, writer
 from bot.texts import Texts
+from bot.web import WebServer
 from handlers.common import CONTEXT_TYPES, BotApplication
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def build_context(settings: Settings,
     write_engine = writer(engine)
     ctx = AppContext(settings=settings, read_sessions=session_factory(engine),
                      write_sessions=session_factory(write_engine),
-                     serialize_writes=is_sqlite(engine), clock=clock or SystemClock(),
+                     clock=clock or SystemClock(),
                      texts=Texts(settings.general.default_language), sla=build_policy(settings))
     return ctx, engine, write_engine
 
@@ -113,7 +113,8 @@ class Runtime:
         self._sender_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._check_task: asyncio.Task[None] | None = None
-        self.health = HealthServer(self.ctx)
+        self.webhook = Webhook(self.inbox, settings) if settings.telegram.mode == "webhook" else None
+        self.web = WebServer(self.ctx, self.webhook)
 
     async def start(self) -> None:
         for gap in self.settings.chain_gaps():
@@ -124,13 +125,18 @@ class Runtime:
         await self.app.initialize()
         await self.set_commands()
         await self.app.start()
-        await self.app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
-        self._poll_task = asyncio.create_task(self.poller.run(), name="inbox-poller")
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         await self.scheduler.start()
-        if self.settings.health.listen:
-            await self.health.start(self.settings.health.listen)
-            log.info("health on http://%s/healthz", self.settings.health.listen)
+        listen = self.settings.web.listen
+        if listen:
+            await self.web.start(listen)
+            log.info("listening on http://%s (/healthz, /metrics%s)", listen,
+                     f", {self.webhook.path}" if self.webhook else "")
+        if self.webhook is not None:
+            await self.webhook.register()  # Telegram posts from now on
+        else:
+            await self.app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            self._poll_task = asyncio.create_task(self.poller.run(), name="inbox-poller")
         # Queued behind the group's rate limit like any group request: off the start-up path.
         self._check_task = asyncio.create_task(self.check_workgroup(), name="workgroup-check")
         log.info("bot @%s is running", self.app.bot.username)
@@ -142,7 +148,9 @@ class Runtime:
         if self._poll_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poll_task
-        await self.health.stop()
+        # No new updates; those being handled finish (the webhook stays set: other
+        # processes may serve it, and Telegram keeps the rest until one answers).
+        await self.web.stop()
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:

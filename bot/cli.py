@@ -122,6 +122,8 @@ def copy_database(settings: Settings, command: str, file: Path, *, force: bool) 
         return 2
     print(f"{copied.path}: {copied.complaints} complaints, {copied.fines} fines, "
           f"{copied.open_deadlines} open deadlines (schema {copied.revision})")
+    if copied.kept is not None:
+        print(f"the database that was there is kept in {copied.kept}")
     return 0
 
 

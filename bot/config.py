@@ -8,11 +8,12 @@ A wrong or missing key stops the bot with the key's name and what is expected
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -44,6 +45,31 @@ class TelegramSettings(_Strict):
     # One private chat: about one message a second, with short bursts (Telegram's FAQ).
     private_messages_per_second: float = Field(default=1.0, gt=0)
     private_burst: int = Field(default=3, ge=1)
+    # How updates arrive: "polling" (getUpdates, the default: nothing to set up) or "webhook"
+    # (Telegram posts each one to webhook_url, an HTTPS address whose proxy passes it to
+    # [web] listen; several bot processes may serve it, on one PostgreSQL database).
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    # Telegram sends it with every update and the bot refuses requests without it; empty:
+    # derived from the token (the same in every process of one bot).
+    webhook_secret: str = ""
+    # Connections Telegram may keep open at once to deliver updates (Telegram: 1-100).
+    webhook_connections: int = Field(default=40, ge=1, le=100)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not (value.startswith("https://") and len(value) > len("https://")):
+            raise ValueError("telegram.webhook_url: Telegram posts only to an https:// address, "
+                             "e.g. \"https://bot.example.com/telegram\"")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("telegram.webhook_secret: 1-256 characters, only A-Z, a-z, 0-9, _ and -")
+        return value
 
 
 class DatabaseSettings(_Strict):
@@ -257,10 +283,11 @@ class RecordsSettings(_Strict):
     keep_years: int = Field(default=2, ge=2)
 
 
-class HealthSettings(_Strict):
-    """GET /healthz (bot/services/health.py): off unless an address is given."""
+class WebSettings(_Strict):
+    """The bot's web server (bot/web.py): GET /healthz and /metrics, and in webhook mode the
+    updates Telegram posts. Off unless an address is given (webhook mode needs one)."""
 
-    # "127.0.0.1:8080" (host:port; port 0: any free one). Empty: no health server.
+    # "127.0.0.1:8080" (host:port; port 0: any free one). Empty: no web server.
     listen: str = ""
 
     @field_validator("listen")
@@ -269,7 +296,7 @@ class HealthSettings(_Strict):
         if value:
             host, _, port = value.rpartition(":")
             if not host or not port.isdigit() or not 0 <= int(port) < 65536:
-                raise ValueError("health.listen: host:port, e.g. \"127.0.0.1:8080\"")
+                raise ValueError("web.listen: host:port, e.g. \"127.0.0.1:8080\"")
         return value
 
 
@@ -291,12 +318,20 @@ class Settings(_Strict):
     feedback: FeedbackSettings = FeedbackSettings()
     followup: FollowUpSettings = FollowUpSettings()
     records: RecordsSettings = RecordsSettings()
-    health: HealthSettings = HealthSettings()
+    web: WebSettings = WebSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []
     brands: list[str] = []
     token: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.telegram.mode == "webhook" and not (self.telegram.webhook_url and self.web.listen):
+            raise ValueError("telegram.mode = \"webhook\" needs telegram.webhook_url (the https "
+                             "address Telegram posts to) and web.listen (where this process "
+                             "receives them, behind the https proxy)")
+        return self
 
     @model_validator(mode="after")
     def _references_exist(self) -> Settings:

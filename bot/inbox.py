@@ -16,19 +16,27 @@
   short apology to the user, so it neither vanishes nor fails again after every restart.
   A failure of the database itself is not the update's fault: the batch is tried again,
   unconfirmed, after a pause.
+- **Two ways in.** `Poller` (getUpdates) or, in webhook mode, `Webhook`: Telegram posts each
+  update to the bot's web server and sends it again until it is answered 200, which the
+  bot does only once the update's transaction has committed. Several processes may serve
+  one webhook: an update delivered twice, to two of them, acts once (its record as handled
+  is the first thing its transaction writes, and writers take turns: bot.store.db).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import html
 import logging
 import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from telegram import Update
@@ -42,6 +50,11 @@ from bot.services.context import AppContext
 from bot.services.error_reports import ErrorReports
 from bot.services.updates import handled_before, record_handled
 from bot.texts import language_from_telegram
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -235,3 +248,59 @@ class Poller:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), seconds)
+
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """`[telegram] webhook_secret`, else one derived from the token: the same in every
+    process of one bot, unknown to anyone without the token."""
+    if settings.telegram.webhook_secret:
+        return settings.telegram.webhook_secret
+    return hmac.new(settings.token.encode(), b"complaint-bot webhook", hashlib.sha256).hexdigest()
+
+
+class Webhook:
+    """Updates posted by Telegram (webhook mode), at the path of `[telegram] webhook_url`.
+
+    Answered 200 only once the update's transaction has committed; 500 when the database
+    failed (Telegram sends it again); 401 without the secret token, 400 for what is not an
+    update (neither is handled)."""
+
+    def __init__(self, inbox: Inbox, settings: Settings) -> None:
+        self.inbox = inbox
+        self.url = settings.telegram.webhook_url
+        self.path = urlsplit(self.url).path or "/"
+        self.secret = webhook_secret(settings)
+        self.connections = settings.telegram.webhook_connections
+        self.received = 0
+
+    async def register(self) -> None:
+        """Tell Telegram where to post (every process does; the same call is harmless)."""
+        await self.inbox.app.bot.set_webhook(
+            self.url, secret_token=self.secret, max_connections=self.connections,
+            allowed_updates=Update.ALL_TYPES)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("webhook: a request without the secret token from %s was refused",
+                        request.remote)
+            return web.Response(status=401, text="unauthorized")
+        try:
+            update = Update.de_json(await request.json(), self.inbox.app.bot)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("webhook: not an update (%s)", exc)
+            return web.Response(status=400, text="not an update")
+        self.inbox.ctx.bot_api_ok_at = self.inbox.ctx.now()
+        try:
+            await self.inbox.handle(update)
+        except Exception:  # the database: nothing of the update was committed
+            log.exception("webhook: update %s could not be handled; Telegram sends it again",
+                          update.update_id)
+            return web.Response(status=500, text="try again")
+        self.received += 1
+        return web.Response(text="ok")

@@ -1,5 +1,5 @@
 """Prometheus metrics (prometheus-client), served at GET /metrics beside /healthz when
-`[health] listen` is set (off otherwise).
+`[web] listen` is set (off otherwise).
 
 One registry per running bot (tests run several in one process). What is counted: updates
 handled and how long each took; the outbox's waiting rows and how long a message waited

@@ -73,8 +73,9 @@ class AppContext:
     texts: Texts
     # Sessions for transactions that write (on SQLite they begin with the write lock).
     write_sessions: async_sessionmaker[AsyncSession] = field(default=None)  # type: ignore[arg-type]
-    # SQLite has one writer at a time: writers of this process queue here, in order, rather
-    # than polling SQLite's busy lock (which sleeps in growing steps).
+    # The database has one writer at a time (bot.store.db): writers of this process queue
+    # here, in order, rather than polling SQLite's busy lock (which sleeps in growing steps)
+    # or holding a PostgreSQL connection each while they wait for the advisory lock.
     serialize_writes: bool = True
     # The rule book's deadlines on the working calendar.
     sla: SlaPolicy = field(default=None)  # type: ignore[assignment]

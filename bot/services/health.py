@@ -1,5 +1,5 @@
 """Whether the bot is healthy, as an admin (or a monitor) asks: `complaint-bot status` and,
-when `[health] listen` is set, `GET /healthz`.
+when `[web] listen` is set, `GET /healthz`.
 
 The facts: the database answers; the scheduler's last sweep (it runs every `sweep_seconds`);
 the outbox's backlog and its oldest waiting message; the last successful Bot API call; and

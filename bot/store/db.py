@@ -17,6 +17,12 @@ thread and back cost more than the statement (measured in docs/PERFORMANCE.md). 
 one process take turns anyway (bot.services.context); the price is that the loop waits
 while another process holds SQLite's write lock, which lasts one short transaction.
 Reading sessions keep aiosqlite's thread, so a long report query does not stall the loop.
+
+PostgreSQL (`postgresql+asyncpg://…`) keeps the same model: writing transactions take one
+transaction-scoped advisory lock first (`WRITE_LOCK`), so the writers of every process take
+turns as on SQLite, and every claim, counter and "read, then decide" stays as safe as it is
+there; readers never wait. The lock is held for one short transaction, so several processes
+still share the work around it (Telegram's HTTP, parsing, rendering, sending).
 """
 
 from __future__ import annotations
@@ -64,9 +70,10 @@ async def _connect_inline(database: str) -> aiosqlite.Connection:
     return await connection
 
 
-def create_engine(url: str, *, inline: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, inline: bool = False, foreign_keys: bool = True) -> AsyncEngine:
     """The engine for `url`; `inline` (SQLite only): its connections run their calls in the
-    event loop's thread (see the module's docstring)."""
+    event loop's thread (see the module's docstring); `foreign_keys=False` (SQLite only) for
+    the migrations, whose table rebuilds would otherwise cascade."""
     ensure_sqlite_folder(url)
     parsed = make_url(url)
     if inline and parsed.get_backend_name() == "sqlite":
@@ -81,19 +88,28 @@ def create_engine(url: str, *, inline: bool = False) -> AsyncEngine:
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (below)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+            mode = connection.get_execution_options().get(WRITE_BEGIN, "")
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    elif engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _postgresql_begin(connection: Any) -> None:
+            if connection.get_execution_options().get(WRITE_BEGIN):
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     return engine
 
 
-SQLITE_BEGIN = "sqlite_begin"
+WRITE_BEGIN = "write_begin"  # execution option: begin as a writing transaction
+# PostgreSQL: the advisory lock every writing transaction holds (see the module's docstring).
+WRITE_LOCK = 7_231_001
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -103,11 +119,11 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def writer(engine: AsyncEngine) -> AsyncEngine:
     """For transactions that write: on SQLite a second engine for `engine`'s database whose
     connections run in the loop's thread and whose transactions begin with the write lock
-    taken; elsewhere `engine` itself."""
+    taken; on PostgreSQL `engine` with the advisory write lock taken at each begin."""
     if not is_sqlite(engine):
-        return engine
+        return engine.execution_options(**{WRITE_BEGIN: "IMMEDIATE"})
     inline = create_engine(engine.url.render_as_string(hide_password=False), inline=True)
-    return inline.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    return inline.execution_options(**{WRITE_BEGIN: "IMMEDIATE"})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

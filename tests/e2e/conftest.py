@@ -1,5 +1,6 @@
 """End-to-end harness: the real bot (PTB Application, polling over HTTP) against the
-fake Bot API server, on a real SQLite file migrated by Alembic."""
+fake Bot API server, on a real SQLite file migrated by Alembic (or a PostgreSQL database:
+tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from bot.app import Runtime
 from bot.clock import Clock
 from bot.config import Settings, parse_settings
+from tests.databases import url_for
 from tests.fakebot import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
@@ -65,7 +67,7 @@ def config_data(db_url: str, workgroup: int | None) -> dict[str, Any]:
 
 def settings_for(fake: FakeTelegram, db_path: Path, workgroup: int | None = FORUM,
                  **extra: Any) -> Settings:
-    data = {**config_data(f"sqlite+aiosqlite:///{db_path}", workgroup), **extra}
+    data = {**config_data(url_for(db_path), workgroup), **extra}
     data["telegram"].update(base_url=fake.base_url, base_file_url=fake.base_file_url)
     return parse_settings(data, token=fake.token)
 

@@ -4,16 +4,17 @@ deadline comes back; a database in use is not overwritten without --force."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 from pathlib import Path
 
+import sqlalchemy
 import tomli_w
 from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import to_db
 from bot.store.models import Complaint, Fine, StepRecord
+from tests.databases import POSTGRESQL, sync_url, url_for
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, config_data
 from tests.e2e.flows import file_and_post
 from tests.e2e.test_durability import ROOT
@@ -29,7 +30,7 @@ async def cli(config: Path, *args: str) -> tuple[int, str, str]:
 
 
 def config_for(fake: FakeTelegram, db: Path) -> Path:
-    data = config_data(f"sqlite+aiosqlite:///{db}", FORUM)
+    data = config_data(url_for(db), FORUM)
     data["telegram"].update(base_url=fake.base_url, base_file_url=fake.base_file_url)
     path = db.with_suffix(".toml")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,14 +39,20 @@ def config_for(fake: FakeTelegram, db: Path) -> Path:
 
 
 def contents(db: Path) -> tuple[list[str], list[tuple[int, int]], int]:
-    """The complaints' numbers, the fines, the open deadline moments."""
-    with sqlite3.connect(db) as connection:
-        numbers = [n for (n,) in connection.execute(
-            "SELECT number FROM complaints ORDER BY id")]
-        fines = list(connection.execute("SELECT id, amount_cents FROM fines ORDER BY id"))
-        open_deadlines = connection.execute(
-            "SELECT count(*) FROM deadline_events WHERE fired_at IS NULL "
-            "AND cancelled_at IS NULL").fetchone()[0]
+    """The complaints' numbers, the fines, the open deadline moments (of the database a
+    test would keep in file `db`: tests/databases.py)."""
+    engine = sqlalchemy.create_engine(sync_url(url_for(db)))
+    try:
+        with engine.connect() as connection:
+            numbers = [n for (n,) in connection.execute(sqlalchemy.text(
+                "SELECT number FROM complaints ORDER BY id"))]
+            fines = [(i, c) for i, c in connection.execute(sqlalchemy.text(
+                "SELECT id, amount_cents FROM fines ORDER BY id"))]
+            open_deadlines = connection.execute(sqlalchemy.text(
+                "SELECT count(*) FROM deadline_events WHERE fired_at IS NULL "
+                "AND cancelled_at IS NULL")).scalar_one()
+    finally:
+        engine.dispose()
     return numbers, fines, open_deadlines
 
 
@@ -82,10 +89,14 @@ async def test_a_backup_taken_while_the_bot_runs_restores_everything(
     code, _out, err = await cli(config, "restore", str(saved))
     assert code == 2 and "--force" in err  # the live database holds complaints
     await runtime.stop()
-    code, _out, err = await cli(config, "restore", str(saved), "--force")
+    code, out, err = await cli(config, "restore", str(saved), "--force")
     assert code == 0, err
     assert contents(live) == expected
-    assert contents(live.with_name("complaints.db.before-restore")) == expected
+    kept = Path(out.split("is kept in ")[1].strip())  # what was there: restorable in turn
+    assert kept.name == ("backup.db.before-restore" if POSTGRESQL else "complaints.db.before-restore")
+    third = tmp_path / "third" / "complaints.db"
+    assert (await cli(config_for(fake, third), "restore", str(kept)))[0] == 0
+    assert contents(third) == expected
 
     not_a_backup = tmp_path / "notes.txt"
     not_a_backup.write_text("hello")

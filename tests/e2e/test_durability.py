@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from tests.databases import sync_url, url_for
 from tests.e2e.conftest import FORUM, Actor, config_data, text_of
 from tests.e2e.flows import YEAR, card_offers, fill_service_form, press_in_group, say_in_thread
 from tests.fakebot import FakeTelegram
@@ -35,7 +36,7 @@ async def kill(process: asyncio.subprocess.Process) -> None:
 
 
 def write_config(fake: FakeTelegram, tmp_path: Path, **extra: Any) -> Path:
-    data = {**config_data(f"sqlite+aiosqlite:///{tmp_path / 'complaints.db'}", FORUM), **extra}
+    data = {**config_data(url_for(tmp_path / "complaints.db"), FORUM), **extra}
     data["telegram"].update(base_url=fake.base_url, base_file_url=fake.base_file_url)
     path = tmp_path / "config.toml"
     path.write_bytes(tomli_w.dumps(data).encode())
@@ -362,7 +363,7 @@ async def test_chains_survive_a_sigkill_between_every_two_steps(
                          (hr, "人力資源部跟進"), (finance, "財務銷賬")):
         assert sum(f"輪到你：<b>{label}" in text_of(m) or f"輪到你：{label}" in text_of(m)
                    for m in actor.inbox()) == 1, label
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    engine = sqlalchemy.create_engine(sync_url(url_for(tmp_path / "complaints.db")))
     with sqlalchemy.orm.Session(engine) as session:
         slip = session.scalar(sqlalchemy.select(ChainItem).where(ChainItem.chain == "freight"))
         assert slip is not None and slip.status == "done"

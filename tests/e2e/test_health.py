@@ -1,4 +1,4 @@
-"""Seeing that it is healthy: GET /healthz and /metrics on [health] listen, and `complaint-bot status`
+"""Seeing that it is healthy: GET /healthz and /metrics on [web] listen, and `complaint-bot status`
 read from the database by another process — the sweep's heartbeat, the last Bot API
 success, the outbox's backlog, messages held for people who never started the bot."""
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.store.db import migrate
+from tests.databases import url_for
 from tests.e2e.conftest import QUIET_REPORTS, SALES_HEAD, Actor, StartBot
 from tests.e2e.flows import fill_product_form
 from tests.e2e.test_backups import config_for
@@ -37,12 +38,12 @@ async def test_healthz_and_status_tell_the_same_facts(
         tmp_path: Path) -> None:
     fake.set_user(SALES_HEAD, started=False)  # the approver never pressed Start
     runtime = await start_bot(fines=QUIET_REPORTS, sweep_seconds=0.3,
-                              health={"listen": "127.0.0.1:0"})
+                              web={"listen": "127.0.0.1:0"})
     sales = people["sales"]
     summary = await fill_product_form(sales, photo=False)
     await sales.press(summary, sales.button(summary, ":submit"), expect="審批")
     # (the head cannot be written to: their approval request is held for them)
-    url = f"http://127.0.0.1:{runtime.health.port}/healthz"
+    url = f"http://127.0.0.1:{runtime.web.port}/healthz"
 
     async def facts() -> dict:  # type: ignore[type-arg]
         async with aiohttp.ClientSession() as client, client.get(url) as response:
@@ -73,6 +74,6 @@ async def test_healthz_and_status_tell_the_same_facts(
     assert code == 0 and "healthy: True" in out and "last_sweep: 20" in out
 
     fresh = tmp_path / "other" / "complaints.db"  # a database no bot has run on
-    await migrate(f"sqlite+aiosqlite:///{fresh}")
+    await migrate(url_for(fresh))
     code, out = await status(config_for(fake, fresh))
     assert code == 1 and "healthy: False" in out and "last_sweep: —" in out

@@ -16,6 +16,7 @@ from bot.clock import to_db
 from bot.services.jobs import Ran, run_once
 from bot.store.db import migrate
 from bot.store.models import Complaint, Department, Fine, StepRecord
+from tests.databases import sync_url, url_for
 from tests.e2e.conftest import HR_HEAD, PROD_HEAD, SALES, Actor, StartBot, text_of
 from tests.fakebot import FakeTelegram
 
@@ -44,10 +45,10 @@ async def test_daily_summary_goes_to_hr_once(start_bot: StartBot, fake: FakeTele
 async def test_monthly_xlsx_on_the_first_working_day(start_bot: StartBot, fake: FakeTelegram,
                                                      tmp_path: Path, people: dict[str, Actor]) -> None:
     # A fine levied in November, seeded before the bot starts on Tuesday 1 December, 10:00.
-    await migrate(f"sqlite+aiosqlite:///{tmp_path / 'complaints.db'}")
+    await migrate(url_for(tmp_path / "complaints.db"))
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    engine = sqlalchemy.create_engine(sync_url(url_for(tmp_path / "complaints.db")))
     levied = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
     with sqlalchemy.orm.Session(engine) as session, session.begin():
         session.add(Department(key="production", name="生產部", head_user_id=PROD_HEAD))

@@ -41,12 +41,12 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 import sqlalchemy
@@ -64,6 +64,7 @@ from bot.store.models import (
     ProcessedUpdate,
     StepRecord,
 )
+from tests.databases import sync_url, url_for
 from tests.e2e.conftest import (
     DESK,
     FORUM,
@@ -581,7 +582,7 @@ def segments(text: str, known: set[str]) -> list[str] | None:
     return best[-1]
 
 
-def excess_allowed(bot: Bot, times: list[float], extra: int, what: str) -> bool:
+def excess_allowed(bot: Killable, times: list[float], extra: int, what: str) -> bool:
     """`extra` copies beyond those queued are allowed when as many copies went out just
     before their process was killed (their 'sent' mark could not commit; a request on its
     way when the process died counts as just before) and the next copy came from a later
@@ -597,7 +598,7 @@ def excess_allowed(bot: Bot, times: list[float], extra: int, what: str) -> bool:
     return False
 
 
-def check_messages(fake: FakeTelegram, bot: Bot, session: Session) -> list[str]:
+def check_messages(fake: FakeTelegram, bot: Killable, session: Session) -> list[str]:
     """Each queued message sent once; more only right before a kill (README). The same text
     may be queued more than once in a chat (a form's questions, each time one is filed): a
     copy belongs to the last of them queued before it went out."""
@@ -656,7 +657,7 @@ def numbers_in(session: Session) -> list[str]:
     return [n for n in session.scalars(sqlalchemy.select(Complaint.number)) if n]
 
 
-def check_topics_and_photos(fake: FakeTelegram, bot: Bot, numbers: list[str],
+def check_topics_and_photos(fake: FakeTelegram, bot: Killable, numbers: list[str],
                             photos: set[str], threads: dict[str, int | None]) -> list[str]:
     problems = []
     created: dict[str, list[float]] = defaultdict(list)
@@ -690,7 +691,7 @@ def check_topics_and_photos(fake: FakeTelegram, bot: Bot, numbers: list[str],
     return problems
 
 
-def check_presses(fake: FakeTelegram, bot: Bot, load: Load, handled: dict[int, datetime]
+def check_presses(fake: FakeTelegram, bot: Killable, load: Load, handled: dict[int, datetime]
                   ) -> list[str]:
     """Every press answered, unless the process died between its commit and its answer, or
     it was handled after Telegram's 15 s (pressed while the bot was down or catching up)."""
@@ -808,13 +809,51 @@ def check_database(session: Session, load: Load) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_sigkill_under_load(fake: FakeTelegram, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bot = Bot(fake, write_config(fake, tmp_path, **company()), logs)
+    result = await under_load(fake, tmp_path, bot, killer)
+    assert len(bot.kills) > KILLS, result.summary  # and the last one, once all was done
+    result.check()
+
+
+@dataclass
+class LoadResult:
+    summary: str
+    problems: list[str]
+    complaints: int
+    filers: int
+
+    def check(self) -> None:
+        assert self.complaints >= self.filers, self.summary
+        assert not self.problems, self.summary + "\n" + "\n".join(self.problems[:60])
+
+
+class Killable(Protocol):
+    """The bot under load: one process (`Bot`) or several (tests/e2e/test_replicas.py)."""
+
+    kills: list[tuple[float, datetime]]
+    tolerated: Counter[str]
+
+    async def start(self) -> None: ...
+    async def kill(self) -> None: ...
+    def wall(self, at: float) -> datetime: ...
+    def process_of(self, at: float) -> int: ...
+    def died_after(self, at: float, window: float = KILL_WINDOW) -> bool: ...
+    def killed_after(self, start: datetime, window: float = KILL_WINDOW) -> bool: ...
+    def next_kills(self, times: list[float]) -> str: ...
+    def errors(self) -> list[str]: ...
+
+
+async def under_load(fake: FakeTelegram, tmp_path: Path, bot: Killable,
+                     kill_loop: Callable[[Any, random.Random, asyncio.Event], Coroutine[Any, Any, None]]
+                     ) -> LoadResult:
+    """The company at work while `kill_loop` kills (and restarts) the bot, until it sets
+    `enough`; then every check."""
     rng = random.Random(SEED)
     for uid, name in MORE_NAMES.items():
         fake.add_user(uid, name)
     load, forum, enough = Load(fake), Forum(fake), asyncio.Event()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    bot = Bot(fake, write_config(fake, tmp_path, **company()), logs)
 
     def person(uid: int) -> Person:
         return Person(load, uid, random.Random(rng.random()))
@@ -837,7 +876,7 @@ async def test_sigkill_under_load(fake: FakeTelegram, tmp_path: Path) -> None:
 
         async def filing() -> None:
             async with asyncio.TaskGroup() as group:
-                group.create_task(killer(bot, rng, enough))
+                group.create_task(kill_loop(bot, rng, enough))
                 for filer, head in filers:
                     group.create_task(complainant(filer, head, enough))
 
@@ -865,7 +904,7 @@ async def test_sigkill_under_load(fake: FakeTelegram, tmp_path: Path) -> None:
         await bot.kill()
     elapsed = time.monotonic() - started
 
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    engine = sqlalchemy.create_engine(sync_url(url_for(tmp_path / "complaints.db")))
     try:
         with Session(engine) as session:
             threads = {number: thread for number, thread in session.execute(
@@ -890,6 +929,4 @@ async def test_sigkill_under_load(fake: FakeTelegram, tmp_path: Path) -> None:
                f"{len(load.presses)} presses ({sum(load.doubles.values())} double taps: "
                f"{dict(load.doubles)}); excused by a kill: {dict(bot.tolerated)}")
     print(summary)
-    assert len(bot.kills) > KILLS, summary  # and the last one, once all was done
-    assert len(load.numbers) >= len(filers), summary
-    assert not problems, summary + "\n" + "\n".join(problems[:60])
+    return LoadResult(summary, problems, len(load.numbers), len(filers))

@@ -17,6 +17,7 @@ import math
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -25,6 +26,8 @@ from aiohttp import web
 from .formatting import ParseError, parse_text, utf16_len
 from .model import Call, ChatState, Failure, FileRec, Mark, Message, MsgMeta, Params
 from .spec import ApiError, Spec, Upload, bad_request
+
+WEBHOOK_RETRY_SECONDS = 0.2  # Telegram waits longer before posting a failed update again
 
 T = TypeVar("T")
 
@@ -91,6 +94,12 @@ class FakeTelegram:
         self.bot_profile: dict[tuple[str, str], str] = {}  # (field, language) -> value
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_connections = 40
+        self.webhook_targets: list[str] = []
+        self.webhook_posts: list[tuple[int, str, bool, float]] = []  # update, target, ok, when
+        self.webhook_errors: list[tuple[int, str]] = []  # (unix time, Telegram's wording)
+        self._delivery: asyncio.Task[None] | None = None
         self._queries: dict[str, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._allowed: set[str] | None = None
@@ -125,6 +134,10 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing.set()
         self._wake()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -983,12 +996,104 @@ class FakeTelegram:
         return True
 
     def _api_setWebhook(self, p: Params) -> bool:
-        self.webhook_url = p["url"]
+        url = p["url"]
+        if url and not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook",
+                              violation=True)
+        secret = p.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("secret token contains unallowed characters", violation=True)
+        connections = p.get("max_connections", 40)
+        if not 1 <= connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100",
+                              violation=True)
+        if "allowed_updates" in p:
+            self._allowed = set(p["allowed_updates"]) or None
+        if p.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook_url, self.webhook_secret, self.webhook_connections = url, secret, connections
+        if url and (self._delivery is None or self._delivery.done()):
+            self._delivery = asyncio.create_task(self._deliver_updates())
+        self._wake()
         return True
 
     def _api_getWebhookInfo(self, p: Params) -> dict[str, Any]:
-        return {"url": self.webhook_url, "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        info: dict[str, Any] = {"url": self.webhook_url, "has_custom_certificate": False,
+                                "pending_update_count": len(self._updates)}
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_connections
+        if self.webhook_errors:
+            info["last_error_date"], info["last_error_message"] = self.webhook_errors[-1]
+        return info
+
+    # --------------------------------------------------------------- webhook delivery
+
+    def balance(self, targets: list[str]) -> None:
+        """Where the webhook's https address leads: these http://host:port addresses in turn
+        (the proxy and load balancer in front of the bot's processes)."""
+        self.webhook_targets = list(targets)
+
+    def _chat_of(self, update: dict[str, Any]) -> Any:
+        body = next(v for k, v in update.items() if k != "update_id")
+        chat = (body.get("message") or body).get("chat") if isinstance(body, dict) else None
+        return chat["id"] if chat else body.get("from", {}).get("id")
+
+    async def _deliver_updates(self) -> None:
+        """As Telegram does for a webhook: each update posted until answered 2xx, with the
+        secret token; at most max_connections at once; one chat's updates one at a time,
+        in order. A failed post is tried again on the next address, after a short pause."""
+        import aiohttp
+
+        busy: dict[Any, asyncio.Task[None]] = {}  # chat → the post in flight
+        turn = itertools.count()
+        async with aiohttp.ClientSession() as client:
+            while self.webhook_url and not self._closing.is_set():
+                waiting_chats: set[Any] = set()
+                for update in list(self._updates):
+                    chat = self._chat_of(update)
+                    if chat in busy or chat in waiting_chats:
+                        waiting_chats.add(chat)  # keeps its later updates behind it
+                        continue
+                    if len(busy) >= self.webhook_connections:
+                        break
+                    task = asyncio.create_task(self._post(client, update, next(turn)))
+                    task.add_done_callback(partial(lambda c, _t: busy.pop(c, None), chat))
+                    busy[chat] = task
+                event = self._wakeup
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), 0.05)
+            for task in list(busy.values()):
+                task.cancel()
+
+    async def _post(self, client: Any, update: dict[str, Any], turn: int) -> None:
+        import aiohttp
+
+        path = "/" + self.webhook_url.split("://", 1)[1].partition("/")[2]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} \
+            if self.webhook_secret else {}
+        attempt = 0
+        while self.webhook_url and not self._closing.is_set():
+            targets = self.webhook_targets or [self.webhook_url.removesuffix(path)]
+            target = targets[(turn + attempt) % len(targets)]
+            self._inflight += 1
+            try:
+                async with client.post(target + path, json=update, headers=headers,
+                                       timeout=aiohttp.ClientTimeout(total=60)) as response:
+                    ok = 200 <= response.status < 300
+                    error = f"Wrong response from the webhook: {response.status}"
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                ok, error = False, f"Connection failed: {type(exc).__name__}"
+            finally:
+                self._inflight -= 1
+                self._last_activity = time.monotonic()
+            self.webhook_posts.append((update["update_id"], target, ok, time.monotonic()))
+            if ok:
+                self._updates = [u for u in self._updates if u["update_id"] != update["update_id"]]
+                self._wake()
+                return
+            self.webhook_errors.append((int(time.time()), error))
+            attempt += 1
+            await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
 
     # ----------------------------------------------------------------------- commands
 

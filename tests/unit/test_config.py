@@ -55,7 +55,7 @@ def test_defaults_fill_everything_but_departments() -> None:
      "followup.warn_before: minutes above 0 and below within_hours (60 minutes)"),
     ({**MINIMAL, "followup": {"minor_visitor": "anyone"}}, "followup.minor_visitor:"),
     ({**MINIMAL, "followup": {"fine": -5}}, "followup.fine:"),
-    ({**MINIMAL, "health": {"listen": "8080"}}, "health.listen: host:port"),
+    ({**MINIMAL, "web": {"listen": "8080"}}, "web.listen: host:port"),
     ({**MINIMAL, "records": {"keep_years": 1}}, "records.keep_years:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -12,13 +13,14 @@ from sqlalchemy import create_engine, inspect
 
 from bot.store.db import alembic_config, migrate_sync, newest_revision, sqlite_revision
 from bot.store.models import Base
+from tests.databases import POSTGRESQL, sync_url, url_for
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
     db = tmp_path / "sub" / "complaints.db"
-    migrate_sync(f"sqlite+aiosqlite:///{db}")
-    assert db.exists()
-    engine = create_engine(f"sqlite:///{db}")
+    migrate_sync(url_for(db))
+    assert db.exists() or POSTGRESQL
+    engine = create_engine(sync_url(url_for(db)))
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         tables = set(inspect(connection).get_table_names())
@@ -27,6 +29,7 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     assert {"complaints", "drafts", "outbox", "audit_events", "processed_updates"} <= tables
 
 
+@pytest.mark.sqlite_only
 def test_a_restart_finds_the_newest_revision_without_alembic(tmp_path: Path) -> None:
     # migrate_sync skips Alembic when the file is at newest_revision(): it must be the head.
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
@@ -42,7 +45,7 @@ def test_a_restart_finds_the_newest_revision_without_alembic(tmp_path: Path) -> 
 
 
 def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    url = url_for(tmp_path / "c.db")
     migrate_sync(url)
     migrate_sync(url)
 
@@ -55,22 +58,22 @@ def test_0002_keeps_the_deadlines_of_a_0001_database_and_goes_back(tmp_path: Pat
 
     from bot.store.db import alembic_config
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    url = url_for(tmp_path / "old.db")
     command.upgrade(alembic_config(url), "0001")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.begin() as connection:
         connection.execute(text(
-            "INSERT INTO users (id, is_admin, reachable, created_at) VALUES (1, 0, 1, '2026-11-20')"))
+            "INSERT INTO users (id, is_admin, reachable, created_at) VALUES (1, FALSE, TRUE, '2026-11-20')"))
         connection.execute(text("INSERT INTO departments (key, name) VALUES ('production', '生產部')"))
         connection.execute(text(
             "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
-            "filed_at, round) VALUES (1, 'product', 'open', 1, '{}', '[]', 1, '2026-11-20', 0)"))
+            "filed_at, round) VALUES (1, 'product', 'open', 1, '{}', '[]', TRUE, '2026-11-20', 0)"))
         connection.execute(text(
             "INSERT INTO complaint_steps (id, complaint_id, step_key, department_key, round, "
             "started_at) VALUES (1, 1, 'answer', 'production', 0, '2026-11-20')"))
         connection.execute(text(
-            "INSERT INTO deadline_events (id, step_id, complaint_id, kind, before_seconds, due_at) "
-            "VALUES (1, 1, 1, 'breach', 0, '2026-11-20 10:00')"))
+            "INSERT INTO deadline_events (step_id, complaint_id, kind, before_seconds, due_at) "
+            "VALUES (1, 1, 'breach', 0, '2026-11-20 10:00')"))
     command.upgrade(alembic_config(url), "head")
     with engine.begin() as connection:
         kept = connection.execute(text(
@@ -91,7 +94,7 @@ def test_0002_keeps_the_deadlines_of_a_0001_database_and_goes_back(tmp_path: Pat
         connection.execute(text("DELETE FROM chain_items"))
     engine.dispose()
     command.downgrade(alembic_config(url), "0001")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.connect() as connection:
         assert "chain_items" not in set(inspect(connection).get_table_names())
         assert connection.execute(text("SELECT count(*) FROM deadline_events")).scalar() == 1
@@ -107,9 +110,9 @@ def test_0003_keeps_waiting_questions_and_outbox_rows_and_goes_back(tmp_path: Pa
 
     from bot.store.db import alembic_config
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    url = url_for(tmp_path / "old.db")
     command.upgrade(alembic_config(url), "0002")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO pending_inputs (user_id, purpose, ref_id, data, created_at) VALUES "
@@ -133,7 +136,7 @@ def test_0003_keeps_waiting_questions_and_outbox_rows_and_goes_back(tmp_path: Pa
             "created_at) VALUES (2, 8, 'step', 8, '{}', '2026-11-20 09:05')"))
     engine.dispose()
     command.downgrade(alembic_config(url), "0002")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.connect() as connection:
         kept = connection.execute(text(
             "SELECT user_id, ref_id FROM pending_inputs ORDER BY user_id")).all()
@@ -151,30 +154,30 @@ def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: 
 
     from sqlalchemy import text
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    url = url_for(tmp_path / "old.db")
     command.upgrade(alembic_config(url), "0004")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     recent = (datetime.now(UTC) - timedelta(days=1)).replace(tzinfo=None, microsecond=0)
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO users (id, is_admin, reachable, created_at) "
-            "VALUES (1, 0, 1, '2026-11-01 09:00')"))
+            "VALUES (1, FALSE, TRUE, '2026-11-01 09:00')"))
         connection.execute(text(
             "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
             "filed_at, round, posted_at) VALUES "
-            "(1, 'product', 'open', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, :recent), "
-            "(2, 'product', 'closed', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, '2026-11-20 09:05'), "
-            "(3, 'service', 'pending_approval', 1, '{}', '[]', 0, '2026-11-20 09:00', 0, NULL), "
-            "(4, 'product', 'escalated', 1, '{}', '[]', 0, '2025-01-02 09:00', 1, "
+            "(1, 'product', 'open', 1, '{}', '[]', FALSE, '2026-11-20 09:00', 0, :recent), "
+            "(2, 'product', 'closed', 1, '{}', '[]', FALSE, '2026-11-20 09:00', 0, '2026-11-20 09:05'), "
+            "(3, 'service', 'pending_approval', 1, '{}', '[]', FALSE, '2026-11-20 09:00', 0, NULL), "
+            "(4, 'product', 'escalated', 1, '{}', '[]', FALSE, '2025-01-02 09:00', 1, "
             "'2025-01-02 09:05')"), {"recent": recent.isoformat(sep=" ")})
     command.upgrade(alembic_config(url), "head")
     with engine.begin() as connection:
         clocks: dict[int, str] = dict(connection.execute(text(
             "SELECT complaint_id, due_at FROM deadline_events WHERE kind = 'major'")).all())
         assert set(clocks) == {1, 4}
-        assert clocks[1] == str(recent + timedelta(days=10))
+        assert str(clocks[1]) == str(recent + timedelta(days=10))  # (SQLite: text)
         tomorrow = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
-        assert abs(datetime.fromisoformat(clocks[4]) - tomorrow) < timedelta(minutes=5)
+        assert abs(datetime.fromisoformat(str(clocks[4])) - tomorrow) < timedelta(minutes=5)
         severities = connection.execute(text("SELECT DISTINCT severity FROM complaints")).all()
         assert severities == [("minor",)]
         connection.execute(text(
@@ -182,7 +185,7 @@ def test_0005_gives_open_complaints_their_ten_day_clock_and_goes_back(tmp_path: 
             "VALUES (3, 'feedback', 0, '2026-11-21 09:00')"))
     engine.dispose()
     command.downgrade(alembic_config(url), "0004")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM deadline_events")).scalar() == 0
         assert "severity" not in {c["name"] for c in inspect(connection).get_columns("complaints")}
@@ -194,17 +197,17 @@ def test_0006_keeps_the_fines_and_goes_back_without_the_visits(tmp_path: Path) -
     a step); undone, the visits and their fines go and the step fines stay."""
     from sqlalchemy import text
 
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    url = url_for(tmp_path / "old.db")
     command.upgrade(alembic_config(url), "0005")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO users (id, is_admin, reachable, created_at) "
-            "VALUES (1, 0, 1, '2026-11-01 09:00')"))
+            "VALUES (1, FALSE, TRUE, '2026-11-01 09:00')"))
         connection.execute(text("INSERT INTO departments (key, name) VALUES ('hr', 'HR')"))
         connection.execute(text(
             "INSERT INTO complaints (id, kind, status, complainant_id, answers, photos, is_crx, "
-            "filed_at, round) VALUES (1, 'service', 'closed', 1, '{}', '[]', 0, "
+            "filed_at, round) VALUES (1, 'service', 'closed', 1, '{}', '[]', FALSE, "
             "'2026-11-20 09:00', 0)"))
         connection.execute(text(
             "INSERT INTO complaint_steps (id, complaint_id, step_key, department_key, round, "
@@ -226,7 +229,7 @@ def test_0006_keeps_the_fines_and_goes_back_without_the_visits(tmp_path: Path) -
             "'2026-11-22 09:00')"))
     engine.dispose()
     command.downgrade(alembic_config(url), "0005")
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = create_engine(sync_url(url_for(tmp_path / "old.db")))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id FROM fines")).all() == [(1,)]
         assert "follow_ups" not in inspect(connection).get_table_names()

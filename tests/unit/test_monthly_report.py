@@ -32,6 +32,7 @@ from bot.store.models import (
     StepRecord,
     TypicalCase,
 )
+from tests.databases import url_for
 from tests.e2e.conftest import DESK, HR, PROD, SALES, config_data
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -64,7 +65,7 @@ def complaint(number: str, kind: str, filed: datetime, *, severity: str = "minor
 
 @pytest.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[AppContext]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'month.db'}"
+    url = url_for(tmp_path / "month.db")
     await migrate(url)
     settings = parse_settings(config_data(url, None), token="1:x")
     context, engine, write_engine = build_context(settings, FixedClock())

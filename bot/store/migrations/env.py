@@ -4,8 +4,8 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.store.db import WRITE_BEGIN, create_engine
 from bot.store.models import Base
 
 config = context.config
@@ -23,7 +23,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    # A writing transaction (bot.store.db): processes starting together take turns, and the
+    # later ones find the schema at its head and nothing to do.
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "",
+                           foreign_keys=False).execution_options(**{WRITE_BEGIN: "IMMEDIATE"})
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -1,5 +1,6 @@
-"""The bot's small web server: `GET /healthz` (JSON; 200 when healthy, else 503), on
-`[health] listen`. aiohttp, in the bot's own event loop."""
+"""The bot's web server, on `[web] listen`: `GET /healthz` (JSON; 200 when healthy, else
+503), `GET /metrics` (Prometheus) and, in webhook mode, the updates Telegram posts
+(bot.inbox.Webhook). aiohttp, in the bot's own event loop."""
 
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from bot.services.health import Health
 if TYPE_CHECKING:  # (aiohttp is imported when the server starts: most bots run without it)
     from aiohttp import web
 
+    from bot.inbox import Webhook
 
-class HealthServer:
-    def __init__(self, ctx: AppContext) -> None:
+# A stopping process finishes the requests it has (each one update's transaction) this long.
+SHUTDOWN_SECONDS = 5.0
+
+
+class WebServer:
+    def __init__(self, ctx: AppContext, webhook: Webhook | None = None) -> None:
         self.ctx = ctx
+        self.webhook = webhook
         self._runner: web.AppRunner | None = None
         self.port: int | None = None  # the port it listens on (given 0: the one it got)
 
@@ -39,7 +46,9 @@ class HealthServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
+        if self.webhook is not None:
+            app.router.add_post(self.webhook.path, self.webhook.receive)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, int(port))
         await site.start()
