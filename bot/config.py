@@ -2,7 +2,8 @@
 
 A wrong or missing key stops the bot with the key's name and what is expected
 (`ConfigError`), never with a traceback. The token is read from the environment
-(COMPLAINT_BOT_TOKEN) so that the file can be shared.
+(COMPLAINT_BOT_TOKEN) so that the file can be shared; so may the database URL be
+(COMPLAINT_BOT_DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.domain.followup import Visitor
 
 TOKEN_ENV = "COMPLAINT_BOT_TOKEN"
+# The database URL may come from the environment too (a PostgreSQL password kept out of the
+# file, as deploy/compose.yaml does); it replaces [database] url.
+DATABASE_URL_ENV = "COMPLAINT_BOT_DATABASE_URL"
 LANGUAGES = ("zh-Hant", "zh-Hans", "en")
 
 
@@ -458,6 +462,9 @@ def load_settings(path: str | Path, *, require_token: bool = True) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    database_url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if database_url:
+        data["database"] = {**data.get("database", {}), "url": database_url}
     try:
         return parse_settings(data, token)
     except ConfigError as exc:

@@ -9,7 +9,7 @@ import pytest
 import tomli_w
 
 from bot.cli import main
-from bot.config import TOKEN_ENV, ConfigError, load_settings, parse_settings
+from bot.config import DATABASE_URL_ENV, TOKEN_ENV, ConfigError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
@@ -56,6 +56,14 @@ def test_defaults_fill_everything_but_departments() -> None:
     ({**MINIMAL, "followup": {"minor_visitor": "anyone"}}, "followup.minor_visitor:"),
     ({**MINIMAL, "followup": {"fine": -5}}, "followup.fine:"),
     ({**MINIMAL, "web": {"listen": "8080"}}, "web.listen: host:port"),
+    ({**MINIMAL, "telegram": {"mode": "webhook"}}, "needs telegram.webhook_url"),
+    ({**MINIMAL, "telegram": {"mode": "webhook", "webhook_url": "https://bot.example.com/t"}},
+     "and web.listen"),
+    ({**MINIMAL, "telegram": {"webhook_url": "http://bot.example.com/t"}},
+     "Telegram posts only to an https:// address"),
+    ({**MINIMAL, "telegram": {"webhook_secret": "no spaces please"}},
+     "only A-Z, a-z, 0-9, _ and -"),
+    ({**MINIMAL, "telegram": {"mode": "push"}}, "telegram.mode:"),
     ({**MINIMAL, "records": {"keep_years": 1}}, "records.keep_years:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),
@@ -64,6 +72,23 @@ def test_bad_settings_name_the_key(data: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_settings(data)
     assert expected in str(error.value)
+
+
+def test_the_database_url_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "1:x")
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql+asyncpg://bot:secret@db/complaints")
+    assert load_settings(EXAMPLE).database.url == "postgresql+asyncpg://bot:secret@db/complaints"
+
+
+def test_webhook_mode_takes_its_address_and_a_secret_from_the_token() -> None:
+    from bot.inbox import webhook_secret
+
+    settings = parse_settings({**MINIMAL, "telegram": {
+        "mode": "webhook", "webhook_url": "https://bot.example.com/telegram"},
+        "web": {"listen": "0.0.0.0:8080"}}, token="123:abc")
+    secret = webhook_secret(settings)
+    assert len(secret) == 64 and secret == webhook_secret(settings)  # the same in each process
+    assert webhook_secret(settings.model_copy(update={"token": "123:abd"})) != secret
 
 
 def test_missing_token_says_where_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
