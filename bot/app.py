@@ -13,6 +13,8 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    MenuButtonWebApp,
+    WebAppInfo,
 )
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
@@ -35,7 +37,7 @@ from bot.inbox import Inbox, Poller, Webhook
 from bot.scheduler import DeadlineScheduler
 from bot.sender import Sender
 from bot.services.context import AppContext
-from bot.services.people import People
+from bot.services.people import People, keeps_hr_books
 from bot.services.updates import Updates
 from bot.services.workgroup import workgroup_chat_id
 from bot.store.db import create_engine, migrate, session_factory, writer
@@ -186,9 +188,14 @@ class Runtime:
             for lang, code in menu_languages(self.settings.general.default_language):
                 await self.app.bot.set_my_commands(menu(self.ctx.texts, lang, names), scope=scope,
                                                    language_code=code)
+        board = self.settings.board.url
         for someone, names in await personal_menus(self.ctx):
             await self.app.bot.set_my_commands(menu(self.ctx.texts, someone.language, names),
                                                scope=BotCommandScopeChat(someone.id))
+            if board and (someone.is_head or keeps_hr_books(self.ctx, someone)):
+                # HR's board opens from the menu button of their chat with the bot.
+                await self.app.bot.set_chat_menu_button(someone.id, MenuButtonWebApp(
+                    self.ctx.texts.plain(someone.language, "board.menu_button"), WebAppInfo(board)))
 
     async def check_workgroup(self) -> None:
         """Say plainly, at start-up, what the bot may lack in the workgroup."""

@@ -304,6 +304,25 @@ class WebSettings(_Strict):
         return value
 
 
+class BoardSettings(_Strict):
+    """HR's board, a Telegram Mini App served by the bot's web server at /board."""
+
+    # The page's public https address (its proxy passes /board to [web] listen), e.g.
+    # "https://bot.example.com/board". Set: HR, the admins and the heads get a 看板 menu
+    # button in their chat with the bot. Empty: no board.
+    url: str = ""
+    # How old Telegram's signed launch data may be before the page must be opened again.
+    max_age_hours: float = Field(default=24, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not (value.startswith("https://") and len(value) > len("https://")):
+            raise ValueError("board.url: Telegram opens only https:// pages, "
+                             "e.g. \"https://bot.example.com/board\"")
+        return value
+
+
 class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -323,6 +342,7 @@ class Settings(_Strict):
     followup: FollowUpSettings = FollowUpSettings()
     records: RecordsSettings = RecordsSettings()
     web: WebSettings = WebSettings()
+    board: BoardSettings = BoardSettings()
     # How often the scheduler's safety-net sweep runs (seconds).
     sweep_seconds: float = Field(default=30, gt=0)
     members: list[Member] = []
@@ -335,6 +355,13 @@ class Settings(_Strict):
             raise ValueError("telegram.mode = \"webhook\" needs telegram.webhook_url (the https "
                              "address Telegram posts to) and web.listen (where this process "
                              "receives them, behind the https proxy)")
+        return self
+
+    @model_validator(mode="after")
+    def _board_served(self) -> Settings:
+        if self.board.url and not self.web.listen:
+            raise ValueError("board.url needs web.listen: the board is a page of the bot's web "
+                             "server, which the https proxy of board.url passes requests to")
         return self
 
     @model_validator(mode="after")

@@ -292,7 +292,7 @@ class Webhook:
             return web.Response(status=401, text="unauthorized")
         try:
             update = Update.de_json(await request.json(), self.inbox.app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("webhook: not an update (%s)", exc)
             return web.Response(status=400, text="not an update")
         self.inbox.ctx.bot_api_ok_at = self.inbox.ctx.now()

@@ -1,21 +1,42 @@
 """The bot's web server, on `[web] listen`: `GET /healthz` (JSON; 200 when healthy, else
-503), `GET /metrics` (Prometheus) and, in webhook mode, the updates Telegram posts
-(bot.inbox.Webhook). aiohttp, in the bot's own event loop."""
+503), `GET /metrics` (Prometheus), in webhook mode the updates Telegram posts
+(bot.inbox.Webhook), and with `[board] url` HR's board (a Telegram Mini App): the page at
+`/board` and its data at `/board/api/…`, for whoever Telegram's signed launch data
+(`Authorization: tma <initData>`, bot.webapp) says is asking. aiohttp, in the bot's own
+event loop."""
 
 from __future__ import annotations
 
+import base64
+import logging
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from bot.services.context import AppContext
+from bot.services.board import Board, Viewer
+from bot.services.context import AppContext, Refused
 from bot.services.health import Health
+from bot.texts import language_from_telegram
+from bot.webapp import InitDataError, verify
 
 if TYPE_CHECKING:  # (aiohttp is imported when the server starts: most bots run without it)
     from aiohttp import web
 
     from bot.inbox import Webhook
 
+log = logging.getLogger(__name__)
+
 # A stopping process finishes the requests it has (each one update's transaction) this long.
 SHUTDOWN_SECONDS = 5.0
+BOARD_PAGE = Path(__file__).parent / "static" / "board.html"
+# The board's page runs only its own script and shows only its own images.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+                               "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
+                               "frame-ancestors https://web.telegram.org https://*.telegram.org",
+    "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class WebServer:
@@ -39,6 +60,59 @@ class WebServer:
         return web.Response(body=self.ctx.metrics.exposition(),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    # --- HR's board ---------------------------------------------------------------------
+
+    async def _board_page(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.Response(text=BOARD_PAGE.read_text(encoding="utf-8"),
+                            content_type="text/html", headers=PAGE_HEADERS)
+
+    async def _signed_in(self, request: web.Request) -> Viewer | web.Response:
+        """Who is asking, from Telegram's signed launch data; else the 401/403 to answer."""
+        from aiohttp import web
+
+        settings = self.ctx.settings
+        scheme, _, init_data = request.headers.get("Authorization", "").partition(" ")
+        try:
+            if scheme != "tma":
+                raise InitDataError("no Authorization: tma …")
+            signed = verify(init_data, settings.token, self.ctx.now(),
+                            timedelta(hours=settings.board.max_age_hours))
+        except InitDataError as exc:
+            log.info("board: refused a request (%s)", exc)
+            words = self.ctx.texts.plain(settings.general.default_language, "board.not_signed_in")
+            return web.json_response({"error": words}, status=401, headers=PAGE_HEADERS)
+        try:
+            return await Board(self.ctx).viewer(signed.user_id)
+        except Refused as refused:
+            lang = language_from_telegram(signed.language_code, settings.general.default_language)
+            words = self.ctx.texts.plain(lang, refused.template, **refused.params)
+            return web.json_response({"error": words}, status=403, headers=PAGE_HEADERS)
+
+    async def _board_view(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        viewer = await self._signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        view = await Board(self.ctx).view(viewer, request.query.get("period", "month"))
+        return web.json_response(asdict(view), headers=PAGE_HEADERS)
+
+    async def _board_charts(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        viewer = await self._signed_in(request)
+        if isinstance(viewer, web.Response):
+            return viewer
+        try:
+            month, images = await Board(self.ctx).charts(viewer, request.query.get("month"))
+        except Refused as refused:
+            words = self.ctx.texts.plain(viewer.person.language, refused.template, **refused.params)
+            return web.json_response({"error": words}, status=400, headers=PAGE_HEADERS)
+        return web.json_response({"month": month, "images": [
+            base64.b64encode(image).decode() for image in images]}, headers=PAGE_HEADERS)
+
     async def start(self, listen: str) -> None:
         from aiohttp import web
 
@@ -48,6 +122,11 @@ class WebServer:
         app.router.add_get("/metrics", self._metrics)
         if self.webhook is not None:
             app.router.add_post(self.webhook.path, self.webhook.receive)
+        if self.ctx.settings.board.url:  # at the path of its public address
+            base = urlsplit(self.ctx.settings.board.url).path.rstrip("/") or "/board"
+            app.router.add_get(base, self._board_page)
+            app.router.add_get(f"{base}/api/view", self._board_view)
+            app.router.add_get(f"{base}/api/charts", self._board_charts)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, int(port))

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import math
 import os
 import random
 import re
@@ -606,14 +607,16 @@ def check_messages(fake: FakeTelegram, bot: Killable, session: Session) -> list[
     threads = dict(session.execute(sqlalchemy.select(Complaint.id, Complaint.thread_id)).all())
     queued: dict[tuple[int, int | None], dict[str, list[datetime]]] = defaultdict(
         lambda: defaultdict(list))
+    in_order: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
     for entry in session.scalars(sqlalchemy.select(OutboxMessage).where(
-            OutboxMessage.kind == "message").order_by(OutboxMessage.created_at)):
+            OutboxMessage.kind == "message").order_by(OutboxMessage.id)):
         if entry.payload.get("to_thread"):
             assert entry.complaint_id is not None
             place = (FORUM, threads[entry.complaint_id])
         else:
             assert entry.chat_id is not None
             place = (entry.chat_id, entry.thread_id)
+        in_order[place].append((entry.payload["text"], len(queued[place][entry.payload["text"]])))
         queued[place][entry.payload["text"]].append(entry.created_at)
     copies: dict[tuple[int, int | None, str, int], list[float]] = defaultdict(list)
     cards: dict[str, list[float]] = defaultdict(list)
@@ -644,6 +647,13 @@ def check_messages(fake: FakeTelegram, bot: Killable, session: Session) -> list[
                     problems.append(f"sent {len(times)} times, with no kill within {KILL_WINDOW}s "
                                     f"of the earlier copies ({bot.next_kills(times)}): "
                                     f"{text[:120]!r} in {place}")
+    # One chat's (one thread's) messages reach it in the order they were queued.
+    for place, entries in in_order.items():
+        firsts = [min(copies.get((*place, text, index), [math.inf])) for text, index in entries]
+        for (text, _), earlier, later in zip(entries[1:], firsts, firsts[1:], strict=False):
+            if later < earlier:
+                problems.append(f"out of order in {place}: {text[:80]!r} went out before a "
+                                "message queued earlier")
     for number in numbers_in(session):
         times = cards.get(number, [])
         if not times:

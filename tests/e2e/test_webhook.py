@@ -75,6 +75,7 @@ async def test_a_post_without_the_secret_is_refused_and_a_repeated_update_acts_o
         assert await post(json.dumps(whoami(5001)), {}) == 401
         assert await post(json.dumps(whoami(5001)), {SECRET_HEADER: secret[:-1] + "x"}) == 401
         assert await post("not json", {SECRET_HEADER: secret}) == 400
+        assert await post("[1, 2]", {SECRET_HEADER: secret}) == 400
         await fake.wait_idle(quiet=0.5)
         assert sales.inbox()[since:] == []  # none of them was handled
 

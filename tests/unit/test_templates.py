@@ -803,6 +803,7 @@ def build_cases() -> list[Case]:
                  "step_done", "reason_empty", "bad_name", "show_usage", "private_only",
                  "group_only", "internal", "answer_empty", "choose_one", "answer_where",
                  "fines_not_allowed", "fines_hr_only", "fines_usage", "fines_own_department",
+                 "board_not_allowed",
                  "waive_usage", "paid_usage", "chain_step_done", "chain_text_empty",
                  "amount_not_number", "amount_not_positive", "amount_decimals",
                  "freight_followers_only", "freight_waybill", "freight_choose_bearer",
@@ -1227,6 +1228,22 @@ def build_cases() -> list[Case]:
     add("fines.daily_summary", True, "at risk only", summary={**SUMMARY, "departments": []})
     add("fines.daily_summary", False, "due soon only", summary={
         **SUMMARY, "departments": [], "at_risk": SUMMARY["at_risk"][1:]})
+
+    # board.txt.j2 (HR's board, a Mini App: plain words the page puts in as text)
+    for name in ("title", "open_complaints", "fines", "charts", "all_departments", "all_kinds",
+                 "all_severities", "owner", "due", "none_open", "none_fines", "month",
+                 "load_charts", "no_charts", "more", "unassigned", "scope_all", "scope_own",
+                 "fine_columns", "menu_button", "not_signed_in"):
+        add(f"board.{name}")
+    add("board.scope_department", True, name=HOSTILE)
+    for minutes in (-75, 0, 119):
+        add("board.left", False, str(minutes), minutes=minutes)
+    for kind in ("product", "service"):
+        add("board.kind", False, kind, kind=kind)
+    add("board.severity", False, "major", major=True)
+    add("board.severity", False, "minor", major=False)
+    add("board.amount", False, money=Money(123450, "CNY"))
+    add("board.total", False, money=Money(123450, "CNY"))
 
     # reports.txt.j2 (plain text: the XLSX report's headings)
     for name in ("fines_sheet", "totals_sheet", "fine_columns", "totals_columns", "total"):
