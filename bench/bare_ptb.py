@@ -9,7 +9,7 @@ two handlers:
   two inline buttons, HTML (bench/edge.py). Its buttons do nothing.
 
 It polls whatever Bot API server it is given (the benchmarks give it the fake server of
-tests/fakebot) and says on stderr when polling has started.
+bot/sandbox) and says on stderr when polling has started.
 
     python -m bench.bare_ptb --base-url http://127.0.0.1:PORT/bot --token 123456:TEST-TOKEN
 """

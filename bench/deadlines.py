@@ -15,7 +15,7 @@ What it does (bench/README.md and docs/PERFORMANCE.md say more):
 2. Measures one sweep of DeadlineScheduler in this process, on a copy of the file, with the
    clock held at the seeding moment (nothing overdue): the first sweep (it arms the window)
    and the median of the following ones.
-3. Starts the fake Bot API server (tests/fakebot) here and the real bot as a child process
+3. Starts the fake Bot API server (bot/sandbox) here and the real bot as a child process
    (`python -m bot run --config …`, group_messages_per_minute at its real default of 20),
    and records: spawn → first getUpdates, spawn → "is running" (logged after the scheduler
    re-armed its window), RSS (/proc/<pid>/status), CPU, reply latency of /whoami before and
@@ -61,6 +61,7 @@ if str(ROOT) not in sys.path:
 import tomli_w  # noqa: E402  (a dev dependency, like the fake server's aiohttp)
 
 from bench.bare_ptb import READY as BARE_READY  # noqa: E402
+from bot.sandbox import FakeTelegram  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     DESK_HEAD,
     FORUM,
@@ -70,7 +71,6 @@ from tests.e2e.conftest import (  # noqa: E402
     TOKEN,
     config_data,
 )
-from tests.fakebot import FakeTelegram  # noqa: E402
 
 BOT_READY = "is running"  # bot.app logs "bot @… is running" after scheduler.start()
 DB_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite (naive UTC)

@@ -4,7 +4,7 @@
                          [--saturate 100,200] [--profile] [--py-spy] [--json FILE]
 
 Simulated people walk the product form (tests/e2e/flows.py fill_product_form) in their
-private chats against the fake Bot API server of tests/fakebot, which runs in this process:
+private chats against the fake Bot API server of bot/sandbox, which runs in this process:
 /product, the 沿用 button (f:<draft>:keep, read from the reply's keyboard), then typed answers
 (customer, 昨天, 輝煌, spec, problem, 退貨) up to the summary (第 8/8 步), then the 取消 button
 (or 提交 with --finish submit), and again. Each person waits for the bot's reply, then thinks
@@ -72,9 +72,9 @@ import tomli_w  # noqa: E402  (a dev dependency, like the fake server's aiohttp)
 from bench.bare_ptb import ECHO_MAX  # noqa: E402
 from bench.bare_ptb import READY as BARE_READY  # noqa: E402
 from bench.deadlines import Child, child_env, percentile, proc_cpu, proc_status  # noqa: E402
+from bot.sandbox import FakeTelegram  # noqa: E402
+from bot.sandbox.model import Call  # noqa: E402
 from tests.e2e.conftest import FORUM, NAMES, TOKEN, config_data  # noqa: E402
-from tests.fakebot import FakeTelegram  # noqa: E402
-from tests.fakebot.model import Call  # noqa: E402
 
 BOT_READY = "is running"  # bot.app logs "bot @… is running" once it polls
 FIRST_USER = 50001

@@ -4,7 +4,7 @@ and 3 bot processes on one database, against a bare PTB bot.
     python -m bench.replicas [--processes 1,2,3] [--users 40] [--seconds 20]
                              [--deadlines 300] [--database sqlite|postgresql]
 
-For each count of processes: a fresh fake Bot API server (tests/fakebot, in this process)
+For each count of processes: a fresh fake Bot API server (bot/sandbox, in this process)
 posting the webhook's updates to the processes in turn (the load balancer), a fresh database
 (PostgreSQL: a throwaway cluster, as `make test-pg` makes), and:
 
@@ -39,11 +39,11 @@ import tomli_w
 from sqlalchemy.orm import Session
 
 from bench.bare_ptb import READY
+from bot.sandbox import FakeTelegram
 from bot.store.models import Complaint, DeadlineEvent, StepRecord
 from tests import databases
 from tests.e2e.conftest import FORUM, SALES, config_data
 from tests.e2e.test_webhook import free_port, webhook_sections
-from tests.fakebot import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-TOKEN"

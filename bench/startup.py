@@ -4,7 +4,7 @@
 
 Every test that kills and restarts a real process (tests/e2e/test_durability.py,
 test_sigkill_load.py) pays this at each restart, and so does an admin's restart. Against the
-fake Bot API server of tests/fakebot (in this process) on a fresh SQLite file, it starts
+fake Bot API server of bot/sandbox (in this process) on a fresh SQLite file, it starts
 `python -m bot run` --runs times (the first migrates the new database; the others find it
 migrated, as a restart does) and prints, per phase, the median wall time:
 
@@ -35,8 +35,8 @@ if str(ROOT) not in sys.path:
 
 import tomli_w  # noqa: E402
 
+from bot.sandbox import FakeTelegram  # noqa: E402
 from tests.e2e.conftest import FORUM, config_data  # noqa: E402
-from tests.fakebot import FakeTelegram  # noqa: E402
 
 
 async def first_poll(fake: FakeTelegram, argv: list[str], env: dict[str, str]) -> tuple[float, Counter[str]]:

@@ -14,8 +14,8 @@ import pytest
 from bot.app import Runtime
 from bot.clock import Clock
 from bot.config import Settings, parse_settings
+from bot.sandbox import FakeTelegram
 from tests.databases import url_for
-from tests.fakebot import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
 ADMIN, SALES_HEAD, SALES, DESK_HEAD, DESK, HR_HEAD, PROD_HEAD, OUTSIDER = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import FORUM, SALES, Actor, text_of
-from tests.fakebot import FakeTelegram
 
 YEAR = datetime.now().year
 

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import to_db
+from bot.sandbox import FakeTelegram
 from bot.store.models import Complaint, Fine, StepRecord
 from tests.databases import POSTGRESQL, sync_url, url_for
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, config_data
 from tests.e2e.flows import file_and_post
 from tests.e2e.test_durability import ROOT
-from tests.fakebot import FakeTelegram
 
 
 async def cli(config: Path, *args: str) -> tuple[int, str, str]:

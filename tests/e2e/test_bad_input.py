@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.store.models import Complaint, Draft
 from tests.e2e.conftest import FORUM, OUTSIDER, SALES, STRANGERS, Actor, text_of
 from tests.e2e.flows import submit_for_approval
-from tests.fakebot import FakeTelegram
 
 HOSTILE = "<b>粗體</b> & <script>x</script> 😀"
 

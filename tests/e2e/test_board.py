@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import to_db
+from bot.sandbox import FakeTelegram
 from bot.store.models import Complaint, Fine, StepRecord
 from bot.webapp import sign
 from tests.e2e.conftest import (
@@ -35,7 +36,6 @@ from tests.e2e.conftest import (
 from tests.e2e.flows import file_and_post
 from tests.e2e.test_handling import accept_and_publish
 from tests.e2e.test_webhook import free_port
-from tests.fakebot import FakeTelegram
 
 BOARD = "https://complaints.example.test/board"
 # The answer's deadline over a second after it is assigned: the board shows it overdue.

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from bot.sandbox import FakeTelegram
 from bot.store.models import ChainItem, ChainStepRecord, DeadlineEvent, OutboxMessage
 from tests.e2e.conftest import (
     DESK,
@@ -43,7 +44,6 @@ from tests.e2e.flows import (
     say_in_thread,
 )
 from tests.e2e.test_handling import accept_and_publish, answer_product
-from tests.fakebot import FakeTelegram
 
 ZONE = ZoneInfo("Asia/Shanghai")
 GM, GM_ASSISTANT, FOLLOWER, FINANCE_HEAD, FINANCE = 50001, 50002, 20003, 81001, 81002

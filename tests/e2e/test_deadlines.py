@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.clock import from_db
+from bot.sandbox import FakeTelegram
 from bot.store.models import DeadlineEvent, Fine, StepRecord
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
 from tests.e2e.flows import card_offers, file_and_post, file_and_post_service, press_in_group, say_in_thread
 from tests.e2e.test_handling import accept_and_publish, answer_product
-from tests.fakebot import FakeTelegram
 
 # A 2-hour answer shrunk to 6 s, warned 3 s before.
 FAST = {"calendar": {"mode": "24x7"}, "sweep_seconds": 1,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import tomli_w
 
+from bot.sandbox import FakeTelegram
 from tests.databases import sync_url, url_for
 from tests.e2e.conftest import FORUM, Actor, config_data, text_of
 from tests.e2e.flows import YEAR, card_offers, fill_service_form, press_in_group, say_in_thread
-from tests.fakebot import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 

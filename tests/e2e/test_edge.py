@@ -22,13 +22,13 @@ from bot.app import Runtime
 from bot.clock import to_db
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.formats import Money
+from bot.sandbox import FakeTelegram
 from bot.services.deadlines import DeadlineEngine
 from bot.services.handling import MAX_ANSWER
 from bot.store.models import Complaint, Fine, OutboxMessage, StepRecord
 from tests.e2e.conftest import FORUM, SALES, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, press_in_group, say_in_thread, submit_for_approval
 from tests.e2e.test_handling import accept_and_publish, complaint_id
-from tests.fakebot import FakeTelegram
 
 REAL_PACE = {"poll_timeout": 1, "group_messages_per_minute": 6000,
              "private_messages_per_second": 1, "private_burst": 3}

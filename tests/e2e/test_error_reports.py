@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.services.lists import Lists
 from tests.e2e.conftest import Actor, text_of
-from tests.fakebot import FakeTelegram
 
 
 async def test_an_unexpected_error_is_reported_to_the_admins_once_per_kind(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
 from tests.e2e.test_chains import MovableClock
-from tests.fakebot import FakeTelegram
 
 
 async def start(start_bot: StartBot) -> tuple[Runtime, MovableClock]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.store.models import AuditEvent, Complaint, Draft, StepRecord
 from tests.e2e.conftest import DESK, FORUM, PLAIN, SALES, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, fill_product_form, submit_for_approval
-from tests.fakebot import FakeTelegram
 
 
 async def test_guided_filing_approval_topic_card_and_acceptance(

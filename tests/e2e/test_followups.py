@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.sandbox import FakeTelegram
 from bot.store.models import Fine, FollowUp
 from tests.e2e.conftest import FORUM, QUIET_REPORTS, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post_service, press_in_group, say_in_thread, topic_of
 from tests.e2e.test_chains import MovableClock
 from tests.e2e.test_handling import complaint_id
-from tests.fakebot import FakeTelegram
 
 NUMBER = f"S-{YEAR}-0001"
 

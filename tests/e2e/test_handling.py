@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.store.models import Answer, Comment, Complaint, StepRecord
 from tests.e2e.conftest import FORUM, PLAIN, Actor, StartBot, text_of
 from tests.e2e.flows import (
@@ -18,7 +19,6 @@ from tests.e2e.flows import (
     press_in_group,
     say_in_thread,
 )
-from tests.fakebot import FakeTelegram
 
 
 async def accept_and_publish(fake: FakeTelegram, people: dict[str, Actor], card: dict[str, Any],

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.sandbox import FakeTelegram
 from bot.store.db import migrate
 from tests.databases import url_for
 from tests.e2e.conftest import QUIET_REPORTS, SALES_HEAD, Actor, StartBot
 from tests.e2e.flows import fill_product_form
 from tests.e2e.test_backups import config_for
 from tests.e2e.test_durability import ROOT
-from tests.fakebot import FakeTelegram
 
 
 def parse_metrics(text: str) -> dict[str, float]:

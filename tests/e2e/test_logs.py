@@ -11,10 +11,10 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import Actor
 from tests.e2e.flows import YEAR, file_and_post
 from tests.e2e.test_durability import ROOT, write_config
-from tests.fakebot import FakeTelegram
 
 
 async def test_the_token_is_never_in_the_log(fake: FakeTelegram, tmp_path: Path,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.services.workgroup import workgroup_chat_id
 from tests.e2e.conftest import ADMIN, FORUM, NAMES, OUTSIDER, SALES, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post, submit_for_approval
-from tests.fakebot import FakeTelegram
 
 
 async def test_whoami_shows_the_id(bot: Runtime, people: dict[str, Actor]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.outbox import Button, make_digestible, queue_action, queue_message
+from bot.sandbox import FakeTelegram
 from bot.sender import Sender, wall_now
 from bot.services.threads import Threads
 from bot.store.models import AuditEvent, Complaint, OutboxMessage, ThreadMessage, User
@@ -35,7 +36,6 @@ from tests.e2e.conftest import (
     text_of,
 )
 from tests.e2e.flows import YEAR, card_offers, file_and_post, submit_for_approval
-from tests.fakebot import FakeTelegram
 
 KEYBOARD = [[Button("好", "noop:1")]]  # a row with a keyboard is never joined with others
 

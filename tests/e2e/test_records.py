@@ -18,13 +18,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from bot.store.models import AuditEvent, Complaint, Fine, PurgedComplaint
 from tests.e2e.conftest import QUIET_REPORTS, Actor, StartBot, text_of
 from tests.e2e.flows import YEAR, file_and_post
 from tests.e2e.test_durability import ROOT, write_config
 from tests.e2e.test_followups import NUMBER, close_service_complaint
 from tests.e2e.test_handling import accept_and_publish, answer_product
-from tests.fakebot import FakeTelegram
 
 ARCHIVE = -100777
 ZONE = ZoneInfo("Asia/Shanghai")

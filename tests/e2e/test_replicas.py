@@ -3,7 +3,7 @@ every update acts once, every deadline, warning, fine, notice and scheduled repo
 once, and one chat's messages stay in order — with one of the processes SIGKILLed.
 
 The fake posts the webhook's updates to the processes in turn, as a load balancer would;
-a post to a killed process fails and goes to the next one (tests/fakebot/README.md).
+a post to a killed process fails and goes to the next one (bot/sandbox/README.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import HR_HEAD, Actor, text_of
 from tests.e2e.test_durability import (
     DEADLINES,
@@ -33,7 +34,6 @@ from tests.e2e.test_durability import (
 )
 from tests.e2e.test_sigkill_load import KILL_WINDOW, company, under_load
 from tests.e2e.test_webhook import free_port, webhook_sections
-from tests.fakebot import FakeTelegram
 
 REPLICAS = 3
 

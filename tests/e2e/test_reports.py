@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import Runtime
 from bot.clock import to_db
+from bot.sandbox import FakeTelegram
 from bot.services.jobs import Ran, run_once
 from bot.store.db import migrate
 from bot.store.models import Complaint, Department, Fine, StepRecord
 from tests.databases import sync_url, url_for
 from tests.e2e.conftest import HR_HEAD, PROD_HEAD, SALES, Actor, StartBot, text_of
-from tests.fakebot import FakeTelegram
 
 
 class FixedClock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import Runtime
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import (
     ADMIN_DEPT_HEAD,
     FORUM,
@@ -18,7 +19,6 @@ from tests.e2e.conftest import (
 from tests.e2e.flows import YEAR, file_and_post, topic_of
 from tests.e2e.test_chains import MovableClock
 from tests.e2e.test_deadlines import HR_GROUP
-from tests.fakebot import FakeTelegram
 
 NUMBER = f"P-{YEAR}-0001"
 

@@ -53,6 +53,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.orm import Session
 
+from bot.sandbox import FakeTelegram
 from bot.store.models import (
     Answer,
     AuditEvent,
@@ -81,7 +82,6 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.flows import YEAR
 from tests.e2e.test_durability import ROOT, kill, write_config
-from tests.fakebot import FakeTelegram
 
 T = TypeVar("T")
 

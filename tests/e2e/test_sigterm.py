@@ -15,12 +15,12 @@ import pytest
 from bot.app import build_context
 from bot.config import load_settings
 from bot.formats import Money
+from bot.sandbox import FakeTelegram
 from bot.services.deadlines import DeadlineEngine
 from tests.e2e.conftest import Actor, text_of
 from tests.e2e.flows import YEAR
 from tests.e2e.test_durability import start_process, write_config
 from tests.e2e.test_edge import REAL_PACE, seed_fines
-from tests.fakebot import FakeTelegram
 
 STOP_WITHIN = 10.0  # seconds: the service unit's TimeoutStopSec
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import sqlalchemy
 from alembic import command
 
+from bot.sandbox import FakeTelegram
 from bot.store.db import alembic_config, migrate_sync, newest_revision
 from tests.databases import sync_url, url_for
 from tests.e2e.conftest import HR_HEAD, SALES, Actor, StartBot, text_of
 from tests.e2e.test_backups import cli, config_for
-from tests.fakebot import FakeTelegram
 
 PREVIOUS_RELEASE = "0005"
 

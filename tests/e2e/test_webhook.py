@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 
 from bot.inbox import SECRET_HEADER, webhook_secret
+from bot.sandbox import FakeTelegram
 from tests.e2e.conftest import SALES, Actor, StartBot, config_data, text_of
 from tests.e2e.flows import file_and_post
-from tests.fakebot import FakeTelegram
 
 WEBHOOK = "https://complaints.example.test/telegram/updates"
 

@@ -21,6 +21,7 @@ from bot.domain.chains import SHEET
 from bot.domain.fields import ComplaintKind, fields_of
 from bot.domain.workflow import Status, steps_of
 from bot.formats import Money
+from bot.sandbox.formatting import parse_text
 from bot.services.chains import MAX_TEXT as MAX_CHAIN_TEXT
 from bot.services.chains import CaseFacts, ChainStepView, ChainView, Signature
 from bot.services.complaints import MAX_REJECT_REASON, CardView, HistoryItem, StepView
@@ -32,7 +33,6 @@ from bot.services.lists import Line
 from bot.services.outcome import MAX_REASON as MAX_APPEAL
 from bot.services.people import Person
 from bot.texts import TEXT_BUDGET, Texts, visible_length
-from tests.fakebot.formatting import parse_text
 
 LOCALES = LANGUAGES  # every message in every language
 HKT = timezone(timedelta(hours=8))

@@ -1238,8 +1238,8 @@ def build_cases() -> list[Case]:
     add("board.scope_department", True, name=HOSTILE)
     for minutes in (-75, 0, 119):
         add("board.left", False, str(minutes), minutes=minutes)
-    for kind in ("product", "service"):
-        add("board.kind", False, kind, kind=kind)
+    for kind_key in ("product", "service"):
+        add("board.kind", False, kind_key, kind=kind_key)
     add("board.severity", False, "major", major=True)
     add("board.severity", False, "minor", major=False)
     add("board.amount", False, money=Money(123450, "CNY"))

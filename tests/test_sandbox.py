@@ -1,4 +1,4 @@
-"""Tests of the fake Telegram Bot API server (tests/fakebot)."""
+"""Tests of the fake Telegram Bot API server (bot/sandbox)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tests.fakebot import FakeTelegram
-from tests.fakebot.formatting import parse_html, utf16_len
+from bot.sandbox import FakeTelegram
+from bot.sandbox.formatting import parse_html, utf16_len
 
 USER = 1001
 GROUP = -100777

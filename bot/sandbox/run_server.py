@@ -1,6 +1,6 @@
 """Run the fake Bot API server on its own, e.g. to point a manually started bot at it.
 
-    python -m tests.fakebot.run_server --port 8081 --user 1001:Alice --group=-100777:Desk \\
+    python -m bot.sandbox.run_server --port 8081 --user 1001:Alice --group=-100777:Desk \\
         --state /tmp/fake-state.json
 
 Prints base_url / base_file_url; on Ctrl-C writes violations, errors and all chats'
