@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-pg test-quick catalogs lint typecheck check migrate check-config check-wheel lock clean bench
+.PHONY: run demo test test-pg test-quick catalogs lint typecheck check migrate check-config check-wheel lock clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ config.toml:
 # Reads COMPLAINT_BOT_TOKEN from the environment or from .env.
 run: $(STAMP) config.toml
 	@set -a; [ -f .env ] && . ./.env; set +a; $(BIN)/complaint-bot run --config config.toml
+
+# The bot without a Telegram account: the local Bot API server, the example company, the
+# deadlines 60 times faster, and a page at http://127.0.0.1:8080/ (bot/demo.py).
+demo: $(STAMP)
+	$(BIN)/python -m bot.demo $(DEMO_ARGS)
 
 migrate: $(STAMP) config.toml
 	$(BIN)/complaint-bot migrate --config config.toml

@@ -1245,6 +1245,12 @@ def build_cases() -> list[Case]:
     add("board.amount", False, money=Money(123450, "CNY"))
     add("board.total", False, money=Money(123450, "CNY"))
 
+    # demo.txt.j2 (`make demo`'s page: plain words the page puts in as text)
+    for name in ("title", "intro", "tour", "workgroup", "general", "acting_as", "send",
+                 "placeholder", "private", "bot", "tour_filing", "tour_approval", "tour_accept",
+                 "tour_answers", "tour_late", "tour_verdict", "tour_done", "tour_stopped"):
+        add(f"demo.{name}")
+
     # reports.txt.j2 (plain text: the XLSX report's headings)
     for name in ("fines_sheet", "totals_sheet", "fine_columns", "totals_columns", "total"):
         add(f"reports.{name}")
