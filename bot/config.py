@@ -8,6 +8,7 @@ A wrong or missing key stops the bot with the key's name and what is expected
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -15,11 +16,14 @@ from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.domain.followup import Visitor
+
+log = logging.getLogger(__name__)
 
 TOKEN_ENV = "COMPLAINT_BOT_TOKEN"
 # The database URL may come from the environment too (a PostgreSQL password kept out of the
@@ -34,6 +38,19 @@ class ConfigError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def https_address(value: str, refusal: str, path_name: str = "telegram") -> str:
+    """An https:// address with a path of its own (the bot's web server serves that path),
+    or "" (off)."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or parts.path.strip("/") == "" \
+            or parts.path.endswith("/"):
+        raise ValueError(f"{refusal} an https:// address with a path and no / at its end, "
+                         f"e.g. \"https://bot.example.com/{path_name}\"")
+    return value
 
 
 class TelegramSettings(_Strict):
@@ -63,10 +80,7 @@ class TelegramSettings(_Strict):
     @field_validator("webhook_url")
     @classmethod
     def _https(cls, value: str) -> str:
-        if value and not (value.startswith("https://") and len(value) > len("https://")):
-            raise ValueError("telegram.webhook_url: Telegram posts only to an https:// address, "
-                             "e.g. \"https://bot.example.com/telegram\"")
-        return value
+        return https_address(value, "telegram.webhook_url: Telegram posts only to")
 
     @field_validator("webhook_secret")
     @classmethod
@@ -317,10 +331,7 @@ class BoardSettings(_Strict):
     @field_validator("url")
     @classmethod
     def _https(cls, value: str) -> str:
-        if value and not (value.startswith("https://") and len(value) > len("https://")):
-            raise ValueError("board.url: Telegram opens only https:// pages, "
-                             "e.g. \"https://bot.example.com/board\"")
-        return value
+        return https_address(value, "board.url: Telegram opens only", path_name="board")
 
 
 class Settings(_Strict):
@@ -348,6 +359,16 @@ class Settings(_Strict):
     members: list[Member] = []
     brands: list[str] = []
     token: str = Field(default="", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _health_is_now_web(cls, data: Any) -> Any:
+        """[health] listen (the first release with it) is [web] listen now."""
+        if isinstance(data, dict) and "health" in data and "web" not in data:
+            log.warning("config: [health] is now called [web]; rename the section")
+            data = {**data, "web": data["health"]}
+            del data["health"]
+        return data
 
     @model_validator(mode="after")
     def _webhook_complete(self) -> Settings:

@@ -46,8 +46,8 @@ WORKGROUP = -1001000000001
 ANSWERERS = {"production": (60001, "周生產"), "purchasing": (61001, "鄭採購"),
              "logistics": (62001, "孫物流")}
 PAUSE = 1.2  # seconds between the tour's actions: slow enough to follow
-WORDS = ("title", "intro", "tour", "workgroup", "general", "acting_as", "send", "placeholder",
-         "private", "bot")
+WORDS = ("title", "tour", "workgroup", "general", "acting_as", "send", "placeholder", "private",
+         "bot")
 
 
 def faster(speed: float) -> dict[str, dict[str, dict[str, Any]]]:
@@ -80,7 +80,7 @@ def demo_settings(base_url: str, base_file_url: str, database: Path, speed: floa
 
 
 @dataclass
-class Person:
+class Actor:
     """Someone of the demo company, acting through the local Bot API server."""
 
     sandbox: FakeTelegram
@@ -127,9 +127,9 @@ class Person:
 
 async def tour(sandbox: FakeTelegram, say: Callable[[str], Awaitable[None]]) -> None:
     """One product complaint through the rule book, as the people would do it."""
-    sales, manager, desk = Person(sandbox, 20002), Person(sandbox, 20001), Person(sandbox, 30002)
-    production, purchasing = (Person(sandbox, ANSWERERS["production"][0]),
-                              Person(sandbox, ANSWERERS["purchasing"][0]))
+    sales, manager, desk = Actor(sandbox, 20002), Actor(sandbox, 20001), Actor(sandbox, 30002)
+    production, purchasing = (Actor(sandbox, ANSWERERS["production"][0]),
+                              Actor(sandbox, ANSWERERS["purchasing"][0]))
     await say("filing")
     step = await sales.say("/product", "第 1/8 步")
     step = await sales.press(step, ":keep", "第 2/8 步")
@@ -177,7 +177,7 @@ def _offers(sandbox: FakeTelegram, card: dict[str, Any], ending: str) -> bool:
     return current is not None and any(d.endswith(ending) for _, d in sandbox.buttons(current))
 
 
-async def answer(sandbox: FakeTelegram, person: Person, card: dict[str, Any], thread: int | None,
+async def answer(sandbox: FakeTelegram, person: Actor, card: dict[str, Any], thread: int | None,
                  department: str, assessment: str, opinion: str) -> None:
     await sandbox.wait_for(lambda: _offers(sandbox, card, f":answer:{department}"), 60)
     prompt = await person.press(card, f":answer:{department}", "質量鑒定結果", chat=WORKGROUP,
@@ -239,8 +239,8 @@ class Demo:
             await self.runtime.stop()
         await self.sandbox.stop()
 
-    def _word(self, name: str) -> str:
-        return self.texts.plain(self.language, f"demo.{name}")
+    def _word(self, name: str, **params: object) -> str:
+        return self.texts.plain(self.language, f"demo.{name}", **params)
 
     # --- the page's API -------------------------------------------------------------------
 
@@ -256,9 +256,9 @@ class Demo:
             shown.append({
                 "id": message["message_id"], "thread": message.get("message_thread_id"),
                 "from": sender.get("first_name", ""), "bot": sender.get("id") == self.sandbox.bot_id,
-                "text": message.get("text") or message.get("caption")
-                or ("[" + next((k for k in ("photo", "document", "sticker") if k in message),
-                               "…") + "]"),
+                "text": message.get("text") or message.get("caption") or self._word(
+                    "media", kind=next((k for k in ("photo", "document", "sticker")
+                                        if k in message), "")),
                 "buttons": [[{"text": b.get("text", ""), "data": b.get("callback_data"),
                               "url": b.get("url")} for b in row]
                             for row in message.get("reply_markup", {}).get("inline_keyboard", [])]})
@@ -274,9 +274,12 @@ class Demo:
                    "messages": self._messages(m.id)} for m in self.settings.members]
         topics = [{"id": tid, "name": topic.get("name", "")}
                   for tid, topic in self.sandbox.topics(WORKGROUP).items()]
-        state = self.tour_state and self._word(f"tour_{self.tour_state}")
+        late = {"speed": self.speed} if self.tour_state == "late" else {}
+        state = self.tour_state and self._word(f"tour_{self.tour_state}", **late)
+        words = {w: self._word(w) for w in WORDS}
+        words["intro"] = self._word("intro", speed=self.speed)
         return web.json_response({
-            "words": {w: self._word(w) for w in WORDS}, "people": people,
+            "words": words, "people": people,
             "workgroup": {"id": WORKGROUP, "messages": self._messages(WORKGROUP), "topics": topics},
             "tour": {"running": self.tour_task is not None and not self.tour_task.done(),
                      "state": state}})
@@ -284,6 +287,8 @@ class Demo:
     async def _send(self, request: Any) -> Any:
         from aiohttp import web
 
+        if request.content_type != "application/json":  # not a form another page posted
+            return web.json_response({"ok": False}, status=415)
         body = await request.json()
         text = str(body.get("text", "")).strip()[:4096]
         if text:
@@ -294,6 +299,8 @@ class Demo:
     async def _press(self, request: Any) -> Any:
         from aiohttp import web
 
+        if request.content_type != "application/json":
+            return web.json_response({"ok": False}, status=415)
         body = await request.json()
         try:
             self.sandbox.press(int(body["user"]), (int(body["chat"]), int(body["message"])),
@@ -302,9 +309,11 @@ class Demo:
             return web.json_response({"ok": False}, status=409)
         return web.json_response({"ok": True})
 
-    async def _tour(self, _request: Any) -> Any:
+    async def _tour(self, request: Any) -> Any:
         from aiohttp import web
 
+        if request.content_type != "application/json":
+            return web.json_response({"ok": False}, status=415)
         if self.tour_task is None or self.tour_task.done():
             self.tour_task = asyncio.create_task(self._play())
         return web.json_response({"ok": True})

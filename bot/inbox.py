@@ -295,7 +295,6 @@ class Webhook:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("webhook: not an update (%s)", exc)
             return web.Response(status=400, text="not an update")
-        self.inbox.ctx.bot_api_ok_at = self.inbox.ctx.now()
         try:
             await self.inbox.handle(update)
         except Exception:  # the database: nothing of the update was committed

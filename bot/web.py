@@ -21,7 +21,7 @@ from bot.services.health import Health
 from bot.texts import language_from_telegram
 from bot.webapp import InitDataError, verify
 
-if TYPE_CHECKING:  # (aiohttp is imported when the server starts: most bots run without it)
+if TYPE_CHECKING:  # (aiohttp is imported when the server starts: polling needs no server)
     from aiohttp import web
 
     from bot.inbox import Webhook
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 # A stopping process finishes the requests it has (each one update's transaction) this long.
 SHUTDOWN_SECONDS = 5.0
-BOARD_PAGE = Path(__file__).parent / "static" / "board.html"
-# The board's page runs only its own script and shows only its own images.
+STATIC = Path(__file__).parent / "static"
+# The board's page runs only its own script (no inline one) and shows only its own images.
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; "
                                "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
                                "frame-ancestors https://web.telegram.org https://*.telegram.org",
     "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -62,11 +62,22 @@ class WebServer:
 
     # --- HR's board ---------------------------------------------------------------------
 
+    def _board_base(self) -> str:
+        """The board's path: that of its public address ([board] url)."""
+        return urlsplit(self.ctx.settings.board.url).path.rstrip("/")
+
     async def _board_page(self, _request: web.Request) -> web.Response:
         from aiohttp import web
 
-        return web.Response(text=BOARD_PAGE.read_text(encoding="utf-8"),
+        page = (STATIC / "board.html").read_text(encoding="utf-8")
+        return web.Response(text=page.replace("__APP_JS__", f"{self._board_base()}/app.js"),
                             content_type="text/html", headers=PAGE_HEADERS)
+
+    async def _board_script(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        return web.Response(text=(STATIC / "board.js").read_text(encoding="utf-8"),
+                            content_type="text/javascript", headers=PAGE_HEADERS)
 
     async def _signed_in(self, request: web.Request) -> Viewer | web.Response:
         """Who is asking, from Telegram's signed launch data; else the 401/403 to answer."""
@@ -96,7 +107,8 @@ class WebServer:
         viewer = await self._signed_in(request)
         if isinstance(viewer, web.Response):
             return viewer
-        view = await Board(self.ctx).view(viewer, request.query.get("period", "month"))
+        view = await Board(self.ctx).view(viewer, request.query.get("period", "month"),
+                                          request.query.get("department", ""))
         return web.json_response(asdict(view), headers=PAGE_HEADERS)
 
     async def _board_charts(self, request: web.Request) -> web.Response:
@@ -107,9 +119,10 @@ class WebServer:
             return viewer
         try:
             month, images = await Board(self.ctx).charts(viewer, request.query.get("month"))
-        except Refused as refused:
+        except Refused as refused:  # not theirs to see (403), or a month it cannot be (400)
             words = self.ctx.texts.plain(viewer.person.language, refused.template, **refused.params)
-            return web.json_response({"error": words}, status=400, headers=PAGE_HEADERS)
+            status = 403 if refused.template == "errors.report_not_allowed" else 400
+            return web.json_response({"error": words}, status=status, headers=PAGE_HEADERS)
         return web.json_response({"month": month, "images": [
             base64.b64encode(image).decode() for image in images]}, headers=PAGE_HEADERS)
 
@@ -123,8 +136,9 @@ class WebServer:
         if self.webhook is not None:
             app.router.add_post(self.webhook.path, self.webhook.receive)
         if self.ctx.settings.board.url:  # at the path of its public address
-            base = urlsplit(self.ctx.settings.board.url).path.rstrip("/") or "/board"
+            base = self._board_base()
             app.router.add_get(base, self._board_page)
+            app.router.add_get(f"{base}/app.js", self._board_script)
             app.router.add_get(f"{base}/api/view", self._board_view)
             app.router.add_get(f"{base}/api/charts", self._board_charts)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)

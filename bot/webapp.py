@@ -29,22 +29,20 @@ class SignedIn:
     signed_at: datetime
 
 
-def _secret_key(token: str) -> bytes:
-    return hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-
-
-def data_check_string(fields: dict[str, str]) -> str:
-    return "\n".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "hash")
+def _digest(fields: dict[str, str], token: str) -> str:
+    """Telegram's hash of the launch data: every field but `hash`, as `key=value` lines
+    sorted by key, signed with HMAC-SHA256("WebAppData", token)."""
+    secret_key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "hash")
+    return hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()
 
 
 def sign(fields: dict[str, str], token: str) -> str:
     """`fields` as Telegram would hand them to the page: query-string encoded, with the hash
-    (for tests and the demo; the real thing comes from Telegram)."""
+    (for the tests; the real thing comes from Telegram)."""
     from urllib.parse import urlencode
 
-    digest = hmac.new(_secret_key(token), data_check_string(fields).encode(),
-                      hashlib.sha256).hexdigest()
-    return urlencode({**fields, "hash": digest})
+    return urlencode({**fields, "hash": _digest(fields, token)})
 
 
 def verify(init_data: str, token: str, now: datetime, max_age: timedelta) -> SignedIn:
@@ -53,10 +51,7 @@ def verify(init_data: str, token: str, now: datetime, max_age: timedelta) -> Sig
         fields = dict(parse_qsl(init_data, keep_blank_values=True, strict_parsing=True))
     except ValueError:
         raise InitDataError("not a query string") from None
-    given = fields.get("hash", "")
-    expected = hmac.new(_secret_key(token), data_check_string(fields).encode(),
-                        hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not hmac.compare_digest(fields.get("hash", "").encode(), _digest(fields, token).encode()):
         raise InitDataError("wrong signature")
     try:
         signed_at = datetime.fromtimestamp(int(fields["auth_date"]), UTC)

@@ -92,6 +92,7 @@ class BoardView:
     periods: list[tuple[str, str]] = field(default_factory=list)  # the ledger's: key, words
     kinds: list[tuple[str, str]] = field(default_factory=list)  # the filters': key, words
     severities: list[tuple[str, str]] = field(default_factory=list)
+    fine_departments: list[tuple[str, str]] = field(default_factory=list)  # HR's ledger filter
 
 
 class Board:
@@ -117,15 +118,24 @@ class Board:
     def _amount(self, lang: str, cents: int) -> str:
         return self._plain(lang, "amount", money=Money(cents, self.ctx.settings.fines.currency))
 
-    async def view(self, viewer: Viewer, period: str = "month") -> BoardView:
+    async def view(self, viewer: Viewer, period: str = "month",
+                   department_key: str = "") -> BoardView:
+        """The board as `viewer` may see it; the ledger for `period` (and, for HR and the
+        admins, one department's, by its key)."""
         lang = viewer.person.language
         complaints, more = await self._open(viewer)
         fines, total, period_label = None, "", ""
+        fine_departments: list[tuple[str, str]] = []
         if viewer.scope != "own":
+            wanted = [department_key] if department_key and viewer.scope == "all" else []
             try:
-                listing = await Fines(self.ctx).listing(viewer.person.id, [period])
-            except Refused:  # a period the ledger does not know: this month's
+                listing = await Fines(self.ctx).listing(viewer.person.id, [period, *wanted])
+            except Refused:  # a period or department the ledger does not know: this month's
                 listing = await Fines(self.ctx).listing(viewer.person.id, ["month"])
+            if viewer.scope == "all":
+                async with self.ctx.sessions() as session:
+                    fine_departments = [(d.key, d.name) for d in await session.scalars(
+                        select(Department).order_by(Department.key))]
             fines = [BoardFine(row.number, self.ctx.texts.gettext(lang, row.step), row.department,
                                row.head, self._amount(lang, int(row.amount * 100)),
                                self.ctx.texts.plain(lang, "reports.status", status=row.status_code),
@@ -149,7 +159,8 @@ class Board:
                                 for k in ComplaintKind],
                          severities=[(s.value, self._plain(lang, "severity",
                                                            major=s is Severity.MAJOR))
-                                     for s in Severity])
+                                     for s in Severity],
+                         fine_departments=fine_departments)
 
     async def _open(self, viewer: Viewer) -> tuple[list[BoardComplaint], int]:
         lang = viewer.person.language

@@ -8,9 +8,15 @@ or people, unless `force` is given (then the old file is kept next to it, `.befo
 and refused when the file is not a backup of this bot (no schema revision in it).
 
 PostgreSQL: `pg_dump` in its custom format, of the moment a snapshot is taken (the figures
-printed are read in that same snapshot), and `pg_restore` in one transaction; with `force`
-the database that was there is first dumped next to the backup (`.before-restore`).
-PostgreSQL's client programs must be installed (Debian: postgresql-client).
+printed are read in that same snapshot). A restore empties the database's schema and loads
+the backup in one transaction (pg_restore's script through psql), so that a backup older
+than the schema there leaves nothing of the newer one behind; with `force` the database that
+was there is first dumped next to the backup. PostgreSQL's client programs must be installed
+(Debian: postgresql-client); the password goes to them in the environment, not on their
+command line.
+
+What a forced restore replaces is kept as `….before-restore-<time>`: a second restore never
+overwrites the first one's copy.
 
 The bot must be stopped for a restore; a restored database older than the code is migrated at
 its next start, as any database is.
@@ -20,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +89,17 @@ def restore(url: str, backup_file: Path, *, force: bool = False) -> Copied:
     if _in_use(target):
         if not force:
             raise BackupError(f"{target} holds complaints or people: stop the bot and give "
-                              "--force to replace it (it is kept as .before-restore)")
-        kept = target.with_name(target.name + ".before-restore")
-        kept.unlink(missing_ok=True)
+                              "--force to replace it (it is kept as .before-restore-<time>)")
+        kept = kept_name(target)
         _copy(target, kept)  # (through SQLite: with what its journal still holds)
     target.parent.mkdir(parents=True, exist_ok=True)
     _copy(backup_file, target)
     return Copied(target, facts.revision, facts.complaints, facts.fines, facts.open_deadlines, kept)
+
+
+def kept_name(beside: Path) -> Path:
+    """Where a forced restore keeps what it replaces: a new name each time."""
+    return beside.with_name(f"{beside.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S-%f}")
 
 
 # --- SQLite ---------------------------------------------------------------------------------
@@ -154,8 +166,18 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _run(*command: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True)
+def _client(url: str) -> tuple[str, dict[str, str]]:
+    """--dbname for pg_dump, pg_restore and psql, and their environment: the password there
+    (a command line is visible to every user of the machine)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    return f"--dbname={parsed.set(password=None).render_as_string(hide_password=False)}", env
+
+
+def _run(*command: str, env: dict[str, str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed: {done.stderr.strip()[-500:]}")
 
@@ -189,9 +211,10 @@ async def _pg_dump(url: str, target: Path) -> Copied:
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
             facts = await _pg_facts(connection, target)
             # The snapshot lives as long as this transaction: pg_dump runs meanwhile.
+            dbname, env = _client(url)
             await asyncio.to_thread(_run, postgresql_program("pg_dump"), "--format=custom",
-                                    f"--snapshot={snapshot}", f"--file={target}",
-                                    f"--dbname={libpq_url(url)}")
+                                    f"--snapshot={snapshot}", f"--file={target}", dbname,
+                                    env=env)
     finally:
         await connection.close()
     return facts
@@ -205,29 +228,49 @@ async def _pg_in_use(connection: Any) -> bool:
     return False
 
 
+# A backup of this bot holds at least these tables (pg_restore --list names them).
+BACKUP_TABLES = ("alembic_version", "complaints", "fines", "deadline_events")
+
+
+def _load(url: str, backup_file: Path) -> None:
+    """The schema emptied, then the backup loaded: one transaction (psql's), all or nothing."""
+    dbname, env = _client(url)
+    script = subprocess.Popen([postgresql_program("pg_restore"), "--no-owner", "--no-privileges",
+                               "--file=-", str(backup_file)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env)
+    loaded = subprocess.run([postgresql_program("psql"), "--no-psqlrc", "--quiet",
+                             "--single-transaction", "--set=ON_ERROR_STOP=1",
+                             "--command=DROP SCHEMA public CASCADE",
+                             "--command=CREATE SCHEMA public", "--file=-", dbname],
+                            stdin=script.stdout, capture_output=True, text=True, env=env)
+    assert script.stdout is not None and script.stderr is not None
+    script.stdout.close()
+    failed = script.wait() != 0
+    problem = script.stderr.read().decode(errors="replace") if failed else loaded.stderr
+    if failed or loaded.returncode != 0:
+        raise BackupError(f"the restore failed and changed nothing: {problem.strip()[-500:]}")
+
+
 async def _pg_restore(url: str, backup_file: Path, *, force: bool) -> Copied:
     if not backup_file.is_file():
         raise BackupError(f"{backup_file}: no such file")
     listed = subprocess.run([postgresql_program("pg_restore"), "--list", str(backup_file)],
                             capture_output=True, text=True)
-    if listed.returncode != 0 or " alembic_version " not in listed.stdout:
+    missing = [t for t in BACKUP_TABLES if f" TABLE public {t} " not in listed.stdout]
+    if listed.returncode != 0 or missing:
         raise BackupError(f"{backup_file} is not a complaint-bot database "
-                          f"({listed.stderr.strip()[-200:] or 'no schema revision in it'})")
+                          f"({listed.stderr.strip()[-200:] or 'no table ' + ', '.join(missing)})")
     connection = await _connect(url)
     try:
         kept = None
         if await _pg_in_use(connection):
             if not force:
                 raise BackupError("the database holds complaints or people: stop the bot and "
-                                  "give --force to replace it (it is dumped first, "
-                                  f"to {backup_file.name}.before-restore)")
-            kept = backup_file.with_name(backup_file.name + ".before-restore")
-            kept.unlink(missing_ok=True)
+                                  "give --force to replace it (it is dumped first, beside "
+                                  f"{backup_file.name})")
+            kept = kept_name(backup_file)
             await _pg_dump(url, kept)
-        # --clean: what the backup holds replaces what is there, all in one transaction.
-        await asyncio.to_thread(_run, postgresql_program("pg_restore"), "--clean", "--if-exists",
-                                "--no-owner", "--single-transaction",
-                                f"--dbname={libpq_url(url)}", str(backup_file))
+        await asyncio.to_thread(_load, url, backup_file)
         facts = await _pg_facts(connection, backup_file)
     finally:
         await connection.close()

@@ -89,14 +89,25 @@ async def test_a_backup_taken_while_the_bot_runs_restores_everything(
     code, _out, err = await cli(config, "restore", str(saved))
     assert code == 2 and "--force" in err  # the live database holds complaints
     await runtime.stop()
+    engine = sqlalchemy.create_engine(sync_url(url_for(live)))  # a table the backup lacks,
+    with engine.begin() as connection:  # as a newer schema would have
+        connection.execute(sqlalchemy.text("CREATE TABLE leftover (id INTEGER)"))
+    engine.dispose()
     code, out, err = await cli(config, "restore", str(saved), "--force")
     assert code == 0, err
     assert contents(live) == expected
+    engine = sqlalchemy.create_engine(sync_url(url_for(live)))
+    with engine.connect() as connection:
+        assert "leftover" not in sqlalchemy.inspect(connection).get_table_names()
+    engine.dispose()
     kept = Path(out.split("is kept in ")[1].strip())  # what was there: restorable in turn
-    assert kept.name == ("backup.db.before-restore" if POSTGRESQL else "complaints.db.before-restore")
+    beside = "backup.db" if POSTGRESQL else "complaints.db"
+    assert kept.name.startswith(f"{beside}.before-restore-")
     third = tmp_path / "third" / "complaints.db"
     assert (await cli(config_for(fake, third), "restore", str(kept)))[0] == 0
     assert contents(third) == expected
+    assert (await cli(config, "restore", str(saved), "--force"))[0] == 0  # again: a new copy
+    assert len(list(kept.parent.glob(f"{beside}.before-restore-*"))) == 2
 
     not_a_backup = tmp_path / "notes.txt"
     not_a_backup.write_text("hello")

@@ -99,11 +99,17 @@ async def test_each_person_sees_their_part_and_nothing_unsigned(
     assert sorted((f["number"], f["department"], f["status"]) for f in hr["fines"]) == \
         [(complaint["number"], "打單部", "已記錄"), (complaint["number"], "生產部", "已記錄")]
     assert hr["fine_total"] == "未豁免合計：100.00 CNY"
+    status, one = await get(f"{page}/api/view?period=month&department=production",
+                            launch_data(HR_HEAD))  # HR's ledger, one department's
+    assert status == 200 and [f["department"] for f in one["fines"]] == ["生產部"]
+    assert ("order_desk", "打單部") in [tuple(d) for d in hr["fine_departments"]]
     assert hr["charts"] and hr["departments"] == ["業務部", "生產部"]
 
     status, head = await get(f"{page}/api/view", launch_data(PROD_HEAD))  # the answer is theirs
     assert status == 200 and [c["number"] for c in head["complaints"]] == [complaint["number"]]
     assert [f["department"] for f in head["fines"]] == ["生產部"]  # not the order desk's
+    status, head = await get(f"{page}/api/view?department=order_desk", launch_data(PROD_HEAD))
+    assert [f["department"] for f in head["fines"]] == ["生產部"]  # and no other's on asking
     status, other_head = await get(f"{page}/api/view", launch_data(PURCH_HEAD))
     assert status == 200 and other_head["complaints"] == []
     status, sales = await get(f"{page}/api/view", launch_data(SALES))  # their own complaint
@@ -134,7 +140,7 @@ def chromium() -> str | None:
                     "(.ci/install-chromium installs it; CI runs this)")
 async def test_the_board_in_a_phone_sized_browser(
         start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor], tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     _runtime, page_url = await board_with_a_late_answer_and_a_fine(start_bot, fake, people)
 
@@ -154,6 +160,9 @@ async def test_the_board_in_a_phone_sized_browser(
             await late.wait_for()
             assert "生產部" in await late.inner_text() and "周生產" in await late.inner_text()
             assert await page.locator("#fines tr").count() == 2
+            await page.select_option("#f-fine-department", "order_desk")
+            await expect(page.locator("#fines tr")).to_have_count(1)  # (the page's CSP
+            assert "受理" in await page.locator("#fines tr").inner_text()  # forbids eval)
             color = await page.locator(".step.late").evaluate("e => getComputedStyle(e).color")
             assert color == "rgb(198, 40, 40)"  # overdue in red
             await page.select_option("#f-kind", "service")  # filters

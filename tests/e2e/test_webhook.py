@@ -3,11 +3,14 @@ a request without it is refused, and an update posted twice acts once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from typing import Any
 
 import aiohttp
+from sqlalchemy.exc import OperationalError
+from telegram import Update
 
 from bot.inbox import SECRET_HEADER, webhook_secret
 from bot.sandbox import FakeTelegram
@@ -79,9 +82,35 @@ async def test_a_post_without_the_secret_is_refused_and_a_repeated_update_acts_o
         await fake.wait_idle(quiet=0.5)
         assert sales.inbox()[since:] == []  # none of them was handled
 
-        # As Telegram does when our 200 was lost: the same update again, at once and later.
-        assert await post(json.dumps(whoami(5002)), {SECRET_HEADER: secret}) == 200
-        assert await post(json.dumps(whoami(5002)), {SECRET_HEADER: secret}) == 200
+        # As Telegram does when our 200 was lost: the same update again — here twice at once,
+        # then once more later.
+        again = json.dumps(whoami(5002))
+        assert await asyncio.gather(post(again, {SECRET_HEADER: secret}),
+                                    post(again, {SECRET_HEADER: secret})) == [200, 200]
+        assert await post(again, {SECRET_HEADER: secret}) == 200
         await sales.next_message(since, "Telegram ID")
         await fake.wait_idle(quiet=0.5)
         assert sum("Telegram ID" in text_of(m) for m in sales.inbox()[since:]) == 1
+
+
+async def test_an_update_the_database_failed_on_is_answered_500_and_acts_once_sent_again(
+        start_bot: StartBot, fake: FakeTelegram, people: dict[str, Actor]) -> None:
+    port = free_port()
+    fake.balance([f"http://127.0.0.1:{port}"])
+    runtime = await start_bot(**webhook_sections(port))
+    handle, failed = runtime.inbox.handle, list[int]()
+
+    async def fails_once(update: Update) -> None:  # as when the database is gone a moment
+        if not failed:
+            failed.append(update.update_id)
+            raise OperationalError("SELECT 1", None, Exception("the database went away"))
+        await handle(update)
+
+    runtime.inbox.handle = fails_once  # type: ignore[method-assign]
+    sales = people["sales"]
+    await sales.say("/whoami", expect="Telegram ID")
+    await fake.wait_idle(quiet=0.5)
+    posts = [(update, ok) for update, _target, ok, _at in fake.webhook_posts]
+    assert posts == [(failed[0], False), (failed[0], True)]  # refused, then taken when sent again
+    assert fake.webhook_errors[-1][1] == "Wrong response from the webhook: 500"
+    assert sum("Telegram ID" in text_of(m) for m in sales.inbox()) == 1

@@ -64,6 +64,9 @@ def test_defaults_fill_everything_but_departments() -> None:
     ({**MINIMAL, "telegram": {"webhook_secret": "no spaces please"}},
      "only A-Z, a-z, 0-9, _ and -"),
     ({**MINIMAL, "telegram": {"mode": "push"}}, "telegram.mode:"),
+    ({**MINIMAL, "board": {"url": "https://bot.example.com"}}, "board.url: Telegram opens only"),
+    ({**MINIMAL, "board": {"url": "https://bot.example.com/board/"}}, "no / at its end"),
+    ({**MINIMAL, "board": {"url": "https://bot.example.com/board"}}, "board.url needs web.listen"),
     ({**MINIMAL, "records": {"keep_years": 1}}, "records.keep_years:"),
     ({"departments": [*MINIMAL["departments"], {"key": "x", "name": "X", "head": 5}]},
      "names user 5, who has no [[members]] entry"),
@@ -72,6 +75,11 @@ def test_bad_settings_name_the_key(data: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_settings(data)
     assert expected in str(error.value)
+
+
+def test_the_first_releases_health_section_is_read_as_web() -> None:
+    settings = parse_settings({**MINIMAL, "health": {"listen": "127.0.0.1:8080"}})
+    assert settings.web.listen == "127.0.0.1:8080"
 
 
 def test_the_database_url_may_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

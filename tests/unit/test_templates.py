@@ -1246,10 +1246,15 @@ def build_cases() -> list[Case]:
     add("board.total", False, money=Money(123450, "CNY"))
 
     # demo.txt.j2 (`make demo`'s page: plain words the page puts in as text)
-    for name in ("title", "intro", "tour", "workgroup", "general", "acting_as", "send",
+    for name in ("title", "tour", "workgroup", "general", "acting_as", "send",
                  "placeholder", "private", "bot", "tour_filing", "tour_approval", "tour_accept",
-                 "tour_answers", "tour_late", "tour_verdict", "tour_done", "tour_stopped"):
+                 "tour_answers", "tour_verdict", "tour_done", "tour_stopped"):
         add(f"demo.{name}")
+    for speed in (60, 600, 7.5):
+        add("demo.intro", False, str(speed), speed=speed)
+        add("demo.tour_late", False, str(speed), speed=speed)
+    for kind_key in ("photo", "document", "sticker", ""):
+        add("demo.media", False, kind_key, kind=kind_key)
 
     # reports.txt.j2 (plain text: the XLSX report's headings)
     for name in ("fines_sheet", "totals_sheet", "fine_columns", "totals_columns", "total"):
