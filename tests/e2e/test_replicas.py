@@ -9,14 +9,11 @@ a post to a killed process fails and goes to the next one (bot/sandbox/README.md
 from __future__ import annotations
 
 import asyncio
-import bisect
 import os
 import random
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +29,7 @@ from tests.e2e.test_durability import (
     kill,
     write_config,
 )
-from tests.e2e.test_sigkill_load import KILL_WINDOW, company, under_load
+from tests.e2e.test_sigkill_load import Killable, company, under_load
 from tests.e2e.test_webhook import free_port, webhook_sections
 
 REPLICAS = 3
@@ -121,48 +118,26 @@ async def test_three_replicas_fire_each_deadline_and_send_each_report_once(
 
 
 @dataclass
-class ReplicasUnderLoad:
-    """The replicas as tests/e2e/test_sigkill_load.py's checks see a bot (its `Killable`).
-    Which process sent a copy is not known here, so "a process" is the stretch of time
-    between two kills: a second copy is excused only when the first went out within
-    KILL_WINDOW before a kill and the second after it."""
+class ReplicasUnderLoad(Killable):
+    """The replicas as tests/e2e/test_sigkill_load.py's checks see a bot. Which process sent
+    a copy is not known here, so "a process" is the stretch of time between two kills: a
+    second copy is excused only when the first went out within KILL_WINDOW before a kill
+    and the second after it."""
 
     replicas: Replicas
-    spawned: list[float] = field(default_factory=list)  # the stretches' starts
-    kills: list[tuple[float, datetime]] = field(default_factory=list)  # monotonic, UTC
-    tolerated: Counter[str] = field(default_factory=Counter)
-    epoch: tuple[float, datetime] = field(
-        default_factory=lambda: (time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
-
-    def wall(self, at: float) -> datetime:
-        return self.epoch[1] + timedelta(seconds=at - self.epoch[0])
 
     async def start(self) -> None:
         self.spawned.append(time.monotonic())
         await self.replicas.start_all()
 
     async def kill(self) -> None:  # the end of the test: all of them
-        self.kills.append((time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
+        self.note_kill()
         await self.replicas.kill_all()
 
     async def kill_one(self, index: int) -> None:
-        self.kills.append((time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
-        self.spawned.append(time.monotonic())
+        self.note_kill()
+        self.spawned.append(time.monotonic())  # a new stretch begins
         await self.replicas.kill(index)
-
-    def process_of(self, at: float) -> int:
-        return bisect.bisect_right(self.spawned, at) - 1
-
-    def died_after(self, at: float, window: float = KILL_WINDOW) -> bool:
-        stretch = self.process_of(at)
-        return stretch < len(self.kills) and self.kills[stretch][0] - at <= window
-
-    def killed_after(self, start: datetime, window: float = KILL_WINDOW) -> bool:
-        return any(start <= at <= start + timedelta(seconds=window) for _, at in self.kills)
-
-    def next_kills(self, times: list[float]) -> str:
-        return "; ".join(f"copy at {at - self.spawned[0]:.2f}s in stretch {self.process_of(at) + 1}"
-                         for at in sorted(times))
 
     def errors(self) -> list[str]:
         return self.replicas.errors()

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy
@@ -490,12 +490,12 @@ async def answerer(person: Person, department: str, forum: Forum, queue: asyncio
 # --- the bot process -----------------------------------------------------------------------
 
 
-@dataclass
-class Bot:
-    fake: FakeTelegram
-    config: Path
-    logs: Path
-    process: asyncio.subprocess.Process | None = None
+@dataclass(kw_only=True)
+class Killable:
+    """The bot under load as the checks see it: when processes were started and killed.
+    One process at a time (`Bot`) or several (tests/e2e/test_replicas.py), which start,
+    kill and read their logs in their own way."""
+
     spawned: list[float] = field(default_factory=list)  # when each process was started
     kills: list[tuple[float, datetime]] = field(default_factory=list)  # each one's end: monotonic, UTC
     tolerated: Counter[str] = field(default_factory=Counter)  # what a kill excused, for the report
@@ -503,25 +503,21 @@ class Bot:
     epoch: tuple[float, datetime] = field(
         default_factory=lambda: (time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
 
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def kill(self) -> None:
+        raise NotImplementedError
+
+    def errors(self) -> list[str]:
+        raise NotImplementedError
+
+    def note_kill(self) -> None:
+        self.kills.append((time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
+
     def wall(self, at: float) -> datetime:
         """A time.monotonic() reading as naive UTC, as the database keeps times."""
         return self.epoch[1] + timedelta(seconds=at - self.epoch[0])
-
-    async def start(self) -> None:
-        polls = self.fake.poll_count
-        env = {**os.environ, "COMPLAINT_BOT_TOKEN": self.fake.token, "LOG_LEVEL": "WARNING"}
-        self.spawned.append(time.monotonic())
-        with (self.logs / f"bot-{len(self.spawned):02d}.log").open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--config", str(self.config), cwd=ROOT,
-                env=env, stdout=log, stderr=log)
-        await self.fake.wait_for(lambda: self.fake.poll_count > polls, timeout=30,
-                                 message=f"seed {SEED}: the bot process starts polling")
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.kills.append((time.monotonic(), datetime.now(UTC).replace(tzinfo=None)))
-            await kill(self.process)
 
     def process_of(self, at: float) -> int:
         """Which process made the call the fake recorded at `at`: the last one started
@@ -546,6 +542,32 @@ class Bot:
             return f"copy at {at - self.spawned[0]:.2f}s by process {process + 1}, {killed}"
 
         return "; ".join(told(at) for at in sorted(times))
+
+
+@dataclass
+class Bot(Killable):
+    """One bot process at a time, started again after each kill."""
+
+    fake: FakeTelegram
+    config: Path
+    logs: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        polls = self.fake.poll_count
+        env = {**os.environ, "COMPLAINT_BOT_TOKEN": self.fake.token, "LOG_LEVEL": "WARNING"}
+        self.spawned.append(time.monotonic())
+        with (self.logs / f"bot-{len(self.spawned):02d}.log").open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(self.config), cwd=ROOT,
+                env=env, stdout=log, stderr=log)
+        await self.fake.wait_for(lambda: self.fake.poll_count > polls, timeout=30,
+                                 message=f"seed {SEED}: the bot process starts polling")
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.note_kill()
+            await kill(self.process)
 
     def errors(self) -> list[str]:
         lines = []
@@ -837,22 +859,6 @@ class LoadResult:
     def check(self) -> None:
         assert self.complaints >= self.filers, self.summary
         assert not self.problems, self.summary + "\n" + "\n".join(self.problems[:60])
-
-
-class Killable(Protocol):
-    """The bot under load: one process (`Bot`) or several (tests/e2e/test_replicas.py)."""
-
-    kills: list[tuple[float, datetime]]
-    tolerated: Counter[str]
-
-    async def start(self) -> None: ...
-    async def kill(self) -> None: ...
-    def wall(self, at: float) -> datetime: ...
-    def process_of(self, at: float) -> int: ...
-    def died_after(self, at: float, window: float = KILL_WINDOW) -> bool: ...
-    def killed_after(self, start: datetime, window: float = KILL_WINDOW) -> bool: ...
-    def next_kills(self, times: list[float]) -> str: ...
-    def errors(self) -> list[str]: ...
 
 
 async def under_load(fake: FakeTelegram, tmp_path: Path, bot: Killable,
